@@ -1,0 +1,183 @@
+//! The saved model: one `.safetensors` file holding the weights (named after the module tree)
+//! and a JSON manifest in the safetensors metadata. One save path, one load path.
+
+use crate::config::{FitConfig, ModelConfig};
+use crate::engine::{Activation, Params};
+use crate::preprocess::Preprocessor;
+use crate::train::TrainSummary;
+use crate::{Error, Result};
+use safetensors::tensor::{Dtype, TensorView};
+use safetensors::SafeTensors;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+/// Metadata key under which the manifest is stored.
+pub const MANIFEST_KEY: &str = "latent";
+/// Value of the manifest's `format` field.
+pub const FORMAT_NAME: &str = "latent-model";
+/// Current model-file format version; files with a newer version are refused.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything about a model except its weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// File format version.
+    pub format_version: u32,
+    /// Version of latent that wrote the file.
+    pub latent_version: String,
+    /// Model, preprocessing and training settings as used.
+    pub config: FitConfig,
+    /// Resolved output activation.
+    pub output: Activation,
+    /// Fitted preprocessing, including the input schema (column names and kinds).
+    pub preprocess: Preprocessor,
+    /// Training summary, when the model was trained.
+    pub summary: Option<TrainSummary>,
+}
+
+impl Manifest {
+    /// The model shape.
+    pub fn model(&self) -> &ModelConfig {
+        &self.config.model
+    }
+}
+
+/// Writes `params` and `manifest` to `path` atomically (temporary file, then rename).
+pub fn save(path: &Path, manifest: &Manifest, params: &Params) -> Result<()> {
+    let json = serde_json::to_string(manifest)
+        .map_err(|e| Error::Config(format!("cannot serialise the manifest: {e}")))?;
+    let bytes: Vec<Vec<u8>> = params
+        .specs()
+        .iter()
+        .map(|s| {
+            params.values()[s.offset..s.offset + s.len]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect()
+        })
+        .collect();
+    let views = params
+        .specs()
+        .iter()
+        .zip(&bytes)
+        .map(|(s, b)| {
+            TensorView::new(Dtype::F32, s.shape.clone(), b)
+                .map(|v| (s.name.clone(), v))
+                .map_err(|e| file_error(path, format!("cannot write tensor {}: {e}", s.name)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let metadata = HashMap::from([(MANIFEST_KEY.to_string(), json)]);
+    let data = safetensors::serialize(views, Some(metadata))
+        .map_err(|e| file_error(path, format!("cannot serialise: {e}")))?;
+    write_atomic(path, &data)
+}
+
+/// Writes `data` to a temporary file beside `path`, syncs it, and renames it over `path`.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// Reads a model file: checks that it is a latent model of a supported version and returns
+/// its manifest and its tensors by name.
+pub fn load(path: &Path) -> Result<(Manifest, HashMap<String, Vec<f32>>)> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    let not_model = |why: String| file_error(path, format!("not a latent model file ({why})"));
+    let (_, meta) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| not_model(format!("not a safetensors file: {e}")))?;
+    let json = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(MANIFEST_KEY))
+        .ok_or_else(|| not_model("no latent manifest in its metadata".into()))?;
+    let header: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| not_model(format!("manifest is not valid JSON: {e}")))?;
+    if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT_NAME) {
+        return Err(not_model("manifest has no \"format\": \"latent-model\"".into()));
+    }
+    let version = header.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0);
+    if version == 0 || version > u64::from(FORMAT_VERSION) {
+        return Err(file_error(
+            path,
+            format!(
+                "model format version {version} is not supported by this latent \
+                 (supports up to {FORMAT_VERSION}); upgrade latent"
+            ),
+        ));
+    }
+    let manifest: Manifest = serde_json::from_value(header)
+        .map_err(|e| file_error(path, format!("corrupt manifest: {e}")))?;
+    let tensors = SafeTensors::deserialize(&bytes)
+        .map_err(|e| file_error(path, format!("corrupt tensor data: {e}")))?;
+    let mut out = HashMap::new();
+    for (name, view) in tensors.tensors() {
+        if view.dtype() != Dtype::F32 {
+            return Err(file_error(
+                path,
+                format!("tensor {name} is {:?}, expected F32", view.dtype()),
+            ));
+        }
+        let values =
+            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        out.insert(name, values.collect());
+    }
+    Ok((manifest, out))
+}
+
+/// Copies loaded tensors into `params`, checking that every tensor is present with its shape
+/// and that every value is finite.
+pub fn fill_params(
+    path: &Path,
+    params: &mut Params,
+    mut tensors: HashMap<String, Vec<f32>>,
+) -> Result<()> {
+    let specs = params.specs().to_vec();
+    for (i, spec) in specs.iter().enumerate() {
+        let values = tensors
+            .remove(&spec.name)
+            .ok_or_else(|| file_error(path, format!("tensor {} is missing", spec.name)))?;
+        if values.len() != spec.len {
+            return Err(file_error(
+                path,
+                format!(
+                    "tensor {} has {} values, expected shape {:?}",
+                    spec.name,
+                    values.len(),
+                    spec.shape
+                ),
+            ));
+        }
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(file_error(path, format!("tensor {} holds NaN or inf", spec.name)));
+        }
+        let id = params.find(&specs[i].name).ok_or_else(|| file_error(path, "internal".into()))?;
+        params.value_mut(id).copy_from_slice(&values);
+    }
+    if let Some(extra) = tensors.keys().next() {
+        return Err(file_error(path, format!("unexpected tensor {extra}")));
+    }
+    Ok(())
+}
+
+fn file_error(path: &Path, message: String) -> Error {
+    Error::ModelFile { path: path.to_path_buf(), message }
+}

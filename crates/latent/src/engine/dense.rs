@@ -1,0 +1,99 @@
+//! The fully connected layer, `y = f(x Wᵀ + b)`, with its hand-derived backward pass,
+//! and inverted dropout.
+
+use super::{matmul, Activation, MatRef, ParamId, Params};
+use rand::Rng;
+
+/// A fully connected layer: weight `[out, in]`, bias `[out]`, then an activation.
+#[derive(Clone, Debug)]
+pub struct Dense {
+    /// Weight tensor, `[out, in]` (PyTorch layout).
+    pub weight: ParamId,
+    /// Bias tensor, `[out]`.
+    pub bias: ParamId,
+    /// Input width.
+    pub inputs: usize,
+    /// Output width.
+    pub outputs: usize,
+    /// Activation applied after the affine map.
+    pub activation: Activation,
+}
+
+impl Dense {
+    /// Registers the layer's tensors as `{prefix}.weight` and `{prefix}.bias`.
+    pub fn new(
+        params: &mut Params,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        activation: Activation,
+    ) -> Self {
+        let weight = params.add(format!("{prefix}.weight"), &[outputs, inputs], true);
+        let bias = params.add(format!("{prefix}.bias"), &[outputs], false);
+        Dense { weight, bias, inputs, outputs, activation }
+    }
+
+    /// Forward for `rows` rows: `y = f(x Wᵀ + b)`; `pre` receives `x Wᵀ + b` when given.
+    ///
+    /// Math: `z[r, o] = Σ_i x[r, i] W[o, i] + b[o]`, `y = f(z)`.
+    pub fn forward(
+        &self,
+        params: &Params,
+        x: &[f32],
+        rows: usize,
+        y: &mut [f32],
+        pre: Option<&mut [f32]>,
+    ) {
+        let x = MatRef::row_major(x, rows, self.inputs);
+        let w = MatRef::row_major(params.value(self.weight), self.outputs, self.inputs);
+        let y = &mut y[..rows * self.outputs];
+        matmul(y, x, w.t(), false);
+        let pre = pre.map(|p| &mut p[..rows * self.outputs]);
+        self.activation.bias_forward(y, params.value(self.bias), pre);
+    }
+
+    /// Backward for `rows` rows, given `dz = ∂L/∂z` (the chain rule through the activation
+    /// already applied). Writes `∂L/∂W = dzᵀ x`, `∂L/∂b = Σ_r dz[r]`, and, when `dx` is given,
+    /// `∂L/∂x = dz W`.
+    pub fn backward(
+        &self,
+        params: &mut Params,
+        x: &[f32],
+        rows: usize,
+        dz: &[f32],
+        dx: Option<&mut [f32]>,
+    ) {
+        let dz_m = MatRef::row_major(dz, rows, self.outputs);
+        let x_m = MatRef::row_major(x, rows, self.inputs);
+        {
+            let (_, dw) = params.value_and_grad_mut(self.weight, self.weight);
+            matmul(dw, dz_m.t(), x_m, false);
+        }
+        {
+            let (_, db) = params.value_and_grad_mut(self.bias, self.bias);
+            db.fill(0.0);
+            for row in dz[..rows * self.outputs].chunks_exact(self.outputs) {
+                db.iter_mut().zip(row).for_each(|(b, d)| *b += d);
+            }
+        }
+        if let Some(dx) = dx {
+            let w = MatRef::row_major(params.value(self.weight), self.outputs, self.inputs);
+            matmul(&mut dx[..rows * self.inputs], dz_m, w, false);
+        }
+    }
+}
+
+/// Inverted dropout in training: zeroes each value with probability `p` and scales the rest by
+/// `1 / (1 - p)`; the mask (0 or the scale) is kept for the backward pass.
+pub fn dropout_forward(y: &mut [f32], mask: &mut [f32], p: f32, rng: &mut (impl Rng + ?Sized)) {
+    let keep = 1.0 / (1.0 - p);
+    for (v, m) in y.iter_mut().zip(mask.iter_mut()) {
+        *m = if rng.random::<f32>() < p { 0.0 } else { keep };
+        *v *= *m;
+    }
+}
+
+/// Backward of [`dropout_forward`]: `dy *= mask`.
+pub fn dropout_backward(dy: &mut [f32], mask: &[f32]) {
+    dy.iter_mut().zip(mask).for_each(|(d, m)| *d *= m);
+}

@@ -1,0 +1,46 @@
+//! The library's one error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the library. Messages are written for the end user.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration value is out of range or two settings conflict.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Data is unusable (wrong width, missing or non-finite values, no rows).
+    #[error("{0}")]
+    Data(String),
+    /// Data has the wrong columns for this model.
+    #[error("{0}")]
+    Schema(String),
+    /// Training could not continue (for example the loss became NaN).
+    #[error("{0}")]
+    Training(String),
+    /// A model file is not a readable latent model.
+    #[error("{path}: {message}")]
+    ModelFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// An I/O failure on a named file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// True when the error is the user's input (bad data, config or file), not a failure.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, Error::Training(_))
+    }
+}
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,38 @@
+//! latent: autoencoders as fast, explicit software.
+//!
+//! The library holds the training engine, the model zoo, the one training loop, the
+//! preprocessing that is fitted on training data and saved with the model, and the model file.
+//! It prints nothing and has no async: the `latent` binary and the service are thin layers over it.
+//!
+//! ```no_run
+//! use latent::{FitConfig, Frame, Model, train::Silent};
+//! # fn main() -> latent::Result<()> {
+//! let frame = Frame::from_rows(Frame::default_names("f", 2), &[0.1, 0.2, 0.3, 0.4])?;
+//! let model = Model::fit(&frame, &FitConfig::default(), &mut Silent)?;
+//! let codes = model.encode(&frame)?;
+//! model.save(std::path::Path::new("model.safetensors"))?;
+//! # Ok(()) }
+//! ```
+
+pub mod artifact;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod frame;
+pub mod init;
+pub mod model;
+pub mod objective;
+pub mod pca;
+pub mod preprocess;
+pub mod train;
+
+pub use config::{
+    FitConfig, Loss, MissingPolicy, ModelConfig, PreprocessConfig, Scaling, TrainConfig,
+};
+pub use engine::Activation;
+pub use error::{Error, Result};
+pub use frame::{Column, ColumnValues, Frame, ImageShape};
+pub use model::{Matrix, Model};
+pub use objective::RowErrors;
+pub use preprocess::Preprocessor;
+pub use train::{EpochReport, Observer, TrainSummary};

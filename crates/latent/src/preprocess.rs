@@ -1,0 +1,302 @@
+//! Preprocessing fitted on training data and saved with the model: scaling of numeric columns,
+//! one-hot encoding of categorical columns, and the missing-value policy.
+
+use crate::config::{MissingPolicy, PreprocessConfig, Scaling};
+use crate::frame::{Column, ColumnValues, Frame, ImageShape};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// The fitted transform of one input column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ColumnTransform {
+    /// `(x - shift) / scale`; missing values become `fill` when imputing.
+    Numeric {
+        /// Column name.
+        name: String,
+        /// Subtracted first (mean or min).
+        shift: f32,
+        /// Divided by next (std or range; 1 when constant).
+        scale: f32,
+        /// Training mean, used to impute missing values.
+        fill: f32,
+    },
+    /// One value per known category; unknown and missing categories map to all zeros.
+    OneHot {
+        /// Column name.
+        name: String,
+        /// Known categories, in output order.
+        categories: Vec<String>,
+    },
+}
+
+impl ColumnTransform {
+    /// The input column's name.
+    pub fn name(&self) -> &str {
+        match self {
+            ColumnTransform::Numeric { name, .. } | ColumnTransform::OneHot { name, .. } => name,
+        }
+    }
+
+    /// Number of model inputs this column produces.
+    pub fn width(&self) -> usize {
+        match self {
+            ColumnTransform::Numeric { .. } => 1,
+            ColumnTransform::OneHot { categories, .. } => categories.len(),
+        }
+    }
+}
+
+/// Fitted preprocessing: per-column transforms and the policy for missing values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessor {
+    /// Resolved scaling.
+    pub scaling: Scaling,
+    /// Missing-value policy.
+    pub missing: MissingPolicy,
+    /// One transform per input column, in input order.
+    pub columns: Vec<ColumnTransform>,
+    /// Image shape of the rows, when they are images.
+    pub image: Option<ImageShape>,
+}
+
+impl Preprocessor {
+    /// Fits scaling statistics and category lists on `frame`.
+    pub fn fit(frame: &Frame, cfg: &PreprocessConfig) -> Result<Self> {
+        if frame.width() == 0 {
+            return Err(Error::Data("data has no feature columns".into()));
+        }
+        if frame.rows() == 0 {
+            return Err(Error::Data("data has no rows".into()));
+        }
+        let scaling = match cfg.scaling {
+            Scaling::Auto if frame.image_shape().is_some() => Scaling::None,
+            Scaling::Auto => Scaling::Standard,
+            s => s,
+        };
+        let columns = frame
+            .columns()
+            .iter()
+            .map(|c| fit_column(c, scaling, cfg.missing))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Preprocessor { scaling, missing: cfg.missing, columns, image: frame.image_shape() })
+    }
+
+    /// Width of the transformed rows (model input width).
+    pub fn output_width(&self) -> usize {
+        self.columns.iter().map(ColumnTransform::width).sum()
+    }
+
+    /// Input column names, in order.
+    pub fn input_names(&self) -> Vec<String> {
+        self.columns.iter().map(|c| c.name().to_string()).collect()
+    }
+
+    /// Names of the categorical input columns.
+    pub fn categorical_names(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| matches!(c, ColumnTransform::OneHot { .. }))
+            .map(|c| c.name().to_string())
+            .collect()
+    }
+
+    /// Names of the model inputs: the column name, or `column=category` for one-hot values.
+    pub fn feature_names(&self) -> Vec<String> {
+        let mut out = Vec::with_capacity(self.output_width());
+        for c in &self.columns {
+            match c {
+                ColumnTransform::Numeric { name, .. } => out.push(name.clone()),
+                ColumnTransform::OneHot { name, categories } => {
+                    out.extend(categories.iter().map(|k| format!("{name}={k}")))
+                }
+            }
+        }
+        out
+    }
+
+    /// Transforms `frame` into row-major model inputs. Columns are matched by name.
+    pub fn transform(&self, frame: &Frame) -> Result<Vec<f32>> {
+        let inputs = self.match_columns(frame)?;
+        let width = self.output_width();
+        let rows = frame.rows();
+        let mut out = vec![0.0f32; rows * width];
+        let mut offset = 0;
+        for (t, col) in self.columns.iter().zip(inputs) {
+            match (t, &col.values) {
+                (
+                    ColumnTransform::Numeric { name, shift, scale, fill },
+                    ColumnValues::Numeric(v),
+                ) => {
+                    for (r, &x) in v.iter().enumerate() {
+                        let x = if x.is_nan() {
+                            match self.missing {
+                                MissingPolicy::ImputeMean => *fill,
+                                MissingPolicy::Error => return Err(missing(r, name)),
+                            }
+                        } else if !x.is_finite() {
+                            return Err(Error::Data(format!(
+                                "data row {}, column \"{name}\": value {x} is not finite",
+                                r + 1
+                            )));
+                        } else {
+                            x
+                        };
+                        out[r * width + offset] = (x - shift) / scale;
+                    }
+                }
+                (ColumnTransform::OneHot { categories, .. }, ColumnValues::Text(v)) => {
+                    for (r, s) in v.iter().enumerate() {
+                        if let Ok(k) = categories.binary_search(s) {
+                            out[r * width + offset + k] = 1.0;
+                        }
+                    }
+                }
+                (ColumnTransform::OneHot { categories, .. }, ColumnValues::Numeric(v)) => {
+                    // A categorical column whose values all look numeric in this file.
+                    for (r, x) in v.iter().enumerate() {
+                        if let Ok(k) = categories.binary_search(&x.to_string()) {
+                            out[r * width + offset + k] = 1.0;
+                        }
+                    }
+                }
+                (ColumnTransform::Numeric { name, .. }, ColumnValues::Text(v)) => {
+                    let first = v.iter().position(|s| !s.is_empty()).unwrap_or(0);
+                    let value = v.get(first).map_or("", String::as_str);
+                    return Err(Error::Data(format!(
+                        "data row {}, column \"{name}\": non-numeric value \"{value}\" in a \
+                         column the model expects to be numeric",
+                        first + 1
+                    )));
+                }
+            }
+            offset += t.width();
+        }
+        Ok(out)
+    }
+
+    /// Maps model outputs back to columns in the original units (one-hot groups become the
+    /// most likely category).
+    pub fn inverse(&self, values: &[f32]) -> Result<Frame> {
+        let width = self.output_width();
+        let rows = if width == 0 { 0 } else { values.len() / width };
+        let mut offset = 0;
+        let mut columns = Vec::with_capacity(self.columns.len());
+        for t in &self.columns {
+            let cells =
+                (0..rows).map(|r| &values[r * width + offset..r * width + offset + t.width()]);
+            columns.push(match t {
+                ColumnTransform::Numeric { name, shift, scale, .. } => {
+                    Column::numeric(name.clone(), cells.map(|c| c[0] * scale + shift).collect())
+                }
+                ColumnTransform::OneHot { name, categories } => Column::text(
+                    name.clone(),
+                    cells
+                        .map(|c| {
+                            let best = argmax(c);
+                            best.map(|k| categories[k].clone()).unwrap_or_default()
+                        })
+                        .collect(),
+                ),
+            });
+            offset += t.width();
+        }
+        let frame = Frame::new(columns)?;
+        match self.image {
+            Some(shape) => frame.with_image_shape(shape),
+            None => Ok(frame),
+        }
+    }
+
+    /// Checks that `frame` has exactly the model's columns and returns them in model order.
+    fn match_columns<'f>(&self, frame: &'f Frame) -> Result<Vec<&'f Column>> {
+        let expected = self.columns.len();
+        let missing: Vec<&str> =
+            self.columns.iter().map(|c| c.name()).filter(|n| frame.column(n).is_none()).collect();
+        let names = self.input_names();
+        let extra: Vec<String> = frame.names().into_iter().filter(|n| !names.contains(n)).collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            let mut msg = format!("data has {} columns, model expects {expected}", frame.width());
+            if !missing.is_empty() {
+                msg += &format!(" (missing: {})", quote_list(&missing));
+            }
+            if !extra.is_empty() {
+                let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+                msg += &format!(" (not in the model: {})", quote_list(&extra));
+            }
+            return Err(Error::Schema(msg));
+        }
+        Ok(self.columns.iter().filter_map(|c| frame.column(c.name())).collect())
+    }
+}
+
+fn fit_column(c: &Column, scaling: Scaling, policy: MissingPolicy) -> Result<ColumnTransform> {
+    match &c.values {
+        ColumnValues::Text(v) => {
+            let mut categories: Vec<String> = v.iter().filter(|s| !s.is_empty()).cloned().collect();
+            categories.sort_unstable();
+            categories.dedup();
+            Ok(ColumnTransform::OneHot { name: c.name.clone(), categories })
+        }
+        ColumnValues::Numeric(v) => {
+            if let (MissingPolicy::Error, Some(r)) = (policy, v.iter().position(|x| x.is_nan())) {
+                return Err(missing(r, &c.name));
+            }
+            let present = v.iter().filter(|x| !x.is_nan()).map(|&x| f64::from(x));
+            let (mut n, mut sum, mut sq, mut lo, mut hi) =
+                (0usize, 0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+            for x in present {
+                n += 1;
+                sum += x;
+                sq += x * x;
+                lo = lo.min(x);
+                hi = hi.max(x);
+            }
+            if n == 0 {
+                return Err(Error::Data(format!("column \"{}\" has no values", c.name)));
+            }
+            let mean = sum / n as f64;
+            let std = (sq / n as f64 - mean * mean).max(0.0).sqrt();
+            let nonzero = |s: f64| if s > 1e-12 { s } else { 1.0 };
+            let (shift, scale) = match scaling {
+                Scaling::Standard => (mean, nonzero(std)),
+                Scaling::MinMax => (lo, nonzero(hi - lo)),
+                Scaling::None | Scaling::Auto => (0.0, 1.0),
+            };
+            Ok(ColumnTransform::Numeric {
+                name: c.name.clone(),
+                shift: shift as f32,
+                scale: scale as f32,
+                fill: mean as f32,
+            })
+        }
+    }
+}
+
+fn missing(row: usize, column: &str) -> Error {
+    Error::Data(format!(
+        "data row {}, column \"{column}\": missing value \
+         (hint: --missing impute-mean fills it with the training mean)",
+        row + 1
+    ))
+}
+
+fn quote_list(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut s: Vec<String> = names.iter().take(SHOWN).map(|n| format!("\"{n}\"")).collect();
+    if names.len() > SHOWN {
+        s.push(format!("and {} more", names.len() - SHOWN));
+    }
+    s.join(", ")
+}
+
+fn argmax(values: &[f32]) -> Option<usize> {
+    values
+        .iter()
+        .enumerate()
+        .fold(None, |best: Option<(usize, f32)>, (i, &v)| match best {
+            Some((_, b)) if b >= v => best,
+            _ => Some((i, v)),
+        })
+        .map(|(i, _)| i)
+}

@@ -1,0 +1,236 @@
+//! The one training loop: shuffling, batching, validation, early stopping, gradient clipping,
+//! the NaN guard, and progress through an [`Observer`]. Every model trains through it.
+
+use crate::config::TrainConfig;
+use crate::engine::{Adam, Params};
+use crate::{Error, Result};
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// What the loop needs from a model: its parameters and a train / eval step on a batch.
+pub trait Trainable {
+    /// The parameters (values and gradients).
+    fn params(&self) -> &Params;
+    /// The parameters, mutably.
+    fn params_mut(&mut self) -> &mut Params;
+    /// Prepares buffers for batches of up to `rows` rows.
+    fn reserve(&mut self, rows: usize);
+    /// Forward and backward on `rows` rows of `x`, writing gradients; returns the mean loss.
+    fn train_batch(&mut self, x: &[f32], rows: usize, rng: &mut ChaCha8Rng) -> f64;
+    /// Mean loss on `rows` rows, without noise, dropout or gradients.
+    fn eval_batch(&mut self, x: &[f32], rows: usize) -> f64;
+}
+
+/// Receives progress from the loop (the CLI draws bars and writes logs from it).
+pub trait Observer {
+    /// An epoch begins (`epoch` counts from 1).
+    fn epoch_start(&mut self, _epoch: usize, _epochs: usize, _batches: usize) {}
+    /// A batch finished with this mean loss.
+    fn batch_end(&mut self, _batch: usize, _loss: f64) {}
+    /// An epoch finished.
+    fn epoch_end(&mut self, _report: &EpochReport) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Result of one epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches (with noise and dropout).
+    pub train_loss: f64,
+    /// Mean validation loss, when a validation split is used.
+    pub val_loss: Option<f64>,
+    /// Best epoch so far.
+    pub best_epoch: usize,
+    /// Epochs left before early stopping, when patience is set.
+    pub patience_left: Option<usize>,
+    /// Wall time of the epoch.
+    pub seconds: f64,
+}
+
+/// Summary of a training run, saved in the model file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainSummary {
+    /// Every epoch's report.
+    pub history: Vec<EpochReport>,
+    /// Epoch whose weights were kept (restored when `restore_best`).
+    pub best_epoch: usize,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+    /// Training rows.
+    pub train_rows: usize,
+    /// Validation rows.
+    pub val_rows: usize,
+    /// Total wall time.
+    pub seconds: f64,
+}
+
+impl TrainSummary {
+    /// The last epoch's report.
+    pub fn last(&self) -> Option<&EpochReport> {
+        self.history.last()
+    }
+}
+
+/// Trains `model` on the rows of `data` (row-major, `width` values per row).
+///
+/// `rng` has already seeded the initial weights; it then drives the validation split, the
+/// shuffles and any noise, so one seed makes the whole run reproducible.
+pub fn train(
+    model: &mut dyn Trainable,
+    data: &[f32],
+    width: usize,
+    cfg: &TrainConfig,
+    rng: &mut ChaCha8Rng,
+    observer: &mut dyn Observer,
+) -> Result<TrainSummary> {
+    cfg.validate()?;
+    let rows = if width == 0 { 0 } else { data.len() / width };
+    if rows == 0 {
+        return Err(Error::Data("no rows to train on".into()));
+    }
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.shuffle(rng);
+    let val_rows = ((rows as f64) * f64::from(cfg.val_split)).round() as usize;
+    let val_rows = val_rows.min(rows - 1);
+    let (train_idx, val_idx) = order.split_at(rows - val_rows);
+    let mut train_idx = train_idx.to_vec();
+    let val_data = gather(data, width, val_idx);
+
+    let batch = cfg.batch_size.min(train_idx.len());
+    model.reserve(batch.max(val_rows.min(4096)));
+    let mut adam = Adam::new(model.params(), cfg.optimizer);
+    let mut batch_buf = vec![0.0f32; batch * width];
+    let mut best = Best::new(model.params().len(), cfg.restore_best);
+    let mut history = Vec::with_capacity(cfg.epochs);
+    let started = Instant::now();
+    let batches = train_idx.len().div_ceil(batch);
+    let mut stopped_early = false;
+
+    for epoch in 1..=cfg.epochs {
+        let epoch_start = Instant::now();
+        observer.epoch_start(epoch, cfg.epochs, batches);
+        train_idx.shuffle(rng);
+        let mut loss_sum = 0.0f64;
+        for (b, idx) in train_idx.chunks(batch).enumerate() {
+            let n = idx.len();
+            for (dst, &r) in batch_buf.chunks_exact_mut(width).zip(idx) {
+                dst.copy_from_slice(&data[r * width..(r + 1) * width]);
+            }
+            let loss = model.train_batch(&batch_buf[..n * width], n, rng);
+            let norm = model.params().grad_norm();
+            if !loss.is_finite() || !norm.is_finite() {
+                return Err(diverged(epoch, b + 1, loss));
+            }
+            if let Some(max) = cfg.clip_grad_norm {
+                if norm > max {
+                    model.params_mut().scale_grads(max / norm);
+                }
+            }
+            adam.step(model.params_mut());
+            loss_sum += loss * n as f64;
+            observer.batch_end(b + 1, loss);
+        }
+        let train_loss = loss_sum / train_idx.len() as f64;
+        let val_loss = (val_rows > 0).then(|| evaluate(model, &val_data, width));
+        if let Some(v) = val_loss {
+            if !v.is_finite() {
+                return Err(diverged(epoch, batches, v));
+            }
+        }
+        let monitored = val_loss.unwrap_or(train_loss);
+        best.update(epoch, monitored, model.params());
+        let waited = epoch - best.epoch;
+        let patience_left = cfg.patience.map(|p| p.saturating_sub(waited));
+        let report = EpochReport {
+            epoch,
+            train_loss,
+            val_loss,
+            best_epoch: best.epoch,
+            patience_left,
+            seconds: epoch_start.elapsed().as_secs_f64(),
+        };
+        observer.epoch_end(&report);
+        history.push(report);
+        if patience_left == Some(0) {
+            stopped_early = true;
+            break;
+        }
+    }
+    let best_epoch = if cfg.restore_best {
+        best.restore(model.params_mut());
+        best.epoch
+    } else {
+        history.len()
+    };
+    Ok(TrainSummary {
+        history,
+        best_epoch,
+        stopped_early,
+        train_rows: train_idx.len(),
+        val_rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Mean loss over `data` in batches, weighted by rows.
+fn evaluate(model: &mut dyn Trainable, data: &[f32], width: usize) -> f64 {
+    let rows = data.len() / width;
+    let chunk = 4096.min(rows.max(1));
+    let mut total = 0.0;
+    for part in data.chunks(chunk * width) {
+        let n = part.len() / width;
+        total += model.eval_batch(part, n) * n as f64;
+    }
+    total / rows as f64
+}
+
+fn gather(data: &[f32], width: usize, idx: &[usize]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(idx.len() * width);
+    for &r in idx {
+        out.extend_from_slice(&data[r * width..(r + 1) * width]);
+    }
+    out
+}
+
+fn diverged(epoch: usize, batch: usize, loss: f64) -> Error {
+    Error::Training(format!(
+        "training diverged at epoch {epoch}, batch {batch} (loss {loss}); \
+         hint: lower the learning rate (--lr) or scale the data (--scale standard)"
+    ))
+}
+
+/// The best epoch so far and, when restoring, a copy of its weights.
+struct Best {
+    epoch: usize,
+    loss: f64,
+    weights: Option<Vec<f32>>,
+}
+
+impl Best {
+    fn new(len: usize, keep: bool) -> Self {
+        Best { epoch: 0, loss: f64::INFINITY, weights: keep.then(|| vec![0.0; len]) }
+    }
+
+    fn update(&mut self, epoch: usize, loss: f64, params: &Params) {
+        if loss < self.loss {
+            self.loss = loss;
+            self.epoch = epoch;
+            if let Some(w) = &mut self.weights {
+                w.copy_from_slice(params.values());
+            }
+        }
+    }
+
+    fn restore(&self, params: &mut Params) {
+        if let (Some(w), true) = (&self.weights, self.epoch > 0) {
+            params.values_mut().copy_from_slice(w);
+        }
+    }
+}
