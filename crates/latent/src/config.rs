@@ -20,10 +20,11 @@ pub enum Loss {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// Encoder hidden widths, outermost first; the decoder mirrors them.
-    pub hidden: Vec<usize>,
-    /// Width of the latent code.
-    pub latent: usize,
+    /// Encoder hidden widths, outermost first; the decoder mirrors them. `None` sizes them
+    /// from the input width (see [`ModelConfig::resolve`]).
+    pub hidden: Option<Vec<usize>>,
+    /// Width of the latent code; `None` sizes it from the input width.
+    pub latent: Option<usize>,
     /// Activation of hidden layers.
     pub activation: Activation,
     /// Output activation (`sigmoid` or `identity`); `None` picks sigmoid when the scaled
@@ -38,8 +39,8 @@ pub struct ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
-            hidden: vec![128],
-            latent: 16,
+            hidden: None,
+            latent: None,
             activation: Activation::Relu,
             output: None,
             loss: Loss::Mse,
@@ -49,12 +50,24 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// Fills in sizes left to the defaults for `width` model inputs: latent `⌈√width⌉`
+    /// (2 to 64), one hidden layer of about `width / 3` (at least twice the latent, at most 512).
+    pub fn resolve(&self, width: usize) -> ModelConfig {
+        let latent =
+            self.latent.unwrap_or_else(|| (width as f64).sqrt().ceil().clamp(2.0, 64.0) as usize);
+        let hidden = self.hidden.clone().unwrap_or_else(|| {
+            let h = (width / 3).div_ceil(8) * 8;
+            vec![h.clamp(2 * latent, 512)]
+        });
+        ModelConfig { hidden: Some(hidden), latent: Some(latent), ..self.clone() }
+    }
+
     /// Checks ranges and combinations.
     pub fn validate(&self) -> Result<()> {
-        if self.latent == 0 {
+        if self.latent == Some(0) {
             return Err(Error::Config("latent size must be at least 1".into()));
         }
-        if self.hidden.contains(&0) {
+        if self.hidden.as_ref().is_some_and(|h| h.contains(&0)) {
             return Err(Error::Config("hidden layer sizes must be at least 1".into()));
         }
         if !(0.0..1.0).contains(&self.dropout) {

@@ -199,18 +199,29 @@ impl Frame {
     pub fn slice_rows(&self, start: usize, end: usize) -> Frame {
         let end = end.min(self.rows);
         let start = start.min(end);
+        let rows: Vec<usize> = (start..end).collect();
+        self.select_rows(&rows)
+    }
+
+    /// The rows at `indices` (in that order) as a new frame; indices out of range are skipped.
+    pub fn select_rows(&self, indices: &[usize]) -> Frame {
+        let indices: Vec<usize> = indices.iter().copied().filter(|&r| r < self.rows).collect();
         let columns = self
             .columns
             .iter()
             .map(|c| Column {
                 name: c.name.clone(),
                 values: match &c.values {
-                    ColumnValues::Numeric(v) => ColumnValues::Numeric(v[start..end].to_vec()),
-                    ColumnValues::Text(v) => ColumnValues::Text(v[start..end].to_vec()),
+                    ColumnValues::Numeric(v) => {
+                        ColumnValues::Numeric(indices.iter().map(|&r| v[r]).collect())
+                    }
+                    ColumnValues::Text(v) => {
+                        ColumnValues::Text(indices.iter().map(|&r| v[r].clone()).collect())
+                    }
                 },
             })
             .collect();
-        Frame { columns, rows: end - start, image: self.image }
+        Frame { columns, rows: indices.len(), image: self.image }
     }
 
     /// All values row-major when every column is numeric, else `None`.

@@ -22,11 +22,13 @@ pub struct DenseNet {
 impl DenseNet {
     /// Registers the layers' tensors in `params` (zero-initialised).
     ///
-    /// `output` must be resolved (sigmoid or identity).
+    /// Sizes left unset in `cfg` are resolved for `inputs`; `output` must be resolved
+    /// (sigmoid or identity).
     pub fn new(params: &mut Params, inputs: usize, cfg: &ModelConfig, output: Activation) -> Self {
+        let cfg = cfg.resolve(inputs);
         let mut widths = vec![inputs];
-        widths.extend(&cfg.hidden);
-        widths.push(cfg.latent);
+        widths.extend(cfg.hidden.iter().flatten());
+        widths.extend(cfg.latent);
         let depth = widths.len() - 1;
         let mut layers = Vec::with_capacity(2 * depth);
         for i in 0..depth {

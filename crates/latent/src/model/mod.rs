@@ -86,6 +86,8 @@ impl Model {
                     .into(),
             ));
         }
+        let mut config = config.clone();
+        config.model = config.model.resolve(preprocess.output_width());
         let mut model = Model::build(Manifest {
             format: FORMAT_NAME.into(),
             format_version: FORMAT_VERSION,

@@ -1,0 +1,275 @@
+//! Command-line arguments (clap derive). Each subcommand's help ends with an example.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Autoencoders as fast, explicit software: train, encode, reconstruct, evaluate.
+#[derive(Parser, Debug)]
+#[command(name = "latent", version, about, propagate_version = true)]
+#[command(
+    after_help = "Example:\n  latent demo\n  latent train --data train.csv --out model.safetensors\n  latent eval --model model.safetensors --data test.csv --format json"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train an autoencoder on a data file and save it as one .safetensors file.
+    #[command(
+        after_help = "Example:\n  latent train --data ../shared/data/mnist/train-images-idx3-ubyte.gz \\\n    --hidden 256 --latent 32 --epochs 10 --out mnist.safetensors"
+    )]
+    Train(TrainArgs),
+    /// Write the latent code of every row (CSV or NPY).
+    #[command(
+        after_help = "Example:\n  latent encode --model model.safetensors --data data.csv --out codes.csv"
+    )]
+    Encode(TransformArgs),
+    /// Write the reconstruction of every row, in the original units (CSV or NPY).
+    #[command(
+        after_help = "Example:\n  latent reconstruct --model model.safetensors --data data.csv --out recon.csv"
+    )]
+    Reconstruct(TransformArgs),
+    /// Reconstruction error of a model over a data file.
+    #[command(
+        after_help = "Example:\n  latent eval --model model.safetensors --data test.csv --format json"
+    )]
+    Eval(EvalArgs),
+    /// Architecture, parameter count, preprocessing and training summary of a model.
+    #[command(after_help = "Example:\n  latent info --model model.safetensors")]
+    Info(InfoArgs),
+    /// Train on the digits data shipped with latent, compare with PCA, write the outputs.
+    #[command(after_help = "Example:\n  latent demo --out demo-out")]
+    Demo(DemoArgs),
+}
+
+/// How to read a data file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataArgs {
+    /// Data: CSV (.csv, .csv.gz, .tsv), NPY, NPZ, MNIST IDX (raw or .gz) or a folder of images.
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+    /// A column kept out of the features and carried through to outputs.
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// Columns to one-hot encode (comma separated); non-numeric columns are detected anyway.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub categorical: Vec<String>,
+    /// CSV field delimiter (one character; `\t` for tab).
+    #[arg(long, default_value = ",", value_name = "CHAR")]
+    pub delimiter: String,
+    /// The CSV has no header row (columns are named col0, col1, ...).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Resize images from a folder to WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH")]
+    pub resize: Option<String>,
+    /// Convert images from a folder to greyscale.
+    #[arg(long)]
+    pub grayscale: bool,
+}
+
+/// Hidden-layer activation.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ActivationArg {
+    /// max(x, 0)
+    Relu,
+    /// x for x > 0, else 0.01 x
+    LeakyRelu,
+    /// tanh(x)
+    Tanh,
+    /// Gaussian error linear unit (tanh form)
+    Gelu,
+}
+
+/// Output activation.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum OutputArg {
+    /// For data in [0, 1].
+    Sigmoid,
+    /// For unbounded (standardised) data.
+    Identity,
+}
+
+/// Reconstruction loss.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum LossArg {
+    /// Mean squared error.
+    Mse,
+    /// Mean absolute error.
+    Mae,
+    /// Binary cross-entropy (data in [0, 1]).
+    Bce,
+}
+
+/// Scaling of numeric columns.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ScaleArg {
+    /// Images: none; tables: standard.
+    Auto,
+    /// (x - mean) / std.
+    Standard,
+    /// (x - min) / (max - min).
+    Minmax,
+    /// As is.
+    None,
+}
+
+/// Missing-value policy.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum MissingArg {
+    /// Stop with an error naming the row and column.
+    Error,
+    /// Fill with the training mean.
+    ImputeMean,
+}
+
+/// Optimiser.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum OptimizerArg {
+    /// Adam (weight decay as L2 on the gradient).
+    Adam,
+    /// AdamW (decoupled weight decay).
+    Adamw,
+}
+
+/// Arguments of `latent train`. Every model and training setting may also come from
+/// `--config run.toml`; flags override the file.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Input data.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Where to save the model (.safetensors); metrics.jsonl is written beside it.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// A TOML file with [model], [preprocess] and [train] tables (see examples/run.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Encoder hidden layer sizes, comma separated (decoder mirrors them).
+    #[arg(long, value_delimiter = ',', value_name = "N,N")]
+    pub hidden: Option<Vec<usize>>,
+    /// Latent code size.
+    #[arg(long, value_name = "N")]
+    pub latent: Option<usize>,
+    /// Hidden-layer activation.
+    #[arg(long, value_enum)]
+    pub activation: Option<ActivationArg>,
+    /// Output activation (default: sigmoid when scaled data is in [0, 1], else identity).
+    #[arg(long, value_enum)]
+    pub output_activation: Option<OutputArg>,
+    /// Reconstruction loss.
+    #[arg(long, value_enum)]
+    pub loss: Option<LossArg>,
+    /// Dropout after each hidden layer (training only).
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f32>,
+    /// Scaling of numeric columns, fitted on the training data and saved in the model.
+    #[arg(long, value_enum)]
+    pub scale: Option<ScaleArg>,
+    /// What to do with missing values.
+    #[arg(long, value_enum)]
+    pub missing: Option<MissingArg>,
+    /// Passes over the data.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Rows per step.
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Learning rate.
+    #[arg(long, value_name = "F")]
+    pub lr: Option<f32>,
+    /// Weight decay (weights only).
+    #[arg(long, value_name = "F")]
+    pub weight_decay: Option<f32>,
+    /// Optimiser.
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerArg>,
+    /// Share of rows held out for validation (0 allowed).
+    #[arg(long, value_name = "F")]
+    pub val_split: Option<f32>,
+    /// Stop after this many epochs without improvement.
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
+    /// Keep the last epoch's weights instead of the best epoch's.
+    #[arg(long)]
+    pub keep_last: bool,
+    /// Clip the global gradient norm.
+    #[arg(long, value_name = "F")]
+    pub clip_grad_norm: Option<f32>,
+    /// Seed for initialisation, shuffling and noise.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Output format of commands that print results.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable table.
+    #[default]
+    Table,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// Arguments of `latent encode` and `latent reconstruct`.
+#[derive(Args, Debug)]
+pub struct TransformArgs {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Input data.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Output file: .csv or .npy.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Arguments of `latent eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Input data.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `latent info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `latent demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Folder for the demo's outputs.
+    #[arg(long, default_value = "demo-out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Training epochs.
+    #[arg(long, default_value_t = 150)]
+    pub epochs: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

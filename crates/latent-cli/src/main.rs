@@ -1,0 +1,40 @@
+//! `latent`: train, inspect and use autoencoders from the command line.
+//!
+//! A thin layer over the `latent` library: argument parsing, file I/O through `latent-data`,
+//! progress bars and exit codes (0 ok, 1 failure, 2 bad usage or bad input).
+
+mod args;
+mod data;
+mod demo;
+mod eval;
+mod exit;
+mod info;
+mod output;
+mod progress;
+mod train;
+mod transform;
+
+use args::{Cli, Command};
+use clap::Parser;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Encode(a) => transform::encode(a),
+        Command::Reconstruct(a) => transform::reconstruct(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Info(a) => info::run(a),
+        Command::Demo(a) => demo::run(a),
+    };
+    if let Err(err) = result {
+        std::process::exit(exit::report(&err));
+    }
+}

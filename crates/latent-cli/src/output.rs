@@ -1,0 +1,50 @@
+//! Printing results: aligned tables for people, one JSON object for scripts.
+
+use anyhow::Result;
+use latent::Model;
+use std::path::Path;
+
+/// Prints `value` as one JSON object on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Prints `key  value` rows with the keys aligned.
+pub fn print_table(rows: &[(&str, String)]) -> Result<()> {
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        println!("{k:<width$}  {v}");
+    }
+    Ok(())
+}
+
+/// Architecture as `784-256-32-256-784`.
+pub fn architecture(model: &Model) -> String {
+    model.layer_widths().iter().map(usize::to_string).collect::<Vec<_>>().join("-")
+}
+
+/// The lines printed after training.
+pub fn train_summary(model: &Model, path: &Path) -> String {
+    let mut s = format!(
+        "saved {} ({} parameters, {})",
+        path.display(),
+        model.parameter_count(),
+        architecture(model)
+    );
+    if let Some(sum) = model.summary() {
+        let best = sum.history.iter().find(|r| r.epoch == sum.best_epoch).or(sum.last());
+        if let Some(b) = best {
+            s += &format!(
+                "\nbest epoch {} of {}: train loss {:.6}{}  ({:.1}s{})",
+                b.epoch,
+                sum.history.len(),
+                b.train_loss,
+                b.val_loss.map_or(String::new(), |v| format!(", validation loss {v:.6}")),
+                sum.seconds,
+                if sum.stopped_early { ", stopped early" } else { "" }
+            );
+        }
+    }
+    s
+}

@@ -1,0 +1,101 @@
+//! Training progress: a live bar on a terminal, one line per epoch otherwise, and the
+//! `metrics.jsonl` log (one JSON object per epoch).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use latent::{EpochReport, Observer};
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+/// Draws progress on stderr and logs metrics.
+pub struct TrainProgress {
+    bar: Option<ProgressBar>,
+    lines: bool,
+    log: Option<std::io::BufWriter<std::fs::File>>,
+    epochs: usize,
+    started: Instant,
+    loss_sum: f64,
+    batches_seen: usize,
+}
+
+impl TrainProgress {
+    /// `quiet` silences everything but the log; `log` receives one JSON line per epoch.
+    pub fn new(quiet: bool, log: Option<std::fs::File>) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let bar = (!quiet && tty).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} batches  {msg}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar
+        });
+        TrainProgress {
+            bar,
+            lines: !quiet && !tty,
+            log: log.map(std::io::BufWriter::new),
+            epochs: 0,
+            started: Instant::now(),
+            loss_sum: 0.0,
+            batches_seen: 0,
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for TrainProgress {
+    fn epoch_start(&mut self, epoch: usize, epochs: usize, batches: usize) {
+        self.epochs = epochs;
+        self.loss_sum = 0.0;
+        self.batches_seen = 0;
+        if let Some(bar) = &self.bar {
+            bar.set_length(batches as u64);
+            bar.set_position(0);
+            bar.set_prefix(format!("epoch {epoch}/{epochs}"));
+        }
+    }
+
+    fn batch_end(&mut self, batch: usize, loss: f64) {
+        self.loss_sum += loss;
+        self.batches_seen += 1;
+        if let Some(bar) = &self.bar {
+            bar.set_position(batch as u64);
+            if batch % 8 == 0 {
+                bar.set_message(format!("train {:.5}", self.loss_sum / self.batches_seen as f64));
+            }
+        }
+    }
+
+    fn epoch_end(&mut self, r: &EpochReport) {
+        let val = r.val_loss.map_or(String::new(), |v| format!("  val {v:.5}"));
+        let patience = r.patience_left.map_or(String::new(), |p| format!("  patience {p}"));
+        let line = format!(
+            "epoch {}/{}  train {:.5}{val}  best {}{patience}  {:.1}s",
+            r.epoch, self.epochs, r.train_loss, r.best_epoch, r.seconds
+        );
+        if let Some(bar) = &self.bar {
+            bar.println(&line);
+        } else if self.lines {
+            eprintln!("{line}");
+        }
+        if let Some(log) = &mut self.log {
+            let entry = serde_json::json!({
+                "epoch": r.epoch,
+                "train_loss": r.train_loss,
+                "val_loss": r.val_loss,
+                "best_epoch": r.best_epoch,
+                "patience_left": r.patience_left,
+                "epoch_seconds": r.seconds,
+                "elapsed_seconds": self.started.elapsed().as_secs_f64(),
+            });
+            let _ = writeln!(log, "{entry}").and_then(|_| log.flush());
+        }
+    }
+}

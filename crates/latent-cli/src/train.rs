@@ -1,0 +1,130 @@
+//! `latent train`: config file, then flags, then fit, save, and a short summary.
+
+use crate::args::{
+    ActivationArg, LossArg, MissingArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs,
+};
+use crate::exit::BadInput;
+use crate::progress::TrainProgress;
+use crate::{data, output};
+use anyhow::{Context, Result};
+use latent::{Activation, FitConfig, Loss, MissingPolicy, Model, Scaling};
+use std::path::{Path, PathBuf};
+
+/// Runs `latent train`.
+pub fn run(args: TrainArgs) -> Result<()> {
+    let config = fit_config(&args)?;
+    config.validate()?;
+    let dataset = data::load(&args.data, None)?;
+    let log_path = metrics_path(&args.out);
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("cannot create {}", log_path.display()))?;
+    let mut progress = TrainProgress::new(args.quiet, Some(log));
+    let model = Model::fit(&dataset.frame, &config, &mut progress);
+    progress.finish();
+    let model = model?;
+    model.save(&args.out)?;
+    if !args.quiet {
+        eprintln!("{}", output::train_summary(&model, &args.out));
+    }
+    Ok(())
+}
+
+/// `metrics.jsonl` in the model's folder.
+pub fn metrics_path(model: &Path) -> PathBuf {
+    match model.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join("metrics.jsonl"),
+        _ => PathBuf::from("metrics.jsonl"),
+    }
+}
+
+/// The configuration: `--config` file (if any) with flags applied over it.
+pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
+    let mut c = match &a.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))
+                .map_err(|e| BadInput(format!("{e:#}")))?;
+            toml::from_str::<FitConfig>(&text)
+                .map_err(|e| BadInput(format!("{}: {e}", path.display())))?
+        }
+        None => FitConfig::default(),
+    };
+    let m = &mut c.model;
+    if let Some(h) = &a.hidden {
+        m.hidden = Some(h.clone());
+    }
+    if a.latent.is_some() {
+        m.latent = a.latent;
+    }
+    if let Some(x) = a.activation {
+        m.activation = match x {
+            ActivationArg::Relu => Activation::Relu,
+            ActivationArg::LeakyRelu => Activation::LeakyRelu,
+            ActivationArg::Tanh => Activation::Tanh,
+            ActivationArg::Gelu => Activation::Gelu,
+        };
+    }
+    if let Some(x) = a.output_activation {
+        m.output = Some(match x {
+            OutputArg::Sigmoid => Activation::Sigmoid,
+            OutputArg::Identity => Activation::Identity,
+        });
+    }
+    if let Some(x) = a.loss {
+        m.loss = match x {
+            LossArg::Mse => Loss::Mse,
+            LossArg::Mae => Loss::Mae,
+            LossArg::Bce => Loss::Bce,
+        };
+    }
+    if let Some(x) = a.dropout {
+        m.dropout = x;
+    }
+    let p = &mut c.preprocess;
+    if let Some(x) = a.scale {
+        p.scaling = match x {
+            ScaleArg::Auto => Scaling::Auto,
+            ScaleArg::Standard => Scaling::Standard,
+            ScaleArg::Minmax => Scaling::MinMax,
+            ScaleArg::None => Scaling::None,
+        };
+    }
+    if let Some(x) = a.missing {
+        p.missing = match x {
+            MissingArg::Error => MissingPolicy::Error,
+            MissingArg::ImputeMean => MissingPolicy::ImputeMean,
+        };
+    }
+    let t = &mut c.train;
+    if let Some(x) = a.epochs {
+        t.epochs = x;
+    }
+    if let Some(x) = a.batch_size {
+        t.batch_size = x;
+    }
+    if let Some(x) = a.lr {
+        t.optimizer.lr = x;
+    }
+    if let Some(x) = a.weight_decay {
+        t.optimizer.weight_decay = x;
+    }
+    if let Some(x) = a.optimizer {
+        t.optimizer.decoupled = matches!(x, OptimizerArg::Adamw);
+    }
+    if let Some(x) = a.val_split {
+        t.val_split = x;
+    }
+    if a.patience.is_some() {
+        t.patience = a.patience;
+    }
+    if a.keep_last {
+        t.restore_best = false;
+    }
+    if a.clip_grad_norm.is_some() {
+        t.clip_grad_norm = a.clip_grad_norm;
+    }
+    if let Some(x) = a.seed {
+        t.seed = x;
+    }
+    Ok(c)
+}
