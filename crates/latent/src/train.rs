@@ -50,7 +50,8 @@ pub struct EpochReport {
     pub best_epoch: usize,
     /// Epochs left before early stopping, when patience is set.
     pub patience_left: Option<usize>,
-    /// Wall time of the epoch.
+    /// Wall time of the epoch (not saved in the model file, which must not depend on timing).
+    #[serde(skip_serializing, default)]
     pub seconds: f64,
 }
 
@@ -67,7 +68,8 @@ pub struct TrainSummary {
     pub train_rows: usize,
     /// Validation rows.
     pub val_rows: usize,
-    /// Total wall time.
+    /// Total wall time (not saved in the model file).
+    #[serde(skip_serializing, default)]
     pub seconds: f64,
 }
 

@@ -1,0 +1,146 @@
+//! The library as a user embeds it: fit, save, load, infer; preprocessing invariants;
+//! the training loop's guards.
+
+use latent::config::PreprocessConfig;
+use latent::train::Silent;
+use latent::{Column, FitConfig, Frame, MissingPolicy, Model, Preprocessor, Scaling};
+use proptest::prelude::*;
+
+fn toy_frame(rows: usize) -> Frame {
+    let mut values = Vec::new();
+    for r in 0..rows {
+        let t = r as f32 / rows as f32;
+        values.extend([t, 2.0 * t + 1.0, (6.0 * t).sin(), 1.0 - t]);
+    }
+    Frame::from_rows(Frame::default_names("f", 4), &values).expect("frame")
+}
+
+fn quick_config() -> FitConfig {
+    let mut c = FitConfig::default();
+    c.model.hidden = Some(vec![8]);
+    c.model.latent = Some(2);
+    c.train.epochs = 5;
+    c.train.batch_size = 16;
+    c
+}
+
+#[test]
+fn save_then_load_gives_identical_outputs() -> latent::Result<()> {
+    let frame = toy_frame(200);
+    let model = Model::fit(&frame, &quick_config(), &mut Silent)?;
+    let dir = tempfile::tempdir().map_err(|e| latent::Error::Io { path: ".".into(), source: e })?;
+    let path = dir.path().join("m.safetensors");
+    model.save(&path)?;
+    let loaded = Model::load(&path)?;
+    assert_eq!(model.encode(&frame)?, loaded.encode(&frame)?);
+    assert_eq!(model.reconstruct_scaled(&frame)?, loaded.reconstruct_scaled(&frame)?);
+    assert_eq!(model.params().values(), loaded.params().values());
+    assert_eq!(model.manifest().config, loaded.manifest().config);
+    Ok(())
+}
+
+#[test]
+fn training_is_reproducible_and_seed_dependent() -> latent::Result<()> {
+    let frame = toy_frame(300);
+    let mut cfg = quick_config();
+    cfg.model.dropout = 0.2;
+    let a = Model::fit(&frame, &cfg, &mut Silent)?;
+    let b = Model::fit(&frame, &cfg, &mut Silent)?;
+    assert_eq!(a.params().values(), b.params().values());
+    cfg.train.seed += 1;
+    let c = Model::fit(&frame, &cfg, &mut Silent)?;
+    assert_ne!(a.params().values(), c.params().values());
+    Ok(())
+}
+
+#[test]
+fn divergence_stops_with_a_clear_error() {
+    let frame = toy_frame(200);
+    let mut cfg = quick_config();
+    cfg.train.optimizer.lr = 1e30;
+    cfg.preprocess.scaling = Scaling::None;
+    cfg.model.output = Some(latent::Activation::Identity);
+    let err = Model::fit(&frame, &cfg, &mut Silent).expect_err("must diverge");
+    let msg = err.to_string();
+    assert!(msg.contains("diverged at epoch") && msg.contains("--lr"), "{msg}");
+    assert!(!err.is_bad_input());
+}
+
+#[test]
+fn early_stopping_restores_the_best_epoch() -> latent::Result<()> {
+    let frame = toy_frame(200);
+    let mut cfg = quick_config();
+    cfg.train.epochs = 400;
+    cfg.train.patience = Some(3);
+    cfg.train.optimizer.lr = 0.05;
+    let model = Model::fit(&frame, &cfg, &mut Silent)?;
+    let s = model.summary().expect("summary");
+    assert!(s.stopped_early, "ran all {} epochs", s.history.len());
+    assert_eq!(s.history.len(), s.best_epoch + 3);
+    Ok(())
+}
+
+#[test]
+fn wrong_columns_are_named() -> latent::Result<()> {
+    let frame = toy_frame(50);
+    let model = Model::fit(&frame, &quick_config(), &mut Silent)?;
+    let mut narrow = frame.clone();
+    narrow.take_column("f2");
+    let err = model.encode(&narrow).expect_err("schema");
+    assert_eq!(err.to_string(), "data has 3 columns, model expects 4 (missing: \"f2\")");
+    Ok(())
+}
+
+#[test]
+fn missing_values_error_or_impute() -> latent::Result<()> {
+    let frame = Frame::new(vec![
+        Column::numeric("a", vec![1.0, f32::NAN, 3.0]),
+        Column::numeric("b", vec![1.0, 2.0, 3.0]),
+    ])?;
+    let err = Preprocessor::fit(&frame, &PreprocessConfig::default()).expect_err("missing");
+    assert!(err.to_string().contains("data row 2, column \"a\": missing value"), "{err}");
+    let cfg = PreprocessConfig { scaling: Scaling::None, missing: MissingPolicy::ImputeMean };
+    let p = Preprocessor::fit(&frame, &cfg)?;
+    assert_eq!(p.transform(&frame)?, vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0]);
+    Ok(())
+}
+
+#[test]
+fn unknown_categories_map_to_zeros() -> latent::Result<()> {
+    let train = Frame::new(vec![Column::text("proto", vec!["tcp".into(), "udp".into()])])?;
+    let p = Preprocessor::fit(&train, &PreprocessConfig::default())?;
+    let new = Frame::new(vec![Column::text("proto", vec!["icmp".into(), "udp".into()])])?;
+    assert_eq!(p.transform(&new)?, vec![0.0, 0.0, 0.0, 1.0]);
+    assert_eq!(p.feature_names(), vec!["proto=tcp", "proto=udp"]);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn scaling_inverts(values in prop::collection::vec(-1e4f32..1e4, 2..60),
+                       scaling in prop_oneof![Just(Scaling::Standard), Just(Scaling::MinMax), Just(Scaling::None)]) {
+        let frame = Frame::new(vec![Column::numeric("x", values.clone())]).expect("frame");
+        let cfg = PreprocessConfig { scaling, missing: MissingPolicy::Error };
+        let p = Preprocessor::fit(&frame, &cfg).expect("fit");
+        let scaled = p.transform(&frame).expect("transform");
+        if scaling == Scaling::MinMax {
+            prop_assert!(scaled.iter().all(|v| (-1e-5..=1.0 + 1e-5).contains(v)));
+        }
+        let back = p.inverse(&scaled).expect("inverse");
+        let latent::ColumnValues::Numeric(got) = &back.columns()[0].values else { panic!("numeric") };
+        for (g, w) in got.iter().zip(&values) {
+            prop_assert!((g - w).abs() <= 1e-3 * (1.0 + w.abs()), "{} vs {}", g, w);
+        }
+    }
+
+    #[test]
+    fn one_hot_round_trips(cats in prop::collection::vec("[a-e]{1,2}", 1..40)) {
+        let frame = Frame::new(vec![Column::text("c", cats.clone())]).expect("frame");
+        let p = Preprocessor::fit(&frame, &PreprocessConfig::default()).expect("fit");
+        let x = p.transform(&frame).expect("transform");
+        let w = p.output_width();
+        prop_assert!(x.chunks(w).all(|row| row.iter().sum::<f32>() == 1.0));
+        let back = p.inverse(&x).expect("inverse");
+        prop_assert_eq!(&back.columns()[0].values, &latent::ColumnValues::Text(cats));
+    }
+}
