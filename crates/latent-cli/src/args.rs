@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Autoencoders as fast, explicit software: train, encode, reconstruct, evaluate.
 #[derive(Parser, Debug)]
-#[command(name = "latent", version, about, propagate_version = true)]
+#[command(name = "latent", version, about, propagate_version = true, args_override_self = true)]
 #[command(
     after_help = "Example:\n  latent demo\n  latent train --data train.csv --out model.safetensors\n  latent eval --model model.safetensors --data test.csv --format json"
 )]
@@ -41,6 +41,12 @@ pub enum Command {
     /// Architecture, parameter count, preprocessing and training summary of a model.
     #[command(after_help = "Example:\n  latent info --model model.safetensors")]
     Info(InfoArgs),
+    /// Reconstruction error of PCA with K components, in a model's preprocessed space:
+    /// the baseline an autoencoder must beat.
+    #[command(
+        after_help = "Example:\n  latent pca --model mnist.safetensors --train train-images-idx3-ubyte.gz \\\n    --data t10k-images-idx3-ubyte.gz --components 32 --format json"
+    )]
+    Pca(PcaArgs),
     /// Train on the digits data shipped with latent, compare with PCA, write the outputs.
     #[command(after_help = "Example:\n  latent demo --out demo-out")]
     Demo(DemoArgs),
@@ -241,6 +247,26 @@ pub struct EvalArgs {
     /// Input data.
     #[command(flatten)]
     pub data: DataArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `latent pca`.
+#[derive(Args, Debug)]
+pub struct PcaArgs {
+    /// The model whose preprocessing (scaling, one-hot columns) defines the space compared in.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Data PCA is fitted on (the model's training data).
+    #[arg(long, value_name = "PATH")]
+    pub train: PathBuf,
+    /// Data the error is measured on.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of components (default: the model's latent size).
+    #[arg(long, value_name = "K")]
+    pub components: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -29,16 +29,27 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
     let dataset = data::load(&args.data, Some(&model))?;
     let errors = model.row_errors(&dataset.frame)?;
-    let report = EvalReport {
-        rows: errors.mse.len(),
-        mse_mean: mean(&errors.mse),
-        mse_median: quantile(&errors.mse, 0.5),
-        mse_p95: quantile(&errors.mse, 0.95),
-        mae_mean: mean(&errors.mae),
-        loss: model.manifest().model().loss,
-    };
-    match args.format {
-        Format::Json => print_json(&report),
+    print_report(&EvalReport::from_errors(&errors, model.manifest().model().loss), args.format)
+}
+
+impl EvalReport {
+    /// Statistics of per-row errors.
+    pub fn from_errors(errors: &latent::RowErrors, loss: latent::Loss) -> Self {
+        EvalReport {
+            rows: errors.mse.len(),
+            mse_mean: mean(&errors.mse),
+            mse_median: quantile(&errors.mse, 0.5),
+            mse_p95: quantile(&errors.mse, 0.95),
+            mae_mean: mean(&errors.mae),
+            loss,
+        }
+    }
+}
+
+/// Prints an error report as a table or one JSON object.
+pub fn print_report(report: &EvalReport, format: Format) -> Result<()> {
+    match format {
+        Format::Json => print_json(report),
         Format::Table => print_table(&[
             ("rows", report.rows.to_string()),
             ("mse_mean", format!("{:.6}", report.mse_mean)),

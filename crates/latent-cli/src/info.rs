@@ -61,7 +61,6 @@ pub fn run(args: InfoArgs) -> Result<()> {
                 rows.push(("validation loss", format!("{v:.6}")));
             }
         }
-        rows.push(("training time", format!("{:.1}s", s.seconds)));
     }
     print_table(&rows)
 }

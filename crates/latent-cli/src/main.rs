@@ -10,6 +10,7 @@ mod eval;
 mod exit;
 mod info;
 mod output;
+mod pca;
 mod progress;
 mod train;
 mod transform;
@@ -32,6 +33,7 @@ fn main() {
         Command::Reconstruct(a) => transform::reconstruct(a),
         Command::Eval(a) => eval::run(a),
         Command::Info(a) => info::run(a),
+        Command::Pca(a) => pca::run(a),
         Command::Demo(a) => demo::run(a),
     };
     if let Err(err) = result {

@@ -18,7 +18,7 @@ pub enum Loss {
 
 /// Shape of the autoencoder network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
     /// Encoder hidden widths, outermost first; the decoder mirrors them. `None` sizes them
     /// from the input width (see [`ModelConfig::resolve`]).
@@ -116,7 +116,7 @@ pub enum MissingPolicy {
 
 /// Preprocessing settings (the fitted state lives in [`crate::Preprocessor`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PreprocessConfig {
     /// Scaling of numeric columns.
     pub scaling: Scaling,
@@ -132,7 +132,7 @@ impl Default for PreprocessConfig {
 
 /// Training settings for the one training loop.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
     /// Passes over the training rows.
     pub epochs: usize,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of Adam / AdamW.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct AdamConfig {
     /// Learning rate.
     pub lr: f32,

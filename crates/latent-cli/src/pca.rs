@@ -1,0 +1,24 @@
+//! `latent pca`: the PCA baseline with the same number of components as a model's code,
+//! measured in the model's preprocessed space with the same statistics as `latent eval`.
+
+use crate::args::{DataArgs, PcaArgs};
+use crate::data;
+use crate::eval::{print_report, EvalReport};
+use anyhow::Result;
+use latent::pca::Pca;
+use latent::RowErrors;
+
+/// Runs `latent pca`.
+pub fn run(args: PcaArgs) -> Result<()> {
+    let model = data::load_model(&args.model)?;
+    let train_args = DataArgs { data: args.train.clone(), ..args.data.clone() };
+    let train = data::load(&train_args, Some(&model))?;
+    let test = data::load(&args.data, Some(&model))?;
+    let (x_train, x_test) = (model.inputs(&train.frame)?, model.inputs(&test.frame)?);
+    let width = model.preprocessor().output_width();
+    let k = args.components.unwrap_or(model.code_width());
+    let pca = Pca::fit(&x_train, width, k)?;
+    let mut errors = RowErrors::default();
+    errors.extend(&pca.reconstruct(&x_test), &x_test, width);
+    print_report(&EvalReport::from_errors(&errors, latent::Loss::Mse), args.format)
+}

@@ -1,0 +1,239 @@
+//! MNIST-style IDX files (raw or gzipped).
+//!
+//! Layout: magic `00 00 <type> <ndim>`, `ndim` big-endian `u32` dimensions, then the values
+//! big-endian in C order. `u8` images (3 or more dimensions) are scaled to `[0, 1]`; other
+//! arrays (labels) are kept as numbers.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use latent::{Column, ImageShape};
+
+use crate::array;
+use crate::error::{Error, Result};
+use crate::{source, Dataset};
+
+/// IDX element type codes and their sizes in bytes.
+const TYPES: [(u8, usize); 6] = [(0x08, 1), (0x09, 1), (0x0B, 2), (0x0C, 4), (0x0D, 4), (0x0E, 8)];
+/// The `u8` type code.
+const U8: u8 = 0x08;
+
+/// Size of one element of this type code, if it is a valid one.
+fn elem_size(code: u8) -> Option<usize> {
+    TYPES.iter().find(|(c, _)| *c == code).map(|&(_, s)| s)
+}
+
+/// True when the bytes start like an IDX file.
+pub(crate) fn is_idx_magic(head: &[u8]) -> bool {
+    matches!(head, [0, 0, code, ndim, ..] if elem_size(*code).is_some() && (1..=4).contains(ndim))
+}
+
+/// Fixed-size copy of a chunk produced by `chunks_exact(N)`.
+fn bytes<const N: usize>(chunk: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(chunk);
+    a
+}
+
+/// A parsed IDX file: its shape, element type code and the bytes of the values.
+struct Idx<'a> {
+    shape: Vec<usize>,
+    code: u8,
+    body: &'a [u8],
+}
+
+impl Idx<'_> {
+    /// The values as `f32` (unscaled).
+    fn values(&self) -> Vec<f32> {
+        let body = self.body;
+        match self.code {
+            0x08 => body.iter().map(|&b| f32::from(b)).collect(),
+            0x09 => body.iter().map(|&b| f32::from(b as i8)).collect(),
+            0x0B => body.chunks_exact(2).map(|c| f32::from(i16::from_be_bytes(bytes(c)))).collect(),
+            0x0C => body.chunks_exact(4).map(|c| i32::from_be_bytes(bytes(c)) as f32).collect(),
+            0x0D => body.chunks_exact(4).map(|c| f32::from_be_bytes(bytes(c))).collect(),
+            _ => body.chunks_exact(8).map(|c| f64::from_be_bytes(bytes(c)) as f32).collect(),
+        }
+    }
+}
+
+/// Parses and checks the header and length of IDX bytes.
+fn parse<'a>(path: &Path, data: &'a [u8]) -> Result<Idx<'a>> {
+    if data.is_empty() {
+        return Err(Error::format(path, "file is empty"));
+    }
+    let Some(&[z0, z1, code, ndim]) = data.get(..4) else {
+        return Err(Error::format(
+            path,
+            format!("truncated IDX file: expected at least 4 bytes, found {}", data.len()),
+        ));
+    };
+    let size = match elem_size(code) {
+        Some(size) if z0 == 0 && z1 == 0 && ndim > 0 => size,
+        _ => {
+            return Err(Error::format(
+                path,
+                format!(
+                    "not an IDX file (bad magic {z0:02x} {z1:02x} {code:02x} {ndim:02x}; \
+                     expected 00 00 <type> <dimensions>)"
+                ),
+            ))
+        }
+    };
+    let header = 4 + 4 * usize::from(ndim);
+    let Some(dims) = data.get(4..header) else {
+        return Err(Error::format(
+            path,
+            format!("truncated IDX file: expected at least {header} bytes, found {}", data.len()),
+        ));
+    };
+    let shape: Vec<usize> =
+        dims.chunks_exact(4).map(|c| u32::from_be_bytes(bytes::<4>(c)) as usize).collect();
+    let too_big = || Error::format(path, format!("IDX shape {shape:?} is too large"));
+    let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(too_big)?;
+    let expected =
+        count.checked_mul(size).and_then(|n| n.checked_add(header)).ok_or_else(too_big)?;
+    if data.len() < expected {
+        return Err(Error::format(
+            path,
+            format!("truncated IDX file: expected {expected} bytes, found {}", data.len()),
+        ));
+    }
+    if data.len() > expected {
+        return Err(Error::format(
+            path,
+            format!(
+                "IDX file length mismatch: expected {expected} bytes for shape {shape:?}, found {}",
+                data.len()
+            ),
+        ));
+    }
+    Ok(Idx { shape, code, body: &data[header..] })
+}
+
+/// The labels file next to an images file (`...images-idx3...` -> `...labels-idx1...`).
+fn sibling_labels(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    if !name.contains("images-idx3") {
+        return None;
+    }
+    let sibling = path.with_file_name(name.replace("images-idx3", "labels-idx1"));
+    sibling.is_file().then_some(sibling)
+}
+
+/// Loads the labels file for `rows` images.
+fn load_labels(path: &Path, rows: usize) -> Result<Column> {
+    let data = source::read_all(path)?;
+    let labels = parse(path, &data)?;
+    let values = labels.values();
+    if labels.shape.len() != 1 || values.len() != rows {
+        return Err(Error::format(
+            path,
+            format!("labels of shape {:?} do not match {rows} images", labels.shape),
+        ));
+    }
+    array::check_finite(path, &values, 1, &["label".to_string()])?;
+    Ok(Column::numeric("label", values))
+}
+
+/// Loads an IDX file; for an images file, also its sibling labels file when present.
+pub(crate) fn load_idx(path: &Path) -> Result<Dataset> {
+    let data = source::read_all(path)?;
+    let idx = parse(path, &data)?;
+    let is_image = idx.shape.len() >= 3;
+    let frame = if idx.code == U8 {
+        let scale = if is_image { 1.0 / 255.0 } else { 1.0 };
+        array::to_frame(path, &idx.shape, idx.body, |b| f32::from(b) * scale, "label")?
+    } else {
+        array::to_frame(path, &idx.shape, &idx.values(), |v| v, "label")?
+    };
+    let rows = frame.rows();
+    let labels = match sibling_labels(path) {
+        Some(labels_path) if is_image => Some(load_labels(&labels_path, rows)?),
+        _ => None,
+    };
+    Ok(Dataset { frame, labels, source: path.to_path_buf() })
+}
+
+/// Encodes images with values in `[0, 1]` as a `u8` IDX file body (rounded, clamped).
+/// One channel gives the MNIST layout `(n, h, w)`; more give `(n, c, h, w)`.
+pub(crate) fn encode_u8_images(
+    path: &Path,
+    shape: ImageShape,
+    rows: usize,
+    values: &[f32],
+) -> Result<Vec<u8>> {
+    let expected = rows.checked_mul(shape.len());
+    if expected != Some(values.len()) {
+        return Err(Error::internal(
+            path,
+            format!(
+                "{} values given for {rows} images of {}x{}x{}",
+                values.len(),
+                shape.channels,
+                shape.height,
+                shape.width
+            ),
+        ));
+    }
+    let dims: Vec<usize> = if shape.channels == 1 {
+        vec![rows, shape.height, shape.width]
+    } else {
+        vec![rows, shape.channels, shape.height, shape.width]
+    };
+    let mut out = Vec::with_capacity(4 + 4 * dims.len() + values.len());
+    out.extend_from_slice(&[0, 0, U8, dims.len() as u8]);
+    for d in dims {
+        let d = u32::try_from(d)
+            .map_err(|_| Error::internal(path, format!("dimension {d} too large for IDX")))?;
+        out.extend_from_slice(&d.to_be_bytes());
+    }
+    out.extend(values.iter().map(|&v| {
+        let v = if v.is_nan() { 0.0 } else { v };
+        (v.clamp(0.0, 1.0) * 255.0).round() as u8
+    }));
+    Ok(out)
+}
+
+/// Writes bytes to `path`, gzip-compressed when its name ends in `.gz`.
+pub(crate) fn write_bytes(path: &Path, data: &[u8]) -> Result<()> {
+    let io = |e| Error::io(path, e);
+    let file = std::fs::File::create(path).map_err(io)?;
+    if source::is_gz(path) {
+        let mut gz = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(file),
+            flate2::Compression::default(),
+        );
+        gz.write_all(data).map_err(io)?;
+        gz.finish().map_err(io)?.flush().map_err(io)
+    } else {
+        let mut w = std::io::BufWriter::new(file);
+        w.write_all(data).map_err(io)?;
+        w.flush().map_err(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_detection() {
+        assert!(is_idx_magic(&[0, 0, 8, 3, 0]));
+        assert!(!is_idx_magic(&[0, 0, 7, 3]));
+        assert!(!is_idx_magic(b"\x93NUMPY"));
+        assert!(!is_idx_magic(&[0, 0]));
+    }
+
+    #[test]
+    fn parses_big_endian_types() -> Result<()> {
+        let data = [0, 0, 0x0C, 1, 0, 0, 0, 2, 0, 0, 1, 0, 255, 255, 255, 255];
+        let a = parse(Path::new("l.idx1"), &data)?;
+        assert_eq!((a.values(), a.shape, a.code), (vec![256., -1.], vec![2], 0x0C));
+        let data = [0, 0, 0x0D, 1, 0, 0, 0, 1, 0x7f, 0x80, 0, 0];
+        let a = parse(Path::new("l.idx1"), &data)?;
+        let e = array::check_finite(Path::new("l.idx1"), &a.values(), 1, &["label".into()]);
+        assert!(e.is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! Folders of PNG/JPEG images, optionally one sub-folder per class.
+//!
+//! Files are taken in path order. Images in sub-folders get the top sub-folder's name as their
+//! label. Pixels are scaled to `[0, 1]` and stored channels first (C x H x W).
+
+use std::path::{Path, PathBuf};
+
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageReader};
+use latent::{Column, Frame, ImageShape};
+
+use crate::error::{Error, Result};
+use crate::{Dataset, LoadOptions};
+
+/// File extensions read as images.
+const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
+
+/// One image file found in the folder.
+struct Entry {
+    path: PathBuf,
+    /// Name of the top-level sub-folder holding it, `None` for files directly in the folder.
+    label: Option<String>,
+}
+
+/// One decoded image: 8-bit pixels, interleaved (1 or 3 channels).
+struct Decoded {
+    pixels: Vec<u8>,
+    channels: usize,
+}
+
+fn is_image_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+}
+
+/// Appends the image files under `dir` (recursively) to `out`, labelled `label`.
+fn collect(dir: &Path, label: Option<&str>, out: &mut Vec<Entry>) -> Result<()> {
+    let read = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in read {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if is_hidden(&path) {
+            continue;
+        }
+        if path.is_dir() {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            let sub_label = label.map(str::to_string).or(name);
+            collect(&path, sub_label.as_deref(), out)?;
+        } else if is_image_file(&path) {
+            out.push(Entry { path, label: label.map(str::to_string) });
+        }
+    }
+    Ok(())
+}
+
+/// Decodes one file, resized and converted as the options ask.
+fn decode(path: &Path, opts: &LoadOptions) -> Result<(DynamicImage, (u32, u32))> {
+    let bad = |message: String| Error::Image { path: path.to_path_buf(), message };
+    let mut img = ImageReader::open(path)
+        .map_err(|e| Error::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?
+        .decode()
+        .map_err(|e| bad(format!("cannot decode image: {e}")))?;
+    if let Some((w, h)) = opts.resize {
+        if w == 0 || h == 0 {
+            return Err(bad(format!("cannot resize to {w}x{h}")));
+        }
+        if (img.width(), img.height()) != (w, h) {
+            img = img.resize_exact(w, h, FilterType::Triangle);
+        }
+    }
+    let size = (img.width(), img.height());
+    Ok((img, size))
+}
+
+/// Channels-first values in `[0, 1]` for one image, expanded to `channels`.
+fn planar(d: &Decoded, channels: usize, out: &mut Vec<f32>) {
+    if d.channels == channels {
+        for c in 0..channels {
+            out.extend(d.pixels.iter().skip(c).step_by(channels).map(|&p| f32::from(p) / 255.0));
+        }
+    } else {
+        // A grey image in a colour data set: repeat its one channel.
+        for _ in 0..channels {
+            out.extend(d.pixels.iter().map(|&p| f32::from(p) / 255.0));
+        }
+    }
+}
+
+/// Loads every image in the folder (see the module docs).
+pub(crate) fn load_folder(dir: &Path, opts: &LoadOptions) -> Result<Dataset> {
+    let mut entries = Vec::new();
+    collect(dir, None, &mut entries)?;
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let Some(first) = entries.first() else {
+        return Err(Error::Image {
+            path: dir.to_path_buf(),
+            message: "no PNG or JPEG images found in the folder".into(),
+        });
+    };
+    let labelled = entries.iter().any(|e| e.label.is_some());
+    if let Some(loose) = entries.iter().find(|e| labelled && e.label.is_none()) {
+        return Err(Error::Image {
+            path: loose.path.clone(),
+            message: "image lies beside class sub-folders; put every image in a sub-folder \
+                      (its label) or none"
+                .into(),
+        });
+    }
+    let first_path = first.path.clone();
+    let mut decoded = Vec::with_capacity(entries.len());
+    let mut size = None;
+    for entry in &entries {
+        let (img, this) = decode(&entry.path, opts)?;
+        let (w, h) = *size.get_or_insert(this);
+        if this != (w, h) {
+            return Err(Error::Image {
+                path: entry.path.clone(),
+                message: format!(
+                    "image is {}x{} but {} is {w}x{h}; all images must have the same size \
+                     (or ask for a resize)",
+                    this.0,
+                    this.1,
+                    first_path.display()
+                ),
+            });
+        }
+        decoded.push(if opts.grayscale || !img.color().has_color() {
+            Decoded { pixels: img.to_luma8().into_raw(), channels: 1 }
+        } else {
+            Decoded { pixels: img.to_rgb8().into_raw(), channels: 3 }
+        });
+    }
+    let (w, h) = size.unwrap_or((0, 0));
+    let channels = decoded.iter().map(|d| d.channels).max().unwrap_or(1);
+    let shape = ImageShape { channels, height: h as usize, width: w as usize };
+    let mut values = Vec::with_capacity(decoded.len() * shape.len());
+    for d in &decoded {
+        planar(d, channels, &mut values);
+    }
+    let frame = Frame::from_rows(Frame::default_names("pixel", shape.len()), &values)
+        .and_then(|f| f.with_image_shape(shape))
+        .map_err(|e| Error::frame(dir, e))?;
+    let labels = labelled.then(|| {
+        Column::text("label", entries.into_iter().map(|e| e.label.unwrap_or_default()).collect())
+    });
+    Ok(Dataset { frame, labels, source: dir.to_path_buf() })
+}

@@ -1,0 +1,20 @@
+//! Readers and writers for `latent`: CSV/TSV (optionally gzipped), NumPy NPY/NPZ, MNIST IDX
+//! and folders of PNG/JPEG images, all loaded into a [`latent::Frame`].
+//!
+//! [`load`] picks the reader from the path; the writers ([`write_matrix`], [`write_frame`],
+//! [`write_npy`], [`write_idx_images`]) pick the format from the extension. Every failure is an
+//! [`Error`] naming the file and, for data problems, the line (CSV) or row and the column.
+
+mod array;
+mod csv;
+mod error;
+mod idx;
+mod images;
+mod load;
+mod npy;
+mod source;
+mod write;
+
+pub use error::{Error, Result};
+pub use load::{load, Dataset, LoadOptions};
+pub use write::{write_frame, write_idx_images, write_matrix, write_npy};

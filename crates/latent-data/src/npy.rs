@@ -1,0 +1,269 @@
+//! NumPy `.npy` arrays and `.npz` archives of them.
+//!
+//! The header is parsed with `npyz`; the data is read in one block and converted to `f32`
+//! (from f32, f64, signed/unsigned integers or bools, either byte order, C or Fortran order).
+
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use latent::Column;
+use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
+
+use crate::array::{self, Array};
+use crate::error::{Error, Result};
+use crate::{source, Dataset};
+
+/// The first six bytes of every NPY file.
+pub(crate) const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// Array names (without `.npy`) taken as the features of an NPZ archive, in order of preference.
+const FEATURE_NAMES: [&str; 3] = ["x", "data", "X"];
+/// Array names taken as the labels of an NPZ archive.
+const LABEL_NAMES: [&str; 3] = ["y", "labels", "label"];
+
+/// Element types we can convert to `f32`.
+#[derive(Clone, Copy)]
+enum Elem {
+    F32,
+    F64,
+    I8,
+    U8,
+    I16,
+    U16,
+    I32,
+    U32,
+    I64,
+    U64,
+    Bool,
+}
+
+impl Elem {
+    fn from_dtype(path: &Path, dtype: &DType) -> Result<(Elem, bool)> {
+        let unsupported = || {
+            Error::format(
+                path,
+                format!(
+                    "unsupported NPY element type {}; expected floats, integers or bools",
+                    dtype.descr()
+                ),
+            )
+        };
+        let DType::Plain(ty) = dtype else { return Err(unsupported()) };
+        let big = ty.endianness() == Endianness::Big;
+        let elem = match (ty.type_char(), ty.size_field()) {
+            (TypeChar::Float, 4) => Elem::F32,
+            (TypeChar::Float, 8) => Elem::F64,
+            (TypeChar::Int, 1) => Elem::I8,
+            (TypeChar::Uint, 1) => Elem::U8,
+            (TypeChar::Int, 2) => Elem::I16,
+            (TypeChar::Uint, 2) => Elem::U16,
+            (TypeChar::Int, 4) => Elem::I32,
+            (TypeChar::Uint, 4) => Elem::U32,
+            (TypeChar::Int, 8) => Elem::I64,
+            (TypeChar::Uint, 8) => Elem::U64,
+            (TypeChar::Bool, 1) => Elem::Bool,
+            _ => return Err(unsupported()),
+        };
+        Ok((elem, big))
+    }
+
+    fn size(self) -> usize {
+        match self {
+            Elem::I8 | Elem::U8 | Elem::Bool => 1,
+            Elem::I16 | Elem::U16 => 2,
+            Elem::F32 | Elem::I32 | Elem::U32 => 4,
+            Elem::F64 | Elem::I64 | Elem::U64 => 8,
+        }
+    }
+}
+
+/// Fixed-size copy of a chunk produced by `chunks_exact(N)`.
+fn bytes<const N: usize>(chunk: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(chunk);
+    a
+}
+
+/// Converts raw element bytes to `f32`.
+fn convert(data: &[u8], elem: Elem, big: bool) -> Vec<f32> {
+    macro_rules! conv {
+        ($t:ty, $n:literal) => {
+            data.chunks_exact($n)
+                .map(|c| {
+                    let b = bytes::<$n>(c);
+                    (if big { <$t>::from_be_bytes(b) } else { <$t>::from_le_bytes(b) }) as f32
+                })
+                .collect()
+        };
+    }
+    match elem {
+        Elem::F32 => conv!(f32, 4),
+        Elem::F64 => conv!(f64, 8),
+        Elem::I8 => data.iter().map(|&b| f32::from(b as i8)).collect(),
+        Elem::U8 => data.iter().map(|&b| f32::from(b)).collect(),
+        Elem::Bool => data.iter().map(|&b| f32::from(u8::from(b != 0))).collect(),
+        Elem::I16 => conv!(i16, 2),
+        Elem::U16 => conv!(u16, 2),
+        Elem::I32 => conv!(i32, 4),
+        Elem::U32 => conv!(u32, 4),
+        Elem::I64 => conv!(i64, 8),
+        Elem::U64 => conv!(u64, 8),
+    }
+}
+
+/// Reads one NPY array from `reader`; `path` names it in errors.
+pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
+    let mut magic = Vec::with_capacity(MAGIC.len());
+    (&mut reader)
+        .take(MAGIC.len() as u64)
+        .read_to_end(&mut magic)
+        .map_err(|e| Error::io(path, e))?;
+    if magic.is_empty() {
+        return Err(Error::format(path, "file is empty"));
+    }
+    if magic.as_slice() != MAGIC.as_slice() {
+        if MAGIC.starts_with(&magic) {
+            return Err(Error::format(path, "truncated NPY file (incomplete header)"));
+        }
+        return Err(Error::format(path, "not an NPY file (bad magic)"));
+    }
+    let header = NpyHeader::from_reader(Cursor::new(magic).chain(&mut reader)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::format(path, "truncated NPY file (incomplete header)")
+        } else {
+            Error::format(path, format!("invalid NPY header: {e}"))
+        }
+    })?;
+    let (elem, big) = Elem::from_dtype(path, &header.dtype())?;
+    let too_big = || Error::format(path, format!("NPY shape {:?} is too large", header.shape()));
+    let shape: Vec<usize> = header
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| too_big()))
+        .collect::<Result<_>>()?;
+    let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(too_big)?;
+    let expected = count.checked_mul(elem.size()).ok_or_else(too_big)?;
+    // Do not trust the header for the allocation: a corrupt one could claim terabytes.
+    let mut data = Vec::with_capacity(expected.min(1 << 28));
+    reader.take(expected as u64).read_to_end(&mut data).map_err(|e| Error::io(path, e))?;
+    if data.len() < expected {
+        return Err(Error::format(
+            path,
+            format!("truncated NPY file: expected {expected} data bytes, found {}", data.len()),
+        ));
+    }
+    let mut values = convert(&data, elem, big);
+    if header.order() == Order::Fortran && shape.len() > 1 {
+        values = array::fortran_to_c(&shape, &values);
+    }
+    Ok(Array { shape, values })
+}
+
+/// Loads an `.npy` file (gunzipped when its name ends in `.gz`).
+pub(crate) fn load_npy(path: &Path) -> Result<Dataset> {
+    let array = read_array(path, source::open(path)?)?;
+    let frame = array::array_to_frame(path, &array, "f0")?;
+    Ok(Dataset { frame, labels: None, source: path.to_path_buf() })
+}
+
+/// Maps a zip error on the archive `path`.
+fn zip_error(path: &Path, e: zip::result::ZipError) -> Error {
+    match e {
+        zip::result::ZipError::Io(io) => Error::io(path, io),
+        other => Error::format(path, format!("not a readable NPZ (zip) archive: {other}")),
+    }
+}
+
+/// Reads the array stored as `entry` in the archive.
+fn read_entry(
+    path: &Path,
+    archive: &mut zip::ZipArchive<BufReader<File>>,
+    entry: &str,
+) -> Result<(PathBuf, Array)> {
+    let entry_path = path.join(entry);
+    let file = archive.by_name(entry).map_err(|e| zip_error(path, e))?;
+    let array = read_array(&entry_path, BufReader::new(file))?;
+    Ok((entry_path, array))
+}
+
+/// Loads an `.npz` archive: features from the array named `x`, `data` or `X` (else the first
+/// other array), labels from an array named `y`, `labels` or `label` when there is one.
+pub(crate) fn load_npz(path: &Path) -> Result<Dataset> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| zip_error(path, e))?;
+    let entries: Vec<String> = archive.file_names().map(str::to_string).collect();
+    let array_name = |entry: &String| entry.strip_suffix(".npy").unwrap_or(entry).to_string();
+    let find = |names: &[&str]| {
+        names.iter().find_map(|n| entries.iter().find(|e| array_name(e) == *n)).cloned()
+    };
+    let label_entry = find(&LABEL_NAMES);
+    let feature_entry = find(&FEATURE_NAMES)
+        .or_else(|| entries.iter().find(|e| Some(*e) != label_entry.as_ref()).cloned())
+        .or_else(|| entries.first().cloned())
+        .ok_or_else(|| Error::format(path, "NPZ archive holds no arrays"))?;
+    let (feature_path, features) = read_entry(path, &mut archive, &feature_entry)?;
+    let rows = features.rows();
+    let frame = array::array_to_frame(&feature_path, &features, "f0")?;
+    let labels = match label_entry.filter(|e| *e != feature_entry) {
+        None => None,
+        Some(entry) => {
+            let (label_path, labels) = read_entry(path, &mut archive, &entry)?;
+            if labels.values.len() != rows || labels.shape.len() > 2 {
+                return Err(Error::format(
+                    &label_path,
+                    format!("labels of shape {:?} do not match {rows} feature rows", labels.shape),
+                ));
+            }
+            let names = ["label".to_string()];
+            array::check_finite(&label_path, &labels.values, 1, &names)?;
+            Some(Column::numeric("label", labels.values))
+        }
+    };
+    Ok(Dataset { frame, labels, source: path.to_path_buf() })
+}
+
+/// The NPY v1.0 header for a C-order little-endian f32 array of this shape.
+pub(crate) fn f32_header(shape: &[usize]) -> Vec<u8> {
+    let dims = match shape {
+        [n] => format!("({n},)"),
+        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+    };
+    let mut dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {dims}, }}");
+    // magic (6) + version (2) + length (2) + dict + '\n' must be a multiple of 64.
+    let unpadded = MAGIC.len() + 4 + dict.len() + 1;
+    dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    dict.push('\n');
+    let mut out = Vec::with_capacity(10 + dict.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    // The dict of a 2-D shape is far below 65535 bytes.
+    out.extend_from_slice(&u16::try_from(dict.len()).unwrap_or(u16::MAX).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_aligned_and_parses() -> Result<()> {
+        let mut bytes = f32_header(&[3, 2]);
+        assert_eq!(bytes.len() % 64, 0);
+        for v in [1f32, 2., 3., 4., 5., 6.] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let a = read_array(Path::new("m.npy"), bytes.as_slice())?;
+        assert_eq!(a.shape, vec![3, 2]);
+        assert_eq!(a.values, vec![1., 2., 3., 4., 5., 6.]);
+        Ok(())
+    }
+
+    #[test]
+    fn converts_big_endian_integers() {
+        let data = [0u8, 0, 1, 0, 255, 255, 255, 254];
+        assert_eq!(convert(&data, Elem::I32, true), vec![256., -2.]);
+        assert_eq!(convert(&data[..2], Elem::U8, false), vec![0., 0.]);
+    }
+}
