@@ -7,8 +7,11 @@ use crate::output::{architecture, print_table};
 use crate::progress::TrainProgress;
 use crate::train::metrics_path;
 use anyhow::{Context, Result};
+use latent::engine::AdamConfig;
 use latent::pca::Pca;
-use latent::{Activation, FitConfig, Frame, Loss, Model, ModelConfig, Scaling};
+use latent::{
+    Activation, FitConfig, Frame, Loss, Model, ModelConfig, PreprocessConfig, Scaling, TrainConfig,
+};
 use latent_data::LoadOptions;
 
 /// The digits data, embedded so the demo runs anywhere.
@@ -37,21 +40,25 @@ pub fn run(args: DemoArgs) -> Result<()> {
     latent_data::write_frame(&dir.join("train.csv"), &train, &train_labels)?;
     latent_data::write_frame(&dir.join("test.csv"), &test, &label_col)?;
 
-    let mut config = FitConfig::default();
-    config.model = ModelConfig {
-        hidden: Some(vec![48]),
-        latent: Some(CODE),
-        activation: Activation::Relu,
-        output: Some(Activation::Sigmoid),
-        loss: Loss::Mse,
-        dropout: 0.0,
+    let config = FitConfig {
+        model: ModelConfig {
+            hidden: Some(vec![48]),
+            latent: Some(CODE),
+            activation: Activation::Relu,
+            output: Some(Activation::Sigmoid),
+            loss: Loss::Mse,
+            dropout: 0.0,
+        },
+        preprocess: PreprocessConfig { scaling: Scaling::MinMax, ..PreprocessConfig::default() },
+        train: TrainConfig {
+            epochs: args.epochs,
+            batch_size: 32,
+            optimizer: AdamConfig { lr: 3e-3, ..AdamConfig::default() },
+            val_split: 0.1,
+            seed: args.seed,
+            ..TrainConfig::default()
+        },
     };
-    config.preprocess.scaling = Scaling::MinMax;
-    config.train.epochs = args.epochs;
-    config.train.batch_size = 32;
-    config.train.optimizer.lr = 3e-3;
-    config.train.val_split = 0.1;
-    config.train.seed = args.seed;
 
     let model_path = dir.join("model.safetensors");
     let log = std::fs::File::create(metrics_path(&model_path))?;

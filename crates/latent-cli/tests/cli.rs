@@ -1,6 +1,8 @@
 //! Runs the real `latent` binary on real files: the shipped digits data, MNIST from
 //! `../shared/data/mnist` when present, and every kind of bad input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -216,6 +218,10 @@ fn config_file_is_read_and_flags_override_it() {
     let model = train_digits(dir.path(), "m.safetensors", &["--config", &cfg, "--latent", "5"]);
     let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
     assert!(info.contains("64-32-5-32-64"), "{info}");
+    let example = repo().join("examples/run.toml");
+    let m = train_digits(dir.path(), "ex.safetensors", &["--config", p(&example), "--epochs", "1"]);
+    let info = stdout(&ok(latent(&["info", "--model", p(&m)])));
+    assert!(info.contains("64-32-8-32-64"), "{info}");
     let bad = write(dir.path(), "bad.toml", b"[model]\nhiden = [16]\n");
     let o = latent(&[
         "train",
@@ -267,7 +273,7 @@ fn bad_inputs_exit_2_with_a_clear_message() {
             "magic",
         ),
         (train_on(&write(t, "bad.npy", b"PK\x03\x04 this is not numpy"), &out), "NPY"),
-        (train_on(&p(&t.join("does-not-exist.csv")).to_string(), &out), "does-not-exist.csv"),
+        (train_on(p(&t.join("does-not-exist.csv")), &out), "does-not-exist.csv"),
         (use_model(&m, &write(t, "narrow.csv", b"p0,p1,label\n1,2,3\n"), &out), "model expects 64"),
         (
             use_model(
@@ -281,10 +287,7 @@ fn bad_inputs_exit_2_with_a_clear_message() {
             use_model(&write(t, "other.safetensors", &plain_safetensors()), &digits(), &out),
             "not a latent model",
         ),
-        (
-            use_model(&p(&t.join("missing.safetensors")).to_string(), &digits(), &out),
-            "missing.safetensors",
-        ),
+        (use_model(p(&t.join("missing.safetensors")), &digits(), &out), "missing.safetensors"),
     ];
     for (args, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -386,4 +389,36 @@ fn mnist_dense_autoencoder_beats_pca() {
     .expect("json");
     let (ae, pca) = (ae["mse_mean"].as_f64().expect("ae"), pca["mse_mean"].as_f64().expect("pca"));
     assert!(ae < pca, "autoencoder test MSE {ae} not below PCA {pca}");
+}
+
+/// PyTorch users can open a latent model with Python's `safetensors` package. Runs when
+/// `LATENT_TEST_PYTHON` names a Python with `safetensors` and `numpy` (`.ci/run` sets it up).
+#[test]
+fn python_safetensors_reads_the_model() {
+    let Ok(python) = std::env::var("LATENT_TEST_PYTHON") else {
+        eprintln!("skipped: LATENT_TEST_PYTHON not set");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = train_digits(dir.path(), "m.safetensors", &["--epochs", "1"]);
+    let script = r#"
+import json, sys
+import numpy as np
+from safetensors import safe_open
+with safe_open(sys.argv[1], framework="numpy") as f:
+    meta = json.loads(f.metadata()["latent"])
+    w = f.get_tensor("encoder.0.weight")
+    names = sorted(f.keys())
+assert meta["format"] == "latent-model", meta["format"]
+assert w.shape == (32, 64) and w.dtype == np.float32 and np.isfinite(w).all()
+print(json.dumps({"tensors": names, "sum": float(w.astype(np.float64).sum())}))
+"#;
+    let o = Command::new(python).args(["-c", script, p(&model)]).output().expect("run python");
+    assert!(o.status.success(), "python failed: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["tensors"].as_array().map(Vec::len), Some(8));
+    // The same weights as latent reads them.
+    let info = stdout(&ok(latent(&["info", "--model", p(&model), "--format", "json"])));
+    assert!(info.contains("\"architecture\": \"64-32-8-32-64\""), "{info}");
+    assert!(v["sum"].as_f64().is_some_and(f64::is_finite));
 }

@@ -1,6 +1,8 @@
 //! Every kind of bad input gives a clear error naming the file (and line and column for CSV),
 //! never a panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use latent::ImageShape;

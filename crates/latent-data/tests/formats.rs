@@ -1,5 +1,7 @@
 //! Each reader and writer on small files written into a temporary folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 use std::path::Path;
 

@@ -1,5 +1,7 @@
 //! The real data sets under `shared/data`, when present (skipped otherwise).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -1,5 +1,7 @@
 //! Property tests: what the writers write, the readers read back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use latent::ImageShape;
 use latent_data::{load, write_idx_images, write_matrix, write_npy, LoadOptions};
 use proptest::prelude::*;

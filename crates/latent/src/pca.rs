@@ -25,7 +25,7 @@ pub struct Pca {
 impl Pca {
     /// Fits `k` components to `rows x d` row-major data.
     pub fn fit(x: &[f32], d: usize, k: usize) -> Result<Pca> {
-        let n = if d == 0 { 0 } else { x.len() / d };
+        let n = x.len().checked_div(d).unwrap_or(0);
         if n < 2 || k == 0 || k > d {
             return Err(Error::Config(format!(
                 "PCA needs at least 2 rows and 1 <= k <= {d} components (got {n} rows, k = {k})"

@@ -179,7 +179,7 @@ impl Preprocessor {
     /// most likely category).
     pub fn inverse(&self, values: &[f32]) -> Result<Frame> {
         let width = self.output_width();
-        let rows = if width == 0 { 0 } else { values.len() / width };
+        let rows = values.len().checked_div(width).unwrap_or(0);
         let mut offset = 0;
         let mut columns = Vec::with_capacity(self.columns.len());
         for t in &self.columns {

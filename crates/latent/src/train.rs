@@ -93,7 +93,7 @@ pub fn train(
     observer: &mut dyn Observer,
 ) -> Result<TrainSummary> {
     cfg.validate()?;
-    let rows = if width == 0 { 0 } else { data.len() / width };
+    let rows = data.len().checked_div(width).unwrap_or(0);
     if rows == 0 {
         return Err(Error::Data("no rows to train on".into()));
     }

@@ -1,6 +1,8 @@
 //! The library as a user embeds it: fit, save, load, infer; preprocessing invariants;
 //! the training loop's guards.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use latent::config::PreprocessConfig;
 use latent::train::Silent;
 use latent::{Column, FitConfig, Frame, MissingPolicy, Model, Preprocessor, Scaling};
