@@ -39,6 +39,11 @@ fn parse_size(s: &str) -> Result<(u32, u32)> {
     Ok((w, h))
 }
 
+/// Context for errors about a loaded data file's contents: its path.
+pub fn in_file(dataset: &Dataset) -> String {
+    dataset.source.display().to_string()
+}
+
 /// Loads a model file.
 pub fn load_model(path: &std::path::Path) -> Result<Model> {
     Ok(Model::load(path)?)

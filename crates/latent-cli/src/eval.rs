@@ -2,8 +2,9 @@
 
 use crate::args::{EvalArgs, Format};
 use crate::data;
+use crate::data::in_file;
 use crate::output::{print_json, print_table};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 /// Reconstruction error statistics, per row in the model's input space (after scaling),
@@ -28,7 +29,7 @@ pub struct EvalReport {
 pub fn run(args: EvalArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
     let dataset = data::load(&args.data, Some(&model))?;
-    let errors = model.row_errors(&dataset.frame)?;
+    let errors = model.row_errors(&dataset.frame).with_context(|| in_file(&dataset))?;
     print_report(&EvalReport::from_errors(&errors, model.manifest().model().loss), args.format)
 }
 

@@ -3,8 +3,9 @@
 
 use crate::args::{DataArgs, PcaArgs};
 use crate::data;
+use crate::data::in_file;
 use crate::eval::{print_report, EvalReport};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use latent::pca::Pca;
 use latent::RowErrors;
 
@@ -14,7 +15,8 @@ pub fn run(args: PcaArgs) -> Result<()> {
     let train_args = DataArgs { data: args.train.clone(), ..args.data.clone() };
     let train = data::load(&train_args, Some(&model))?;
     let test = data::load(&args.data, Some(&model))?;
-    let (x_train, x_test) = (model.inputs(&train.frame)?, model.inputs(&test.frame)?);
+    let x_train = model.inputs(&train.frame).with_context(|| in_file(&train))?;
+    let x_test = model.inputs(&test.frame).with_context(|| in_file(&test))?;
     let width = model.preprocessor().output_width();
     let k = args.components.unwrap_or(model.code_width());
     let pca = Pca::fit(&x_train, width, k)?;

@@ -3,6 +3,7 @@
 use crate::args::{
     ActivationArg, LossArg, MissingArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs,
 };
+use crate::data::in_file;
 use crate::exit::BadInput;
 use crate::progress::TrainProgress;
 use crate::{data, output};
@@ -21,7 +22,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let mut progress = TrainProgress::new(args.quiet, Some(log));
     let model = Model::fit(&dataset.frame, &config, &mut progress);
     progress.finish();
-    let model = model?;
+    let model = model.with_context(|| in_file(&dataset))?;
     model.save(&args.out)?;
     if !args.quiet {
         eprintln!("{}", output::train_summary(&model, &args.out));

@@ -2,14 +2,15 @@
 
 use crate::args::TransformArgs;
 use crate::data;
-use anyhow::Result;
+use crate::data::in_file;
+use anyhow::{Context, Result};
 use latent::Frame;
 
 /// Writes the latent code of every row; CSV output carries the label column through.
 pub fn encode(args: TransformArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
     let dataset = data::load(&args.data, Some(&model))?;
-    let codes = model.encode(&dataset.frame)?;
+    let codes = model.encode(&dataset.frame).with_context(|| in_file(&dataset))?;
     let names = Frame::default_names("z", codes.cols);
     let frame = Frame::from_rows(names, &codes.data)?;
     write(&args, &frame, dataset.labels)
@@ -19,7 +20,7 @@ pub fn encode(args: TransformArgs) -> Result<()> {
 pub fn reconstruct(args: TransformArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
     let dataset = data::load(&args.data, Some(&model))?;
-    let frame = model.reconstruct(&dataset.frame)?;
+    let frame = model.reconstruct(&dataset.frame).with_context(|| in_file(&dataset))?;
     write(&args, &frame, dataset.labels)
 }
 
