@@ -145,6 +145,12 @@ impl Model {
         &self.manifest
     }
 
+    /// Everything about the model but its weights, mutably (for calibration steps that add to
+    /// the manifest after training).
+    pub fn manifest_mut(&mut self) -> &mut Manifest {
+        &mut self.manifest
+    }
+
     /// The fitted preprocessing (input schema).
     pub fn preprocessor(&self) -> &Preprocessor {
         &self.manifest.preprocess
