@@ -178,7 +178,7 @@ fn config(hidden: Vec<usize>, latent: usize, output: Activation, epochs: usize) 
             activation: Activation::Relu,
             output: Some(output),
             loss: Loss::Mse,
-            dropout: 0.0,
+            ..ModelConfig::default()
         },
         preprocess: PreprocessConfig { scaling: Scaling::None, ..PreprocessConfig::default() },
         train: TrainConfig {
@@ -188,6 +188,7 @@ fn config(hidden: Vec<usize>, latent: usize, output: Activation, epochs: usize) 
             optimizer: AdamConfig { lr: 1e-3, ..AdamConfig::default() },
             ..TrainConfig::default()
         },
+        ..FitConfig::default()
     }
 }
 

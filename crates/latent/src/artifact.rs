@@ -37,6 +37,9 @@ pub struct Manifest {
     pub preprocess: Preprocessor,
     /// Training summary, when the model was trained.
     pub summary: Option<TrainSummary>,
+    /// Anomaly threshold calibrated after training (see [`crate::score`]).
+    #[serde(default)]
+    pub anomaly: Option<crate::score::Threshold>,
 }
 
 impl Manifest {

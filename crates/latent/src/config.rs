@@ -16,10 +16,46 @@ pub enum Loss {
     Bce,
 }
 
+/// How the encoder and decoder are built.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Architecture {
+    /// Fully connected layers (`hidden` widths, mirrored in the decoder).
+    Dense,
+    /// Convolutions for images (C x H x W): each encoder layer is a `kernel x kernel` convolution
+    /// with this stride and padding `kernel / 2`, mirrored by transposed convolutions in the
+    /// decoder; a dense layer maps the last feature map to the latent code and back.
+    Conv {
+        /// Output channels of each encoder convolution.
+        channels: Vec<usize>,
+        /// Kernel size (odd).
+        kernel: usize,
+        /// Stride of each convolution (must divide the image size at every layer).
+        stride: usize,
+    },
+}
+
+/// What the latent code is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatentKind {
+    /// A point: the encoder's output.
+    Deterministic,
+    /// A diagonal Gaussian `q(z|x) = N(μ, σ²)` sampled by reparameterisation (VAE).
+    Gaussian,
+}
+
 /// Shape of the autoencoder network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
+    /// Dense or convolutional encoder/decoder.
+    pub architecture: Architecture,
+    /// Deterministic code or Gaussian (variational) code.
+    pub latent_kind: LatentKind,
+    /// Activation of the code layer of a deterministic model (`identity`; `sigmoid` for KL
+    /// sparsity; `relu` suits L1 sparsity).
+    pub code_activation: Activation,
     /// Encoder hidden widths, outermost first; the decoder mirrors them. `None` sizes them
     /// from the input width (see [`ModelConfig::resolve`]).
     pub hidden: Option<Vec<usize>>,
@@ -39,6 +75,9 @@ pub struct ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
+            architecture: Architecture::Dense,
+            latent_kind: LatentKind::Deterministic,
+            code_activation: Activation::Identity,
             hidden: None,
             latent: None,
             activation: Activation::Relu,
@@ -80,6 +119,22 @@ impl ModelConfig {
                     "output activation must be sigmoid or identity, got {other:?}"
                 )))
             }
+        }
+        if let Architecture::Conv { channels, kernel, stride } = &self.architecture {
+            if channels.is_empty() || channels.contains(&0) {
+                return Err(Error::Config(
+                    "conv channels must be a non-empty list of sizes >= 1".into(),
+                ));
+            }
+            if *kernel == 0 || kernel % 2 == 0 || *stride == 0 {
+                return Err(Error::Config(format!(
+                    "conv kernel must be odd and stride >= 1 (got kernel {kernel}, stride {stride})"
+                )));
+            }
+        }
+        if self.latent_kind == LatentKind::Gaussian && self.code_activation != Activation::Identity
+        {
+            return Err(Error::Config("a variational model's code has no activation".into()));
         }
         if self.loss == Loss::Bce && self.output == Some(Activation::Identity) {
             return Err(Error::Config(
@@ -203,12 +258,151 @@ impl TrainConfig {
     }
 }
 
-/// Everything `fit` needs: model shape, preprocessing and training settings.
+/// Input corruption applied during training only (denoising autoencoders).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Corruption {
+    /// Inputs as they are.
+    None,
+    /// Additive Gaussian noise with this standard deviation (in scaled units).
+    Gaussian {
+        /// Standard deviation.
+        sigma: f32,
+    },
+    /// Each input set to 0 with probability `p` (masking noise).
+    Mask {
+        /// Probability.
+        p: f32,
+    },
+    /// Each input set to its column's minimum or maximum (0 or 1 for [0, 1] data) with
+    /// probability `p`, half each.
+    SaltPepper {
+        /// Probability.
+        p: f32,
+    },
+}
+
+/// A sparsity penalty on the code of a deterministic model.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Sparsity {
+    /// No penalty.
+    None,
+    /// `weight · mean_rows Σ_j |a_j|` on the code activations.
+    L1 {
+        /// Penalty weight.
+        weight: f32,
+    },
+    /// `beta · Σ_j KL(rho ‖ ρ̂_j)` with ρ̂_j the batch-mean activation of sigmoid code unit j.
+    Kl {
+        /// Target mean activation.
+        rho: f32,
+        /// Penalty weight.
+        beta: f32,
+    },
+}
+
+/// Decoder likelihood of a variational model.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Likelihood {
+    /// Bernoulli per value (data in [0, 1]); the reconstruction term is binary cross-entropy.
+    Bernoulli,
+    /// Gaussian per value with a fixed standard deviation, or (`sigma` absent) a learned
+    /// per-feature one.
+    Gaussian {
+        /// Fixed standard deviation; learned when absent.
+        sigma: Option<f32>,
+    },
+}
+
+/// The training objective beyond plain reconstruction: corruption, sparsity, and the
+/// variational terms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Objective {
+    /// Input corruption during training (denoising).
+    pub corruption: Corruption,
+    /// Sparsity penalty on the code.
+    pub sparsity: Sparsity,
+    /// Weight of the KL term of a variational model (beta-VAE when != 1).
+    pub beta: f32,
+    /// Epochs over which the KL weight rises linearly from 0 to `beta`.
+    pub kl_warmup: usize,
+    /// Decoder likelihood of a variational model (`None`: Bernoulli for [0, 1] data, else a
+    /// learned Gaussian).
+    pub likelihood: Option<Likelihood>,
+    /// Draw binary inputs `x ~ Bernoulli(x)` afresh every batch (dynamic binarisation).
+    pub binarize: bool,
+}
+
+impl Default for Objective {
+    fn default() -> Self {
+        Objective {
+            corruption: Corruption::None,
+            sparsity: Sparsity::None,
+            beta: 1.0,
+            kl_warmup: 0,
+            likelihood: None,
+            binarize: false,
+        }
+    }
+}
+
+impl Objective {
+    /// Checks ranges, and combinations with the model.
+    pub fn validate(&self, model: &ModelConfig) -> Result<()> {
+        let variational = model.latent_kind == LatentKind::Gaussian;
+        let prob = |p: f32| (0.0..1.0).contains(&p);
+        match self.corruption {
+            Corruption::None => {}
+            Corruption::Gaussian { sigma } if sigma.is_finite() && sigma > 0.0 => {}
+            Corruption::Mask { p } | Corruption::SaltPepper { p } if prob(p) => {}
+            c => return Err(Error::Config(format!("invalid corruption {c:?}"))),
+        }
+        match self.sparsity {
+            Sparsity::None => {}
+            _ if variational => {
+                return Err(Error::Config(
+                    "sparsity penalties apply to deterministic codes, not to a variational model"
+                        .into(),
+                ))
+            }
+            Sparsity::L1 { weight } if weight.is_finite() && weight > 0.0 => {}
+            Sparsity::Kl { rho, beta } if rho > 0.0 && rho < 1.0 && beta > 0.0 => {
+                if model.code_activation != Activation::Sigmoid {
+                    return Err(Error::Config(
+                        "KL sparsity needs sigmoid codes (--code-activation sigmoid)".into(),
+                    ));
+                }
+            }
+            s => return Err(Error::Config(format!("invalid sparsity {s:?}"))),
+        }
+        if !(self.beta.is_finite() && self.beta >= 0.0) {
+            return Err(Error::Config(format!("beta must be >= 0, got {}", self.beta)));
+        }
+        if !variational && (self.beta != 1.0 || self.kl_warmup != 0 || self.likelihood.is_some()) {
+            return Err(Error::Config(
+                "--beta, --kl-warmup and --likelihood apply to variational models only (--preset vae)".into(),
+            ));
+        }
+        if let Some(Likelihood::Gaussian { sigma: Some(s) }) = self.likelihood {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::Config(format!("likelihood sigma must be positive, got {s}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything `fit` needs: model shape, objective, preprocessing and training settings.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FitConfig {
     /// Network shape.
     pub model: ModelConfig,
+    /// Training objective (corruption, sparsity, variational terms).
+    pub objective: Objective,
     /// Preprocessing.
     pub preprocess: PreprocessConfig,
     /// Training.
@@ -219,6 +413,7 @@ impl FitConfig {
     /// Checks every part.
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
+        self.objective.validate(&self.model)?;
         self.train.validate()
     }
 }

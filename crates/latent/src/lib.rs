@@ -19,11 +19,13 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod frame;
-pub mod init;
+pub mod iforest;
+pub mod metrics;
 pub mod model;
 pub mod objective;
 pub mod pca;
 pub mod preprocess;
+pub mod score;
 pub mod train;
 
 pub use config::{

@@ -95,3 +95,107 @@ impl RowErrors {
         }
     }
 }
+
+/// Applies `corruption` to `x` into `out` (training only).
+pub fn corrupt(
+    corruption: crate::config::Corruption,
+    x: &[f32],
+    out: &mut [f32],
+    rng: &mut (impl rand::Rng + ?Sized),
+) {
+    use crate::config::Corruption;
+    use rand_distr::{Distribution, StandardNormal};
+    match corruption {
+        Corruption::None => out.copy_from_slice(x),
+        Corruption::Gaussian { sigma } => {
+            for (o, &v) in out.iter_mut().zip(x) {
+                let n: f32 = StandardNormal.sample(rng);
+                *o = v + sigma * n;
+            }
+        }
+        Corruption::Mask { p } => {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = if rng.random::<f32>() < p { 0.0 } else { v };
+            }
+        }
+        Corruption::SaltPepper { p } => {
+            for (o, &v) in out.iter_mut().zip(x) {
+                let u: f32 = rng.random();
+                *o = if u < 0.5 * p {
+                    0.0
+                } else if u < p {
+                    1.0
+                } else {
+                    v
+                };
+            }
+        }
+    }
+}
+
+/// Sparsity penalty of a batch of codes `a` (`rows x k`), adding its gradient to `da`.
+/// `rho_hat` is scratch of length `k`. Returns the penalty.
+pub fn sparsity_penalty(
+    sparsity: crate::config::Sparsity,
+    a: &[f32],
+    k: usize,
+    da: &mut [f32],
+    rho_hat: &mut [f32],
+) -> f64 {
+    use crate::config::Sparsity;
+    let rows = (a.len() / k).max(1) as f32;
+    match sparsity {
+        Sparsity::None => 0.0,
+        Sparsity::L1 { weight } => {
+            let mut total = 0.0f64;
+            for (d, &v) in da.iter_mut().zip(a) {
+                total += f64::from(v.abs());
+                *d += weight * sign(v) / rows;
+            }
+            f64::from(weight) * total / f64::from(rows)
+        }
+        Sparsity::Kl { rho, beta } => {
+            mean_activation(a, k, rho_hat);
+            let mut total = 0.0f64;
+            for r in rho_hat.iter_mut() {
+                *r = r.clamp(1e-6, 1.0 - 1e-6);
+                total += f64::from(
+                    rho * (rho / *r).ln() + (1.0 - rho) * ((1.0 - rho) / (1.0 - *r)).ln(),
+                );
+            }
+            for row in da.chunks_exact_mut(k) {
+                for (d, &r) in row.iter_mut().zip(rho_hat.iter()) {
+                    *d += beta * (-rho / r + (1.0 - rho) / (1.0 - r)) / rows;
+                }
+            }
+            f64::from(beta) * total
+        }
+    }
+}
+
+/// Column means of a `rows x k` matrix into `out`.
+pub fn mean_activation(a: &[f32], k: usize, out: &mut [f32]) {
+    out.fill(0.0);
+    let rows = a.len() / k;
+    for row in a.chunks_exact(k) {
+        out.iter_mut().zip(row).for_each(|(o, v)| *o += v);
+    }
+    out.iter_mut().for_each(|o| *o /= rows.max(1) as f32);
+}
+
+/// `KL(N(μ, e^{lv}) ‖ N(0, 1)) = ½ Σ_j (μ² + e^{lv} − 1 − lv)` summed over a batch whose rows
+/// hold `[μ (k) | lv (k)]`.
+pub fn gaussian_kl(h: &[f32], k: usize) -> f64 {
+    h.chunks_exact(2 * k)
+        .map(|row| {
+            let (mu, lv) = row.split_at(k);
+            mu.iter()
+                .zip(lv)
+                .map(|(&m, &l)| 0.5 * f64::from(m * m + l.exp() - 1.0 - l))
+                .sum::<f64>()
+        })
+        .sum()
+}
+
+/// `ln 2π / 2`, the constant of a standard normal log-density.
+pub const HALF_LN_2PI: f32 = 0.918_938_5;

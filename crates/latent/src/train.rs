@@ -15,6 +15,8 @@ pub trait Trainable {
     fn params(&self) -> &Params;
     /// The parameters, mutably.
     fn params_mut(&mut self) -> &mut Params;
+    /// Called before each epoch (`epoch` counts from 1), e.g. for KL warm-up.
+    fn start_epoch(&mut self, _epoch: usize) {}
     /// Prepares buffers for batches of up to `rows` rows.
     fn reserve(&mut self, rows: usize);
     /// Forward and backward on `rows` rows of `x`, writing gradients; returns the mean loss.
@@ -118,6 +120,7 @@ pub fn train(
     for epoch in 1..=cfg.epochs {
         let epoch_start = Instant::now();
         observer.epoch_start(epoch, cfg.epochs, batches);
+        model.start_epoch(epoch);
         train_idx.shuffle(rng);
         let mut loss_sum = 0.0f64;
         for (b, idx) in train_idx.chunks(batch).enumerate() {

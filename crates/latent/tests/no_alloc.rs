@@ -8,8 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use latent::config::ModelConfig;
+use latent::config::Objective;
 use latent::engine::{Activation, Adam, AdamConfig, Params};
-use latent::model::dense::DenseNet;
+use latent::model::net::Net;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -50,7 +51,8 @@ fn training_steps_do_not_allocate() {
         ..ModelConfig::default()
     };
     let mut params = Params::new();
-    let net = DenseNet::new(&mut params, 784, &cfg, Activation::Sigmoid);
+    let net =
+        Net::new(&mut params, 784, None, &cfg, Activation::Sigmoid, &Objective::default()).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     net.init(&mut params, &mut rng);
     let batch = 256;
@@ -58,7 +60,7 @@ fn training_steps_do_not_allocate() {
     let mut ws = net.workspace(batch);
     let mut adam = Adam::new(&params, AdamConfig::default());
     let mut step = |params: &mut Params| {
-        net.train_step(params, &mut ws, &x, &x, batch, &mut rng);
+        net.train_step(params, &mut ws, &x, batch, 1.0, &mut rng);
         adam.step(params);
     };
     for _ in 0..5 {
@@ -79,9 +81,10 @@ fn training_steps_do_not_allocate() {
 }
 
 /// Allocations made by `steps` rounds of the products of one training step.
-fn kernel_allocations(net: &DenseNet, batch: usize, steps: usize) -> usize {
+fn kernel_allocations(net: &Net, batch: usize, steps: usize) -> usize {
     use latent::engine::{matmul, MatRef};
-    let shapes: Vec<(usize, usize)> = net.layers().iter().map(|l| (l.inputs, l.outputs)).collect();
+    let shapes: Vec<(usize, usize)> =
+        net.layers().iter().map(|l| (l.inputs(), l.outputs())).collect();
     let buf = vec![0.25f32; batch * 1024 * 4];
     let mut dst = vec![0.0f32; batch * 1024 * 4];
     let mut run = || {
@@ -103,4 +106,3 @@ fn kernel_allocations(net: &DenseNet, batch: usize, steps: usize) -> usize {
     }
     ALLOCATIONS.load(Ordering::SeqCst) - before
 }
-

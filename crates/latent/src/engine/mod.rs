@@ -5,6 +5,7 @@
 
 pub mod activation;
 pub mod adam;
+pub mod conv;
 pub mod dense;
 pub mod matmul;
 pub mod params;

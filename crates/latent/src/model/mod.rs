@@ -1,17 +1,19 @@
 //! A trained autoencoder: fitted preprocessing, network and weights, with the jobs users run
-//! on it (encode, reconstruct, per-row error) and its file.
+//! on it (encode, reconstruct, decode, per-row error) and its file.
 
-pub mod dense;
+pub mod layer;
+pub mod net;
+pub mod variational;
 
 use crate::artifact::{self, Manifest, FORMAT_NAME, FORMAT_VERSION};
-use crate::config::FitConfig;
+use crate::config::{Architecture, FitConfig, LatentKind, Loss, Objective};
 use crate::engine::{Activation, Params};
-use crate::frame::Frame;
+use crate::frame::{Frame, ImageShape};
 use crate::objective::RowErrors;
 use crate::preprocess::Preprocessor;
 use crate::train::{self, Observer, TrainSummary, Trainable};
 use crate::{Error, Result};
-use dense::{DenseNet, Workspace};
+use net::{Net, Workspace};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -34,23 +36,34 @@ pub struct Matrix {
 #[derive(Clone, Debug)]
 pub struct Model {
     manifest: Manifest,
-    net: DenseNet,
+    net: Net,
     params: Params,
+    /// For a convolutional model of multi-channel images: `perm[i]` is the feature index
+    /// (C x H x W order) of the network's input `i` (H x W x C order).
+    perm: Option<Vec<usize>>,
 }
 
 /// The network with its buffers, as the training loop sees it.
-struct DenseTrainer<'a> {
-    net: &'a DenseNet,
+struct Trainer<'a> {
+    net: &'a Net,
     params: &'a mut Params,
     ws: Workspace,
+    objective: &'a Objective,
+    kl_weight: f32,
 }
 
-impl Trainable for DenseTrainer<'_> {
+impl Trainable for Trainer<'_> {
     fn params(&self) -> &Params {
         self.params
     }
     fn params_mut(&mut self) -> &mut Params {
         self.params
+    }
+    fn start_epoch(&mut self, epoch: usize) {
+        let o = self.objective;
+        let ramp =
+            if o.kl_warmup == 0 { 1.0 } else { (epoch as f32 / o.kl_warmup as f32).min(1.0) };
+        self.kl_weight = o.beta * ramp;
     }
     fn reserve(&mut self, rows: usize) {
         if self.ws.capacity() < rows {
@@ -58,11 +71,15 @@ impl Trainable for DenseTrainer<'_> {
         }
     }
     fn train_batch(&mut self, x: &[f32], rows: usize, rng: &mut ChaCha8Rng) -> f64 {
-        self.net.train_step(self.params, &mut self.ws, x, x, rows, rng)
+        self.net.train_step(self.params, &mut self.ws, x, rows, self.kl_weight, rng)
     }
     fn eval_batch(&mut self, x: &[f32], rows: usize) -> f64 {
-        self.net.eval_loss(self.params, &mut self.ws, x, x, rows)
+        self.net.eval_loss(self.params, &mut self.ws, x, rows)
     }
+}
+
+fn in_unit_interval(data: &[f32]) -> bool {
+    data.iter().all(|v| (0.0..=1.0).contains(v))
 }
 
 impl Model {
@@ -70,21 +87,21 @@ impl Model {
     pub fn fit(frame: &Frame, config: &FitConfig, observer: &mut dyn Observer) -> Result<Model> {
         config.validate()?;
         let preprocess = Preprocessor::fit(frame, &config.preprocess)?;
-        let data = preprocess.transform(frame)?;
-        let output = config.model.output.unwrap_or_else(|| {
-            if data.iter().all(|v| (0.0..=1.0).contains(v)) {
-                Activation::Sigmoid
-            } else {
-                Activation::Identity
-            }
+        let mut data = preprocess.transform(frame)?;
+        let unit = in_unit_interval(&data);
+        let output = config.model.output.unwrap_or(if unit {
+            Activation::Sigmoid
+        } else {
+            Activation::Identity
         });
-        if config.model.loss == crate::config::Loss::Bce
-            && !data.iter().all(|v| (0.0..=1.0).contains(v))
-        {
+        if config.model.loss == Loss::Bce && !unit {
             return Err(Error::Config(
                 "binary cross-entropy needs inputs in [0, 1] after scaling (use --scale minmax)"
                     .into(),
             ));
+        }
+        if config.objective.binarize && !unit {
+            return Err(Error::Config("binarisation needs inputs in [0, 1]".into()));
         }
         let mut config = config.clone();
         config.model = config.model.resolve(preprocess.output_width());
@@ -96,15 +113,21 @@ impl Model {
             output,
             preprocess,
             summary: None,
+            anomaly: None,
         })?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.train.seed);
         model.net.init(&mut model.params, &mut rng);
+        if let Some(perm) = &model.perm {
+            data = permute_rows(&data, perm);
+        }
         let width = model.net.width();
         let summary = {
-            let mut trainer = DenseTrainer {
+            let mut trainer = Trainer {
                 net: &model.net,
                 params: &mut model.params,
                 ws: model.net.workspace(0),
+                objective: &config.objective,
+                kl_weight: config.objective.beta,
             };
             train::train(&mut trainer, &data, width, &config.train, &mut rng, observer)?
         };
@@ -114,14 +137,20 @@ impl Model {
 
     /// Builds the network described by a manifest (weights zero).
     fn build(manifest: Manifest) -> Result<Model> {
-        manifest.config.model.validate()?;
+        manifest.config.validate()?;
         let width = manifest.preprocess.output_width();
         if width == 0 {
             return Err(Error::Config("model has no inputs".into()));
         }
         let mut params = Params::new();
-        let net = DenseNet::new(&mut params, width, &manifest.config.model, manifest.output);
-        Ok(Model { manifest, net, params })
+        let image = manifest.preprocess.image;
+        let c = &manifest.config;
+        let net = Net::new(&mut params, width, image, &c.model, manifest.output, &c.objective)?;
+        let perm = match (&c.model.architecture, image) {
+            (Architecture::Conv { .. }, Some(img)) if img.channels > 1 => Some(chw_to_hwc(img)),
+            _ => None,
+        };
+        Ok(Model { manifest, net, params, perm })
     }
 
     /// Loads a model file.
@@ -161,6 +190,11 @@ impl Model {
         self.manifest.summary.as_ref()
     }
 
+    /// The network.
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+
     /// The weights.
     pub fn params(&self) -> &Params {
         &self.params
@@ -171,11 +205,26 @@ impl Model {
         self.params.len()
     }
 
-    /// Layer widths from input through code to output, e.g. `[784, 256, 32, 256, 784]`.
+    /// True for a variational (Gaussian-code) model.
+    pub fn is_variational(&self) -> bool {
+        self.net.latent_kind() == LatentKind::Gaussian
+    }
+
+    /// Image shape of the inputs, when they are images.
+    pub fn image_shape(&self) -> Option<ImageShape> {
+        self.manifest.preprocess.image
+    }
+
+    /// Per-sample widths from input through code to output, e.g. `[784, 256, 32, 256, 784]`
+    /// (a variational code counts once, at the latent size).
     pub fn layer_widths(&self) -> Vec<usize> {
-        let layers = self.net.layers();
         let mut w = vec![self.net.width()];
-        w.extend(layers.iter().map(|l| l.outputs));
+        w.extend(self.net.layers().iter().map(|l| l.outputs()));
+        if self.is_variational() {
+            if let Some(x) = w.iter_mut().find(|x| **x == 2 * self.code_width()) {
+                *x = self.code_width();
+            }
+        }
         w
     }
 
@@ -184,34 +233,36 @@ impl Model {
         self.net.code_width()
     }
 
-    /// Model inputs (after preprocessing) of `frame`, row-major.
+    /// Model inputs (after preprocessing) of `frame`, row-major, in feature order.
     pub fn inputs(&self, frame: &Frame) -> Result<Vec<f32>> {
         self.manifest.preprocess.transform(frame)
     }
 
-    /// Latent codes of every row.
+    /// Latent codes of every row (the posterior mean for a variational model).
     pub fn encode(&self, frame: &Frame) -> Result<Matrix> {
-        let x = self.inputs(frame)?;
+        Ok(self.encode_inputs(&self.inputs(frame)?))
+    }
+
+    /// Latent codes of already-preprocessed rows.
+    pub fn encode_inputs(&self, x: &[f32]) -> Matrix {
         let cw = self.code_width();
-        let mut data = Vec::with_capacity(frame.rows() * cw);
-        self.for_each_chunk(&x, |ws, rows| data.extend_from_slice(self.net.codes(ws, rows)));
-        Ok(Matrix { rows: frame.rows(), cols: cw, data })
+        let rows = x.len() / self.net.width();
+        let mut data = Vec::with_capacity(rows * cw);
+        self.for_each_chunk(x, |ws, n| self.net.codes_into(ws, n, &mut data));
+        Matrix { rows, cols: cw, data }
     }
 
     /// Reconstructions of every row, in model-input space (after scaling).
     pub fn reconstruct_scaled(&self, frame: &Frame) -> Result<Matrix> {
-        let x = self.inputs(frame)?;
-        Ok(self.reconstruct_inputs(&x))
+        Ok(self.reconstruct_inputs(&self.inputs(frame)?))
     }
 
     /// Reconstructions of already-preprocessed rows.
     pub fn reconstruct_inputs(&self, x: &[f32]) -> Matrix {
         let w = self.net.width();
         let mut data = Vec::with_capacity(x.len());
-        self.for_each_chunk(x, |ws, rows| {
-            data.extend_from_slice(self.net.reconstructions(ws, rows))
-        });
-        Matrix { rows: x.len() / w, cols: w, data }
+        self.for_each_chunk(x, |ws, n| data.extend_from_slice(self.net.reconstructions(ws, n)));
+        Matrix { rows: x.len() / w, cols: w, data: self.to_feature_order(data) }
     }
 
     /// Reconstructions of every row in the original units and columns.
@@ -235,33 +286,76 @@ impl Model {
             self.net.decode(&self.params, &mut ws, part, n);
             data.extend_from_slice(self.net.reconstructions(&ws, n));
         }
-        Ok(Matrix { rows, cols: w, data })
+        Ok(Matrix { rows, cols: w, data: self.to_feature_order(data) })
     }
 
     /// Per-row reconstruction errors in model-input space (after scaling), averaged over
     /// features.
     pub fn row_errors(&self, frame: &Frame) -> Result<RowErrors> {
         let x = self.inputs(frame)?;
-        let w = self.net.width();
+        let r = self.reconstruct_inputs(&x);
         let mut errors = RowErrors::default();
-        let mut start = 0;
-        self.for_each_chunk(&x, |ws, rows| {
-            let t = &x[start * w..(start + rows) * w];
-            errors.extend(self.net.reconstructions(ws, rows), t, w);
-            start += rows;
-        });
+        errors.extend(&r.data, &x, self.net.width());
         Ok(errors)
     }
 
-    /// Runs the forward pass over `x` in chunks, calling `f` after each chunk.
-    fn for_each_chunk(&self, x: &[f32], mut f: impl FnMut(&Workspace, usize)) {
+    /// Runs the forward pass (no noise; a variational code at its mean) over `x` (feature
+    /// order) in chunks, calling `f` with the workspace after each chunk.
+    pub fn for_each_chunk(&self, x: &[f32], mut f: impl FnMut(&Workspace, usize)) {
         let w = self.net.width();
         let rows = x.len() / w;
         let mut ws = self.net.workspace(INFERENCE_CHUNK.min(rows.max(1)));
         for part in x.chunks(INFERENCE_CHUNK * w) {
             let n = part.len() / w;
-            self.net.forward(&self.params, &mut ws, part, n, None);
+            match &self.perm {
+                Some(perm) => {
+                    self.net.forward(&self.params, &mut ws, &permute_rows(part, perm), n, None)
+                }
+                None => self.net.forward(&self.params, &mut ws, part, n, None),
+            }
             f(&ws, n);
         }
     }
+
+    /// Network-order rows back to feature order.
+    fn to_feature_order(&self, data: Vec<f32>) -> Vec<f32> {
+        match &self.perm {
+            Some(perm) => unpermute_rows(&data, perm),
+            None => data,
+        }
+    }
+}
+
+/// `perm[i]` = C x H x W index of the H x W x C position `i`.
+fn chw_to_hwc(img: ImageShape) -> Vec<usize> {
+    let (c, h, w) = (img.channels, img.height, img.width);
+    let mut perm = Vec::with_capacity(c * h * w);
+    for y in 0..h {
+        for x in 0..w {
+            for ch in 0..c {
+                perm.push((ch * h + y) * w + x);
+            }
+        }
+    }
+    perm
+}
+
+/// Reorders each row: `out[i] = row[perm[i]]`.
+fn permute_rows(data: &[f32], perm: &[usize]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(data.len());
+    for row in data.chunks_exact(perm.len()) {
+        out.extend(perm.iter().map(|&p| row[p]));
+    }
+    out
+}
+
+/// The inverse of [`permute_rows`].
+fn unpermute_rows(data: &[f32], perm: &[usize]) -> Vec<f32> {
+    let mut out = vec![0.0; data.len()];
+    for (dst, src) in out.chunks_exact_mut(perm.len()).zip(data.chunks_exact(perm.len())) {
+        for (i, &p) in perm.iter().enumerate() {
+            dst[p] = src[i];
+        }
+    }
+    out
 }

@@ -1,0 +1,289 @@
+//! Convolution and transposed convolution as im2col plus the engine's matrix product.
+//!
+//! Feature maps are stored per sample as H x W x C (channels last), so one pixel's channels
+//! are contiguous and a gathered patch row is `k * k * C` values in `(ky, kx, c)` order.
+//! Weights are `[C_out, k, k, C_in]` for a convolution and `[C_in, k, k, C_out]` for a
+//! transposed convolution (channels last, unlike PyTorch's `[C_out, C_in, k, k]`).
+
+use super::{matmul, Activation, MatRef, ParamId, Params};
+use rayon::prelude::*;
+
+/// A spatial size and channel count, channels last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape3 {
+    /// Height.
+    pub h: usize,
+    /// Width.
+    pub w: usize,
+    /// Channels.
+    pub c: usize,
+}
+
+impl Shape3 {
+    /// Values per sample.
+    pub fn len(&self) -> usize {
+        self.h * self.w * self.c
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Patch geometry: every position `r` of a grid R reads the window at `r * stride - pad + k`
+/// of a grid S. A convolution gathers its input (S) for each output position (R); a transposed
+/// convolution scatters each input position (R) into its output (S): the same map, adjoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Patches {
+    /// Grid R: positions that own a patch row.
+    pub rows: (usize, usize),
+    /// Grid S with its channel count: where patches read from or write to.
+    pub source: Shape3,
+    /// Kernel size.
+    pub kernel: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Padding.
+    pub pad: usize,
+}
+
+impl Patches {
+    /// Values in one patch row.
+    pub fn width(&self) -> usize {
+        self.kernel * self.kernel * self.source.c
+    }
+
+    /// Patch rows per sample.
+    pub fn per_sample(&self) -> usize {
+        self.rows.0 * self.rows.1
+    }
+
+    /// Source offset of `(ry, rx, ky, kx)`, or `None` in the padding.
+    #[inline]
+    fn source_pixel(&self, ry: usize, rx: usize, ky: usize, kx: usize) -> Option<usize> {
+        let y = (ry * self.stride + ky).checked_sub(self.pad)?;
+        let x = (rx * self.stride + kx).checked_sub(self.pad)?;
+        (y < self.source.h && x < self.source.w).then_some((y * self.source.w + x) * self.source.c)
+    }
+
+    /// `cols[r, (ky, kx, c)] = src[r * s - p + (ky, kx), c]` for `samples` samples.
+    pub fn gather(&self, src: &[f32], cols: &mut [f32], samples: usize) {
+        let (sl, cl) = (self.source.len(), self.per_sample() * self.width());
+        let c = self.source.c;
+        cols[..samples * cl].par_chunks_mut(cl).zip(src[..samples * sl].par_chunks(sl)).for_each(
+            |(cols, src)| {
+                let mut i = 0;
+                for ry in 0..self.rows.0 {
+                    for rx in 0..self.rows.1 {
+                        for ky in 0..self.kernel {
+                            for kx in 0..self.kernel {
+                                let dst = &mut cols[i..i + c];
+                                match self.source_pixel(ry, rx, ky, kx) {
+                                    Some(o) => dst.copy_from_slice(&src[o..o + c]),
+                                    None => dst.fill(0.0),
+                                }
+                                i += c;
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    }
+
+    /// The adjoint of [`Patches::gather`]: `dst = 0; dst[r * s - p + k, c] += cols[r, (k, c)]`.
+    pub fn scatter(&self, cols: &[f32], dst: &mut [f32], samples: usize) {
+        let (sl, cl) = (self.source.len(), self.per_sample() * self.width());
+        let c = self.source.c;
+        dst[..samples * sl].par_chunks_mut(sl).zip(cols[..samples * cl].par_chunks(cl)).for_each(
+            |(dst, cols)| {
+                dst.fill(0.0);
+                let mut i = 0;
+                for ry in 0..self.rows.0 {
+                    for rx in 0..self.rows.1 {
+                        for ky in 0..self.kernel {
+                            for kx in 0..self.kernel {
+                                if let Some(o) = self.source_pixel(ry, rx, ky, kx) {
+                                    dst[o..o + c]
+                                        .iter_mut()
+                                        .zip(&cols[i..i + c])
+                                        .for_each(|(d, v)| *d += v);
+                                }
+                                i += c;
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    }
+}
+
+/// Which way a convolution layer maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// `y = conv(x)`: gather input patches, multiply by `Wᵀ`.
+    Forward,
+    /// `y = conv_transpose(x)`: multiply by `W`, scatter patches into the output.
+    Transposed,
+}
+
+/// A 2-D convolution or transposed convolution with bias and activation.
+#[derive(Clone, Debug)]
+pub struct Conv {
+    /// Weight tensor.
+    pub weight: ParamId,
+    /// Bias tensor, `[C_out]`.
+    pub bias: ParamId,
+    /// Input shape.
+    pub input: Shape3,
+    /// Output shape.
+    pub output: Shape3,
+    /// Forward or transposed.
+    pub direction: Direction,
+    /// The patch map (over the input for a convolution, over the output when transposed).
+    pub patches: Patches,
+    /// Activation after the bias.
+    pub activation: Activation,
+}
+
+impl Conv {
+    /// A convolution `input -> C_out` channels with padding `kernel / 2`.
+    pub fn new(
+        params: &mut Params,
+        prefix: &str,
+        input: Shape3,
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        activation: Activation,
+    ) -> Self {
+        let pad = kernel / 2;
+        let h = (input.h + 2 * pad - kernel) / stride + 1;
+        let w = (input.w + 2 * pad - kernel) / stride + 1;
+        let output = Shape3 { h, w, c: out_channels };
+        let weight =
+            params.add(format!("{prefix}.weight"), &[out_channels, kernel, kernel, input.c], true);
+        let bias = params.add(format!("{prefix}.bias"), &[out_channels], false);
+        let patches = Patches { rows: (h, w), source: input, kernel, stride, pad };
+        Conv { weight, bias, input, output, direction: Direction::Forward, patches, activation }
+    }
+
+    /// A transposed convolution `input -> output` (the output size is given; it fixes the
+    /// output padding), padding `kernel / 2`.
+    pub fn transposed(
+        params: &mut Params,
+        prefix: &str,
+        input: Shape3,
+        output: Shape3,
+        kernel: usize,
+        stride: usize,
+        activation: Activation,
+    ) -> Self {
+        let pad = kernel / 2;
+        let weight =
+            params.add(format!("{prefix}.weight"), &[input.c, kernel, kernel, output.c], true);
+        let bias = params.add(format!("{prefix}.bias"), &[output.c], false);
+        let patches = Patches { rows: (input.h, input.w), source: output, kernel, stride, pad };
+        Conv { weight, bias, input, output, direction: Direction::Transposed, patches, activation }
+    }
+
+    /// Fan-in used for initialisation.
+    pub fn fan_in(&self) -> usize {
+        match self.direction {
+            Direction::Forward => self.patches.width(),
+            // PyTorch computes a transposed convolution's fan-in from weight dim 1 (C_out) x k².
+            Direction::Transposed => self.output.c * self.patches.kernel * self.patches.kernel,
+        }
+    }
+
+    /// Size of the patch buffer for `rows` samples.
+    pub fn cols_len(&self, rows: usize) -> usize {
+        rows * self.patches.per_sample() * self.patches.width()
+    }
+
+    /// Forward for `rows` samples; `cols` receives the patch matrix (kept for backward).
+    pub fn forward(
+        &self,
+        params: &Params,
+        x: &[f32],
+        rows: usize,
+        y: &mut [f32],
+        pre: Option<&mut [f32]>,
+        cols: &mut [f32],
+    ) {
+        let p = &self.patches;
+        let n_rows = rows * p.per_sample();
+        let cols = &mut cols[..n_rows * p.width()];
+        let y = &mut y[..rows * self.output.len()];
+        match self.direction {
+            Direction::Forward => {
+                // cols [B·P x k²C_in] · Wᵀ [k²C_in x C_out] = y [B·P x C_out]
+                p.gather(x, cols, rows);
+                let w = MatRef::row_major(params.value(self.weight), self.output.c, p.width());
+                matmul(y, MatRef::row_major(cols, n_rows, p.width()), w.t(), false);
+            }
+            Direction::Transposed => {
+                // x [B·P x C_in] · W [C_in x k²C_out] = cols, scattered into y
+                let w = MatRef::row_major(params.value(self.weight), self.input.c, p.width());
+                matmul(cols, MatRef::row_major(x, n_rows, self.input.c), w, false);
+                p.scatter(cols, y, rows);
+            }
+        }
+        let pre = pre.map(|p| &mut p[..rows * self.output.len()]);
+        self.activation.bias_forward(y, params.value(self.bias), pre);
+    }
+
+    /// Backward for `rows` samples from `dz` (through the activation already); `cols` holds
+    /// the forward patches, `dcols` is scratch of the same size.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward(
+        &self,
+        params: &mut Params,
+        x: &[f32],
+        rows: usize,
+        dz: &[f32],
+        dx: Option<&mut [f32]>,
+        cols: &[f32],
+        dcols: &mut [f32],
+    ) {
+        let p = &self.patches;
+        let n_rows = rows * p.per_sample();
+        let (cols, dcols) = (&cols[..n_rows * p.width()], &mut dcols[..n_rows * p.width()]);
+        {
+            let (_, db) = params.value_and_grad_mut(self.bias, self.bias);
+            db.fill(0.0);
+            for row in dz[..rows * self.output.len()].chunks_exact(self.output.c) {
+                db.iter_mut().zip(row).for_each(|(b, d)| *b += d);
+            }
+        }
+        match self.direction {
+            Direction::Forward => {
+                let dz_m = MatRef::row_major(dz, n_rows, self.output.c);
+                {
+                    let (_, dw) = params.value_and_grad_mut(self.weight, self.weight);
+                    matmul(dw, dz_m.t(), MatRef::row_major(cols, n_rows, p.width()), false);
+                }
+                if let Some(dx) = dx {
+                    let w = MatRef::row_major(params.value(self.weight), self.output.c, p.width());
+                    matmul(dcols, dz_m, w, false);
+                    p.scatter(dcols, dx, rows);
+                }
+            }
+            Direction::Transposed => {
+                p.gather(dz, dcols, rows);
+                let dcols_m = MatRef::row_major(dcols, n_rows, p.width());
+                let x_m = MatRef::row_major(x, n_rows, self.input.c);
+                {
+                    let (_, dw) = params.value_and_grad_mut(self.weight, self.weight);
+                    matmul(dw, x_m.t(), dcols_m, false);
+                }
+                if let Some(dx) = dx {
+                    let w = MatRef::row_major(params.value(self.weight), self.input.c, p.width());
+                    matmul(&mut dx[..n_rows * self.input.c], dcols_m, w.t(), false);
+                }
+            }
+        }
+    }
+}
