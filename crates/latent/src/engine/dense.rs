@@ -93,7 +93,16 @@ pub fn dropout_forward(y: &mut [f32], mask: &mut [f32], p: f32, rng: &mut (impl 
     }
 }
 
-/// Backward of [`dropout_forward`]: `dy *= mask`.
-pub fn dropout_backward(dy: &mut [f32], mask: &[f32]) {
-    dy.iter_mut().zip(mask).for_each(|(d, m)| *d *= m);
+/// Backward through dropout and then the activation before it, in place: `dy *= m f'(z)`,
+/// where `y = m f(z)` is the dropped-out output (so `f(z) = y / m` where `m != 0`).
+pub fn dropout_activation_backward(
+    dy: &mut [f32],
+    y: &[f32],
+    mask: &[f32],
+    act: Activation,
+    pre: Option<&[f32]>,
+) {
+    for (i, (d, (&y, &m))) in dy.iter_mut().zip(y.iter().zip(mask)).enumerate() {
+        *d = if m == 0.0 { 0.0 } else { *d * m * act.derivative(y / m, pre.map_or(0.0, |p| p[i])) };
+    }
 }

@@ -10,7 +10,7 @@ use crate::config::{
     Architecture, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective, Sparsity,
 };
 use crate::engine::conv::{Conv, Shape3};
-use crate::engine::dense::{dropout_backward, dropout_forward};
+use crate::engine::dense::{dropout_activation_backward, dropout_forward};
 use crate::engine::{Activation, Dense, ParamId, Params};
 use crate::frame::ImageShape;
 use crate::objective::{self, bce_from_logit, loss_and_grad, loss_value, HALF_LN_2PI};
@@ -411,11 +411,14 @@ impl Net {
                 loss += self.head_backward(ws, rows, kl_weight);
             }
             if i != last {
-                if self.has_dropout(i) {
-                    dropout_backward(&mut ws.grad_a[..n_out], &ws.masks[i][..n_out]);
-                }
                 let pre = if ws.pre[i].is_empty() { None } else { Some(&ws.pre[i][..n_out]) };
-                layer.activation().backward(&mut ws.grad_a[..n_out], &ws.outputs[i][..n_out], pre);
+                let (dy, y) = (&mut ws.grad_a[..n_out], &ws.outputs[i][..n_out]);
+                if self.has_dropout(i) {
+                    let mask = &ws.masks[i][..n_out];
+                    dropout_activation_backward(dy, y, mask, layer.activation(), pre);
+                } else {
+                    layer.activation().backward(dy, y, pre);
+                }
             }
             let input: &[f32] = if i == 0 {
                 &ws.input

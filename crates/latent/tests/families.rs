@@ -1,0 +1,264 @@
+//! Every family's mechanism: gradients of conv, variational and sparse networks against
+//! finite differences, shapes, the KL term, corruption only in training, sparsity's pull.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_range_loop)]
+
+use latent::config::{
+    Architecture, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective, Sparsity,
+};
+use latent::engine::{Activation, Params};
+use latent::model::net::Net;
+use latent::objective::gaussian_kl;
+use latent::train::Silent;
+use latent::{FitConfig, Frame, ImageShape, Model};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn build(
+    cfg: &ModelConfig,
+    obj: &Objective,
+    width: usize,
+    image: Option<ImageShape>,
+) -> (Net, Params) {
+    let mut params = Params::new();
+    let output = cfg.output.unwrap_or(Activation::Sigmoid);
+    let net = Net::new(&mut params, width, image, cfg, output, obj).expect("net");
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    net.init(&mut params, &mut rng);
+    (net, params)
+}
+
+/// Central differences of the training loss (same noise each evaluation) on every parameter.
+fn check_gradients(name: &str, net: &Net, params: &mut Params, x: &[f32], rows: usize, kl: f32) {
+    let mut ws = net.workspace(rows);
+    let loss_at = |p: &mut Params, ws: &mut _| {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        net.train_step(p, ws, x, rows, kl, &mut rng)
+    };
+    let at = loss_at(params, &mut ws);
+    let analytic = params.grads().to_vec();
+    let h = 2e-3f32;
+    let (mut checked, mut kinks) = (0, 0);
+    for i in 0..params.len() {
+        let orig = params.values()[i];
+        params.values_mut()[i] = orig + h;
+        let up = loss_at(params, &mut ws);
+        params.values_mut()[i] = orig - h;
+        let down = loss_at(params, &mut ws);
+        params.values_mut()[i] = orig;
+        let fd = ((up - down) / (2.0 * f64::from(h))) as f32;
+        let tol = 2e-2 * (analytic[i].abs().max(fd.abs()) + 0.02);
+        let (fwd, bwd) = ((up - at) / f64::from(h), (at - down) / f64::from(h));
+        if (fwd - bwd).abs() as f32 > tol {
+            kinks += 1; // a ReLU kink inside [p - h, p + h]
+            continue;
+        }
+        checked += 1;
+        assert!((fd - analytic[i]).abs() <= tol, "{name} param {i}: fd {fd} vs {}", analytic[i]);
+    }
+    assert!(kinks * 10 < checked, "{name}: {kinks} kinks, {checked} checked");
+}
+
+const DROPOUT: f32 = 0.2;
+
+fn inputs(rows: usize, width: usize, seed: u64) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..rows * width).map(|_| rng.random_range(0.05..0.95)).collect()
+}
+
+#[test]
+fn conv_gradients_match_finite_differences() {
+    for (c, h, w) in [(1, 8, 8), (2, 4, 8)] {
+        let img = ImageShape { channels: c, height: h, width: w };
+        let cfg = ModelConfig {
+            architecture: Architecture::Conv { channels: vec![3, 2], kernel: 3, stride: 2 },
+            hidden: Some(vec![]),
+            latent: Some(3),
+            activation: Activation::Tanh,
+            output: Some(Activation::Sigmoid),
+            ..ModelConfig::default()
+        };
+        let (net, mut params) = build(&cfg, &Objective::default(), img.len(), Some(img));
+        let x = inputs(3, img.len(), 1);
+        check_gradients(&format!("conv {c}x{h}x{w}"), &net, &mut params, &x, 3, 1.0);
+    }
+}
+
+#[test]
+fn variational_gradients_match_finite_differences() {
+    let likelihoods = [
+        (Likelihood::Bernoulli, Activation::Sigmoid),
+        (Likelihood::Gaussian { sigma: None }, Activation::Identity),
+        (Likelihood::Gaussian { sigma: Some(0.5) }, Activation::Sigmoid),
+    ];
+    for (likelihood, output) in likelihoods {
+        let cfg = ModelConfig {
+            latent_kind: LatentKind::Gaussian,
+            hidden: Some(vec![6]),
+            latent: Some(2),
+            activation: Activation::Tanh,
+            output: Some(output),
+            ..ModelConfig::default()
+        };
+        let obj = Objective { likelihood: Some(likelihood), beta: 2.0, ..Objective::default() };
+        let (net, mut params) = build(&cfg, &obj, 5, None);
+        let x = inputs(4, 5, 2);
+        check_gradients(&format!("vae {likelihood:?}"), &net, &mut params, &x, 4, 0.7);
+    }
+}
+
+#[test]
+fn sparse_and_denoising_gradients_match_finite_differences() {
+    let cases = [
+        (Activation::Sigmoid, Sparsity::Kl { rho: 0.1, beta: 2.0 }, Corruption::None),
+        (Activation::Relu, Sparsity::L1 { weight: 0.3 }, Corruption::Gaussian { sigma: 0.2 }),
+        (Activation::Identity, Sparsity::None, Corruption::Mask { p: 0.3 }),
+    ];
+    for (code_activation, sparsity, corruption) in cases {
+        let cfg = ModelConfig {
+            code_activation,
+            hidden: Some(vec![7]),
+            latent: Some(4),
+            activation: Activation::Tanh,
+            output: Some(Activation::Sigmoid),
+            dropout: DROPOUT,
+            ..ModelConfig::default()
+        };
+        let obj = Objective { sparsity, corruption, ..Objective::default() };
+        let (net, mut params) = build(&cfg, &obj, 6, None);
+        let x = inputs(5, 6, 3);
+        check_gradients(&format!("{sparsity:?} {corruption:?}"), &net, &mut params, &x, 5, 1.0);
+    }
+}
+
+#[test]
+fn conv_output_shape_equals_input_shape() {
+    for (c, h, w, channels) in
+        [(1, 28, 28, vec![8, 16]), (3, 16, 16, vec![4, 4, 4]), (1, 12, 20, vec![4, 6])]
+    {
+        let img = ImageShape { channels: c, height: h, width: w };
+        let cfg = ModelConfig {
+            architecture: Architecture::Conv { channels, kernel: 3, stride: 2 },
+            latent: Some(5),
+            output: Some(Activation::Sigmoid),
+            ..ModelConfig::default()
+        };
+        let (net, params) = build(&cfg, &Objective::default(), img.len(), Some(img));
+        let mut ws = net.workspace(2);
+        net.forward(&params, &mut ws, &inputs(2, img.len(), 4), 2, None);
+        assert_eq!(net.reconstructions(&ws, 2).len(), 2 * img.len(), "{c}x{h}x{w}");
+        assert_eq!(net.layers().last().map(|l| l.outputs()), Some(img.len()));
+    }
+    // A stride that does not divide the image is a clear configuration error.
+    let img = ImageShape { channels: 1, height: 10, width: 10 };
+    let cfg = ModelConfig {
+        architecture: Architecture::Conv { channels: vec![4, 4], kernel: 3, stride: 2 },
+        ..ModelConfig::default()
+    };
+    let err = Net::new(
+        &mut Params::new(),
+        100,
+        Some(img),
+        &cfg,
+        Activation::Sigmoid,
+        &Objective::default(),
+    )
+    .expect_err("5x5 map with stride 2");
+    assert!(err.to_string().contains("does not divide"), "{err}");
+}
+
+#[test]
+fn kl_is_zero_at_the_prior_and_matches_closed_form() {
+    assert_eq!(gaussian_kl(&[0.0, 0.0, 0.0, 0.0], 2), 0.0);
+    // KL(N(1, 4) || N(0, 1)) = ½ (1 + 4 − 1 − ln 4)
+    let kl = gaussian_kl(&[1.0, 4.0f32.ln()], 1);
+    let want = 0.5 * (1.0 + 4.0 - 1.0 - 4.0f64.ln());
+    assert!((kl - want).abs() < 1e-6, "{kl} vs {want}");
+}
+
+#[test]
+fn corruption_applies_in_training_only() {
+    let cfg = ModelConfig {
+        hidden: Some(vec![8]),
+        latent: Some(3),
+        output: Some(Activation::Sigmoid),
+        ..ModelConfig::default()
+    };
+    let obj = Objective { corruption: Corruption::Mask { p: 0.9 }, ..Objective::default() };
+    let (net, mut params) = build(&cfg, &obj, 6, None);
+    let x = inputs(8, 6, 6);
+    let mut ws = net.workspace(8);
+    // Inference is deterministic: no noise.
+    net.forward(&params, &mut ws, &x, 8, None);
+    let a = net.reconstructions(&ws, 8).to_vec();
+    net.forward(&params, &mut ws, &x, 8, None);
+    assert_eq!(a, net.reconstructions(&ws, 8));
+    // Training sees masked inputs: its reconstructions differ from the clean pass.
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    net.forward(&params, &mut ws, &x, 8, Some(&mut rng));
+    assert_ne!(a, net.reconstructions(&ws, 8));
+    let clean = net.eval_loss(&mut params, &mut ws, &x, 8);
+    assert!(clean.is_finite());
+}
+
+fn blobs(rows: usize) -> Frame {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut v = Vec::new();
+    for r in 0..rows {
+        let k = r % 4;
+        for j in 0..16 {
+            let on = if j / 4 == k { 0.9 } else { 0.1 };
+            v.push((on + rng.random_range(-0.08f32..0.08)).clamp(0.0, 1.0));
+        }
+    }
+    Frame::from_rows(Frame::default_names("f", 16), &v).expect("frame")
+}
+
+fn mean_code(model: &Model, frame: &Frame) -> f32 {
+    let codes = model.encode(frame).expect("encode");
+    codes.data.iter().sum::<f32>() / codes.data.len() as f32
+}
+
+#[test]
+fn kl_sparsity_pulls_mean_activation_to_rho() {
+    let frame = blobs(800);
+    let mut cfg = FitConfig::default();
+    cfg.model.hidden = Some(vec![16]);
+    cfg.model.latent = Some(12);
+    cfg.model.code_activation = Activation::Sigmoid;
+    cfg.train.epochs = 60;
+    cfg.train.batch_size = 32;
+    cfg.train.optimizer.lr = 3e-3;
+    let dense = Model::fit(&frame, &cfg, &mut Silent).expect("fit");
+    cfg.objective.sparsity = Sparsity::Kl { rho: 0.05, beta: 1.0 };
+    let sparse = Model::fit(&frame, &cfg, &mut Silent).expect("fit");
+    let (d, s) = (mean_code(&dense, &frame), mean_code(&sparse, &frame));
+    assert!((s - 0.05).abs() < 0.03, "sparse mean activation {s} (dense {d})");
+    assert!((d - 0.05).abs() > 0.1, "dense mean activation {d}");
+}
+
+#[test]
+fn variational_model_trains_saves_and_loads() {
+    let frame = blobs(400);
+    let mut cfg = FitConfig::default();
+    cfg.model.latent_kind = LatentKind::Gaussian;
+    cfg.model.hidden = Some(vec![16]);
+    cfg.model.latent = Some(2);
+    cfg.objective.kl_warmup = 5;
+    cfg.train.epochs = 15;
+    cfg.train.batch_size = 32;
+    let model = Model::fit(&frame, &cfg, &mut Silent).expect("fit");
+    let h = &model.summary().expect("summary").history;
+    assert!(h[h.len() - 1].train_loss < h[0].train_loss, "loss did not fall");
+    assert_eq!(model.layer_widths(), vec![16, 16, 2, 16, 16]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("vae.safetensors");
+    model.save(&path).expect("save");
+    let loaded = Model::load(&path).expect("load");
+    assert_eq!(model.encode(&frame).expect("a"), loaded.encode(&frame).expect("b"));
+    assert_eq!(
+        model.reconstruct_scaled(&frame).expect("a"),
+        loaded.reconstruct_scaled(&frame).expect("b")
+    );
+    let _ = Loss::Mse;
+}
