@@ -58,14 +58,24 @@ def main():
     print()
     for v in verdicts:
         print(f"- {v}")
-    print("\nIndividual runs (samples/s, in run order; load average before the run):\n")
+    busy = [r.get("busy_cpus_before", 0) for rs in runs.values() for r in rs]
+    if busy and max(busy) >= 0.5:
+        print(f"\n**Warning:** other processes were running during some runs (up to "
+              f"{max(busy):.1f} CPUs busy just before a run). PyTorch's OpenMP threads "
+              "slow down by large factors when they share CPUs; treat these ratios as noise and "
+              "rerun on a quiet machine.")
+    print("\nIndividual runs (samples/s, in run order; 1-minute load average and CPUs kept busy "
+          "by other processes just before the run):\n")
     for w in workloads:
         for impl in ("latent", "pytorch"):
             rs = runs.get((w, impl), [])
             if rs:
                 vals = ", ".join(
                     f"{fmt(r['samples_per_s'])}"
-                    + (f" (load {r['load1_before']})" if "load1_before" in r else "")
+                    + (f" (load {r['load1_before']}" if "load1_before" in r else "")
+                    + (f", {r['busy_cpus_before']} CPUs busy" if "busy_cpus_before" in r
+                       else "")
+                    + (")" if "load1_before" in r else "")
                     for r in rs)
                 print(f"- {w} {impl}: {vals}")
 

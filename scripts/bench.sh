@@ -64,11 +64,17 @@ fi
 
 RESULTS=.bench/results.jsonl
 : > "$RESULTS"
-record() { # record <command...>: runs it, adds the load average before the run, appends
-    local load line
+record() { # record <command...>: runs it, notes how busy the machine was just before, appends
+    local load busy line
     load=$(cut -d' ' -f1 /proc/loadavg)
+    # CPUs kept busy by other processes over the half second before the run (from /proc/stat):
+    # PyTorch's OpenMP threads slow down by large factors when they must share CPUs.
+    busy=$({ head -1 /proc/stat; sleep 0.5; head -1 /proc/stat; } | awk -v n="$(nproc)" '
+        { idle = $5 + $6; total = 0; for (i = 2; i <= NF; i++) total += $i }
+        NR == 1 { i0 = idle; t0 = total }
+        NR == 2 { printf "%.2f", n * (1 - (idle - i0) / (total - t0)) }')
     line=$("$@" | tail -n 1)
-    line="${line%\}},\"load1_before\":$load}"
+    line="${line%\}},\"load1_before\":$load,\"busy_cpus_before\":$busy}"
     echo "$line" | tee -a "$RESULTS" >&2
 }
 for w in $WORKLOADS; do

@@ -33,11 +33,42 @@ pub enum Command {
         after_help = "Example:\n  latent reconstruct --model model.safetensors --data data.csv --out recon.csv"
     )]
     Reconstruct(TransformArgs),
+    /// Remove noise: write each row as the model rebuilds it (train with --preset denoising),
+    /// in the kind of file given (CSV, NPY, IDX, a .png grid, or a folder of PNGs).
+    #[command(
+        after_help = "Example:\n  latent denoise --model denoiser.safetensors --data noisy-images-idx3-ubyte.gz --out clean-idx3-ubyte.gz"
+    )]
+    Denoise(TransformArgs),
+    /// Draw new data from a variational model's prior (a .png grid for images).
+    #[command(after_help = "Example:\n  latent sample --model vae.safetensors --n 64 --out grid.png")]
+    Sample(crate::generate::SampleArgs),
+    /// Decode evenly spaced points between the codes of two rows.
+    #[command(
+        after_help = "Example:\n  latent interpolate --model vae.safetensors --data test-images-idx3-ubyte.gz \\\n    --from 0 --to 1 --steps 10 --out interp.png"
+    )]
+    Interpolate(crate::generate::InterpolateArgs),
     /// Reconstruction error of a model over a data file.
     #[command(
         after_help = "Example:\n  latent eval --model model.safetensors --data test.csv --format json"
     )]
     Eval(EvalArgs),
+    /// Anomaly score of every row (streamed): score, flag, optional probability and the
+    /// columns contributing most.
+    #[command(
+        after_help = "Example:\n  latent score --model model.safetensors --data new.csv --explain 3 --out scores.csv\n  cat rows.jsonl | latent score --model model.safetensors --data - --proba"
+    )]
+    Score(crate::score::ScoreArgs),
+    /// Detection quality on labelled data: ROC-AUC, PR-AUC, precision, recall, F1.
+    #[command(
+        after_help = "Example:\n  latent evaluate --model model.safetensors --data test.csv --label-column label --format json"
+    )]
+    Evaluate(crate::evaluate::EvaluateArgs),
+    /// Unsupervised anomaly benchmark over a folder of labelled CSVs: autoencoder vs PCA vs
+    /// Isolation Forest.
+    #[command(
+        after_help = "Example:\n  latent benchmark-anomaly --data-dir ../shared/data/anomaly --label-column label \\\n    --seeds 5 --out results.json"
+    )]
+    BenchmarkAnomaly(crate::benchmark_anomaly::BenchmarkAnomalyArgs),
     /// Architecture, parameter count, preprocessing and training summary of a model.
     #[command(after_help = "Example:\n  latent info --model model.safetensors")]
     Info(InfoArgs),
@@ -50,6 +81,22 @@ pub enum Command {
     /// Train on the digits data shipped with latent, compare with PCA, write the outputs.
     #[command(after_help = "Example:\n  latent demo --out demo-out")]
     Demo(DemoArgs),
+    /// Write one self-contained HTML report on a model: summary, training curves, evaluation
+    /// metrics and plots (images embedded, nothing fetched).
+    #[command(
+        after_help = "Example:\n  latent report --model demo-out/model.safetensors --data demo-out/test.csv \\\n    --label-column label --image-size 8x8 --out report.html"
+    )]
+    Report(ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  latent completions bash > ~/.local/share/bash-completion/completions/latent\n  latent completions zsh > ~/.zfunc/_latent\n  latent completions fish > ~/.config/fish/completions/latent.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Serve a model over HTTP: score, encode, reconstruct (JSON), health and metrics.
+    #[command(
+        after_help = "Example:\n  latent serve --model model.safetensors --addr 127.0.0.1:8080 --token-file token.txt\n  curl -s -H \"Authorization: Bearer $(cat token.txt)\" -d '{\"rows\": [[0.1, 2.5, 3]], \"explain\": 2}' \\\n    http://127.0.0.1:8080/v1/score"
+    )]
+    Serve(ServeArgs),
 }
 
 /// How to read a data file.
@@ -209,6 +256,16 @@ pub struct TrainArgs {
     /// Seed for initialisation, shuffling and noise.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Model family and its options.
+    #[command(flatten)]
+    pub family: crate::family::FamilyArgs,
+    /// Anomaly threshold rule, calibrated after training and saved in the model.
+    #[command(flatten)]
+    pub threshold: crate::score::ThresholdArgs,
+    /// Also write plots of the run (loss curves, score histogram, latent space, inputs over
+    /// reconstructions for images) as PNG and SVG into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -250,6 +307,16 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Importance samples per example for a variational model's NLL (IWAE bound).
+    #[arg(long, default_value_t = 100, value_name = "K")]
+    pub iw_samples: usize,
+    /// Also measure denoising: add Gaussian noise of this standard deviation (clipped to
+    /// [0, 1]) and report the PSNR of the noisy and of the denoised data (peak 1).
+    #[arg(long, value_name = "SIGMA")]
+    pub noise_sigma: Option<f32>,
+    /// Seed for noise, binarisation and importance samples.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// Arguments of `latent pca`.
@@ -298,4 +365,76 @@ pub struct DemoArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Arguments of `latent report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Data to evaluate the model on (optional): CSV, NPY, NPZ, MNIST IDX or a folder of images.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// A column kept out of the features: colours the latent space; a binary label also gives
+    /// ROC and precision-recall curves.
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// The label value of the positive (anomalous) class (default: for a two-valued label, the
+    /// rarer value, or one named like 1, true, anomaly, outlier, fraud).
+    #[arg(long, value_name = "LABEL")]
+    pub positive: Option<String>,
+    /// Draw rows as WIDTHxHEIGHT greyscale images in the reconstruction grid (for image data
+    /// stored as a table; image files and IDX data carry their shape).
+    #[arg(long, value_name = "WxH")]
+    pub image_size: Option<String>,
+    /// Columns to one-hot encode (comma separated); non-numeric columns are detected anyway.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub categorical: Vec<String>,
+    /// CSV field delimiter (one character; `\t` for tab).
+    #[arg(long, default_value = ",", value_name = "CHAR")]
+    pub delimiter: String,
+    /// The CSV has no header row (columns are named col0, col1, ...).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Resize images from a folder to WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH")]
+    pub resize: Option<String>,
+    /// Convert images from a folder to greyscale.
+    #[arg(long)]
+    pub grayscale: bool,
+    /// Also write every plot as PNG and SVG into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, default_value = "report.html", value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Arguments of `latent completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `latent serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT")]
+    pub addr: std::net::SocketAddr,
+    /// A file holding a token: every /v1 call then needs `Authorization: Bearer <token>`.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Largest request body accepted (larger: 413).
+    #[arg(long, default_value_t = latent_serve::DEFAULT_MAX_BODY_BYTES, value_name = "N")]
+    pub max_body_bytes: usize,
+    /// Time allowed to send the request headers and body (408 past it) and to answer (503).
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub timeout_ms: u64,
 }

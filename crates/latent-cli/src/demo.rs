@@ -47,7 +47,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             activation: Activation::Relu,
             output: Some(Activation::Sigmoid),
             loss: Loss::Mse,
-            dropout: 0.0,
+            ..ModelConfig::default()
         },
         preprocess: PreprocessConfig { scaling: Scaling::MinMax, ..PreprocessConfig::default() },
         train: TrainConfig {
@@ -58,6 +58,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             seed: args.seed,
             ..TrainConfig::default()
         },
+        ..FitConfig::default()
     };
 
     let model_path = dir.join("model.safetensors");
@@ -99,6 +100,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
         "autoencoder_over_pca": ae_mse / pca_mse,
     });
     std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    // The HTML report on the test rows: model, training curves, evaluation and plots, with the
+    // rows drawn as the 8x8 images they are.
+    let test_data = latent_data::load(&dir.join("test.csv"), &opts)?;
+    let report_path = dir.join("report.html");
+    let plot_opts = crate::plots::PlotOptions {
+        image: Some(latent::ImageShape { channels: 1, height: 8, width: 8 }),
+        positive: None,
+    };
+    crate::report::write(&model, &model_path, Some(&test_data), &plot_opts, &report_path, None)?;
     println!("latent demo: dense autoencoder vs PCA on 8x8 handwritten digits\n");
     print_table(&[
         ("model", format!("{} ({} parameters)", architecture(&model), model.parameter_count())),
@@ -110,7 +120,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     ])?;
     println!(
         "\nwrote model.safetensors, metrics.jsonl, train.csv, test.csv, codes.csv, \
-         reconstructions.csv, summary.json\nnext: latent info --model {}",
+         reconstructions.csv, summary.json, report.html\nnext: open {} in a browser, or \
+         latent info --model {}",
+        report_path.display(),
         model_path.display()
     );
     Ok(())

@@ -12,10 +12,82 @@ pub const BAD_INPUT: i32 = 2;
 #[error("{0}")]
 pub struct BadInput(pub String);
 
-/// Prints `error: ...` (and a hint when the error carries one) and returns the exit code.
+/// Prints `error: ...` on one line, then `hint: ...` when there is one (carried in the message
+/// or known for the kind of error), and returns the exit code.
 pub fn report(err: &anyhow::Error) -> i32 {
-    eprintln!("error: {err:#}");
+    let (line, carried) = split_hint(&one_line(err));
+    eprintln!("error: {line}");
+    if let Some(h) = carried.or_else(|| hint(err)) {
+        eprintln!("hint: {h}");
+    }
     code(err)
+}
+
+/// The error and its causes joined by `: `, leaving out a cause whose text is already in the
+/// line (errors that print their source, such as `file.csv: No such file or directory`).
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// Splits a message into the error and a hint written into it as `(hint: ...)` or
+/// `; hint: ...`.
+pub fn split_hint(message: &str) -> (String, Option<String>) {
+    if let Some(i) = message.find(" (hint: ") {
+        let rest = &message[i + " (hint: ".len()..];
+        if let Some(j) = rest.find(')') {
+            let line = format!("{}{}", &message[..i], &rest[j + 1..]);
+            return (line, Some(rest[..j].trim().to_string()));
+        }
+    }
+    if let Some(i) = message.find("; hint: ") {
+        let hint = message[i + "; hint: ".len()..].trim();
+        return (message[..i].to_string(), Some(hint.to_string()));
+    }
+    (message.to_string(), None)
+}
+
+/// A hint for kinds of error whose message does not carry one.
+fn hint(err: &anyhow::Error) -> Option<String> {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<latent::Error>() {
+            return match e {
+                latent::Error::Schema(_) => Some(
+                    "give the columns the model was trained on; `latent info --model FILE` \
+                     lists them"
+                        .into(),
+                ),
+                latent::Error::ModelFile { .. } => {
+                    Some("a model file is the .safetensors file `latent train` writes".into())
+                }
+                latent::Error::Config(_) => {
+                    Some("`latent train --help` lists every setting and its range".into())
+                }
+                _ => None,
+            };
+        }
+        if let Some(latent_data::Error::Io { source, .. }) = cause.downcast_ref() {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                return Some("check the path; relative paths start in the current folder".into());
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                return Some("check the path; relative paths start in the current folder".into());
+            }
+        }
+    }
+    None
 }
 
 /// The exit code for an error: 2 when any cause is bad input, else 1.
@@ -32,4 +104,22 @@ pub fn code(err: &anyhow::Error) -> i32 {
         }
     }
     FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_hint;
+
+    #[test]
+    fn hints_move_to_their_own_line() {
+        let (line, hint) = split_hint(
+            "a.csv: data row 3, column \"x\": missing value (hint: --missing impute-mean fills it)",
+        );
+        assert_eq!(line, "a.csv: data row 3, column \"x\": missing value");
+        assert_eq!(hint.as_deref(), Some("--missing impute-mean fills it"));
+        let (line, hint) = split_hint("training diverged at epoch 2; hint: lower --lr");
+        assert_eq!(line, "training diverged at epoch 2");
+        assert_eq!(hint.as_deref(), Some("lower --lr"));
+        assert_eq!(split_hint("plain").0, "plain");
+    }
 }

@@ -4,14 +4,23 @@
 //! progress bars and exit codes (0 ok, 1 failure, 2 bad usage or bad input).
 
 mod args;
+mod benchmark_anomaly;
+mod completions;
 mod data;
 mod demo;
 mod eval;
+mod evaluate;
 mod exit;
+mod family;
+mod generate;
 mod info;
 mod output;
 mod pca;
+mod plots;
 mod progress;
+mod score;
+mod report;
+mod serve;
 mod train;
 mod transform;
 
@@ -31,10 +40,19 @@ fn main() {
         Command::Train(a) => train::run(a),
         Command::Encode(a) => transform::encode(a),
         Command::Reconstruct(a) => transform::reconstruct(a),
+        Command::Denoise(a) => transform::denoise(a),
+        Command::Sample(a) => generate::sample(a),
+        Command::Interpolate(a) => generate::interpolate(a),
         Command::Eval(a) => eval::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
+        Command::BenchmarkAnomaly(a) => benchmark_anomaly::run(a),
         Command::Info(a) => info::run(a),
         Command::Pca(a) => pca::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     if let Err(err) = result {
         std::process::exit(exit::report(&err));

@@ -15,6 +15,8 @@ pub struct TrainProgress {
     started: Instant,
     loss_sum: f64,
     batches_seen: usize,
+    /// What the last finished epoch said, shown in the bar during the next one.
+    status: String,
 }
 
 impl TrainProgress {
@@ -24,7 +26,7 @@ impl TrainProgress {
         let bar = (!quiet && tty).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} batches  {msg}  ETA {eta}",
+                "{prefix} [{bar:24}] {pos}/{len} batches {per_sec:.dim}  {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
@@ -39,6 +41,7 @@ impl TrainProgress {
             started: Instant::now(),
             loss_sum: 0.0,
             batches_seen: 0,
+            status: String::new(),
         }
     }
 
@@ -68,7 +71,11 @@ impl Observer for TrainProgress {
         if let Some(bar) = &self.bar {
             bar.set_position(batch as u64);
             if batch % 8 == 0 {
-                bar.set_message(format!("train {:.5}", self.loss_sum / self.batches_seen as f64));
+                bar.set_message(format!(
+                    "train {:.5}{}",
+                    self.loss_sum / self.batches_seen as f64,
+                    self.status
+                ));
             }
         }
     }
@@ -79,6 +86,17 @@ impl Observer for TrainProgress {
         let line = format!(
             "epoch {}/{}  train {:.5}{val}  best {}{patience}  {:.1}s",
             r.epoch, self.epochs, r.train_loss, r.best_epoch, r.seconds
+        );
+        // For the bar during the next epoch: last validation loss, the best epoch so far,
+        // the early-stopping countdown and the time left for the whole run.
+        let done = r.epoch.max(1) as f64;
+        let left = self.started.elapsed().as_secs_f64() / done * (self.epochs as f64 - done);
+        self.status = format!(
+            "{}  best {}{}  run ETA {}",
+            r.val_loss.map_or(String::new(), |v| format!("  val {v:.5}")),
+            r.best_epoch,
+            r.patience_left.map_or(String::new(), |p| format!("  stop in {p}")),
+            duration(left.max(0.0))
         );
         if let Some(bar) = &self.bar {
             bar.println(&line);
@@ -97,5 +115,28 @@ impl Observer for TrainProgress {
             });
             let _ = writeln!(log, "{entry}").and_then(|_| log.flush());
         }
+    }
+}
+
+/// `1h02m`, `3m05s`, `42s`.
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, sec) => format!("{m}m{sec:02}s"),
+        (h, m, _) => format!("{h}h{m:02}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(0.2), "0s");
+        assert_eq!(duration(42.0), "42s");
+        assert_eq!(duration(185.0), "3m05s");
+        assert_eq!(duration(3720.0), "1h02m");
     }
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub fn run(args: TrainArgs) -> Result<()> {
     let config = fit_config(&args)?;
     config.validate()?;
+    let rule = args.threshold.rule()?;
     let dataset = data::load(&args.data, None)?;
     let log_path = metrics_path(&args.out);
     let log = std::fs::File::create(&log_path)
@@ -22,10 +23,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let mut progress = TrainProgress::new(args.quiet, Some(log));
     let model = Model::fit(&dataset.frame, &config, &mut progress);
     progress.finish();
-    let model = model.with_context(|| in_file(&dataset))?;
+    let mut model = model.with_context(|| in_file(&dataset))?;
+    // The anomaly threshold, calibrated on the training rows (validation rows included).
+    let kind = crate::score::training_score_kind(&model);
+    model.calibrate(&dataset.frame, &rule, kind).with_context(|| in_file(&dataset))?;
     model.save(&args.out)?;
     if !args.quiet {
         eprintln!("{}", output::train_summary(&model, &args.out));
+    }
+    if let Some(dir) = &args.plots {
+        let opts = crate::plots::PlotOptions::default();
+        let n = crate::plots::write_plots(&model, Some(&dataset), &opts, dir)?;
+        if !args.quiet {
+            eprintln!("wrote {n} plots (PNG and SVG) to {}", dir.display());
+        }
     }
     Ok(())
 }
@@ -127,5 +138,6 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
     if let Some(x) = a.seed {
         t.seed = x;
     }
+    a.family.apply(&mut c)?;
     Ok(c)
 }

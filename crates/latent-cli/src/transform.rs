@@ -1,10 +1,15 @@
-//! `latent encode` and `latent reconstruct`: one output row per input row.
+//! `latent encode`, `latent reconstruct` and `latent denoise`: one output row per input row.
 
 use crate::args::TransformArgs;
 use crate::data;
 use crate::data::in_file;
+use crate::exit::BadInput;
 use anyhow::{Context, Result};
-use latent::Frame;
+use latent::{Column, Frame, ImageShape};
+use std::path::Path;
+
+/// Images shown in an inputs-over-reconstructions grid.
+const GRID_IMAGES: usize = 16;
 
 /// Writes the latent code of every row; CSV output carries the label column through.
 pub fn encode(args: TransformArgs) -> Result<()> {
@@ -13,20 +18,78 @@ pub fn encode(args: TransformArgs) -> Result<()> {
     let codes = model.encode(&dataset.frame).with_context(|| in_file(&dataset))?;
     let names = Frame::default_names("z", codes.cols);
     let frame = Frame::from_rows(names, &codes.data)?;
-    write(&args, &frame, dataset.labels)
+    write_rows(&args.out, &frame, dataset.labels)
 }
 
-/// Writes the reconstruction of every row in the original units and columns.
+/// Writes the reconstruction of every row in the original units and columns; for images a
+/// `.png` output shows inputs above their reconstructions.
 pub fn reconstruct(args: TransformArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
     let dataset = data::load(&args.data, Some(&model))?;
     let frame = model.reconstruct(&dataset.frame).with_context(|| in_file(&dataset))?;
-    write(&args, &frame, dataset.labels)
+    if is_png(&args.out) {
+        let shape = image_shape(&frame, &args.out)?;
+        return write_comparison(&args.out, shape, &dataset.frame, &frame);
+    }
+    write_rows(&args.out, &frame, dataset.labels)
 }
 
-fn write(args: &TransformArgs, frame: &Frame, labels: Option<latent::Column>) -> Result<()> {
-    let is_npy = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    let extra: Vec<latent::Column> = if is_npy { Vec::new() } else { labels.into_iter().collect() };
-    latent_data::write_frame(&args.out, frame, &extra)?;
+/// Writes the denoised (reconstructed) rows in the kind of file given: CSV, NPY, IDX, a `.png`
+/// grid (inputs over outputs) or a folder of PNG files (a path without extension).
+pub fn denoise(args: TransformArgs) -> Result<()> {
+    let model = data::load_model(&args.model)?;
+    let dataset = data::load(&args.data, Some(&model))?;
+    let frame = model.reconstruct(&dataset.frame).with_context(|| in_file(&dataset))?;
+    let out = &args.out;
+    let name = out.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if is_png(out) {
+        let shape = image_shape(&frame, out)?;
+        write_comparison(out, shape, &dataset.frame, &frame)
+    } else if name.contains("idx") {
+        let shape = image_shape(&frame, out)?;
+        Ok(latent_data::write_idx_images(out, shape, frame.rows(), &row_major(&frame)?)?)
+    } else if out.extension().is_none() {
+        let shape = image_shape(&frame, out)?;
+        Ok(latent_data::write_png_folder(out, shape, &row_major(&frame)?)?)
+    } else {
+        write_rows(out, &frame, dataset.labels)
+    }
+}
+
+/// CSV (label carried through) or NPY.
+pub fn write_rows(out: &Path, frame: &Frame, labels: Option<Column>) -> Result<()> {
+    let is_npy = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    let extra: Vec<Column> = if is_npy { Vec::new() } else { labels.into_iter().collect() };
+    latent_data::write_frame(out, frame, &extra)?;
     Ok(())
+}
+
+/// True for a `.png` path.
+pub fn is_png(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"))
+}
+
+/// The image shape of a frame, or a clear error for tabular data.
+pub fn image_shape(frame: &Frame, out: &Path) -> Result<ImageShape> {
+    frame.image_shape().ok_or_else(|| {
+        BadInput(format!(
+            "{}: image output needs image data (IDX, image folders, NPY with 3-4 dimensions); \
+             write .csv or .npy instead",
+            out.display()
+        ))
+        .into()
+    })
+}
+
+/// All values row-major (image frames are numeric).
+pub fn row_major(frame: &Frame) -> Result<Vec<f32>> {
+    frame.to_row_major().ok_or_else(|| BadInput("image data has non-numeric columns".into()).into())
+}
+
+/// A PNG grid: the first inputs on the top row, their reconstructions below.
+fn write_comparison(out: &Path, shape: ImageShape, inputs: &Frame, outputs: &Frame) -> Result<()> {
+    let n = inputs.rows().min(GRID_IMAGES);
+    let mut values = row_major(&inputs.slice_rows(0, n))?;
+    values.extend(row_major(&outputs.slice_rows(0, n))?);
+    Ok(latent_data::write_png_grid(out, shape, &values, n)?)
 }

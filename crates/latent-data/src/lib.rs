@@ -8,13 +8,17 @@
 mod array;
 mod csv;
 mod error;
+mod grid;
 mod idx;
 mod images;
 mod load;
 mod npy;
 mod source;
+pub mod stream;
 mod write;
 
 pub use error::{Error, Result};
+pub use grid::{write_png_folder, write_png_grid};
 pub use load::{load, Dataset, LoadOptions};
+pub use stream::{open_input, Chunk, CsvChunks, StreamOptions};
 pub use write::{write_frame, write_idx_images, write_matrix, write_npy};

@@ -6,6 +6,10 @@
 //! cargo run --release -p latent --features faer --example kernels [-- --threads N --batch N]
 //! ```
 //!
+//! A second table times the engine's element-wise passes of the same step (bias + activation,
+//! loss gradient, the gradient norm of the training loop, the Adam update), since a step is
+//! more than its matrix products.
+//!
 //! Each product uses the engine's exact layouts: forward `y = x · Wᵀ` (W row-major `[out, in]`,
 //! so a transposed view), backward `dW = dzᵀ · x` and `dx = dz · W` (no `dx` for the first layer,
 //! as in the engine). Prints a markdown table of GFLOP/s (median of many calls) and the total
@@ -15,7 +19,7 @@
 
 use faer::linalg::matmul::matmul as faer_matmul;
 use faer::{Accum, Par};
-use latent::engine::{matmul, MatRef};
+use latent::engine::{matmul, Activation, Adam, AdamConfig, MatRef, Params};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
@@ -242,4 +246,85 @@ fn main() {
         total_flops / 1e9,
         batch as f64 / totals[0]
     );
+    elementwise(&widths, batch, &mut rng);
+}
+
+/// Times the engine's non-matmul passes of a W1 step (and of a W2 inference chunk).
+fn elementwise(widths: &[usize], batch: usize, rng: &mut ChaCha8Rng) {
+    let ms = |s: f64| format!("{:.3}", s * 1e3);
+    println!("\nElement-wise passes of the engine (ms per call, median)\n");
+    println!("| pass | size | ms | per step |");
+    println!("|---|---|---:|---|");
+    let out = *widths.last().unwrap_or(&784);
+    // Output layer: bias + sigmoid, keeping the pre-activation, as the engine does for the last
+    // layer (training batch and one W2 inference chunk of 1,024 rows).
+    for rows in [batch, 1024] {
+        let z = random(rng, rows * out);
+        let bias = random(rng, out);
+        let mut y = z.clone();
+        let mut pre = vec![0.0f32; rows * out];
+        let t = time(|| {
+            y.copy_from_slice(&z);
+            Activation::Sigmoid.bias_forward(&mut y, &bias, Some(&mut pre));
+        });
+        let when = if rows == batch { "1 (forward)" } else { "1 per W2 chunk" };
+        println!("| bias + sigmoid (engine, keeps pre) | {rows}x{out} | {} | {when} |", ms(t));
+        // The same without the sign branch of the stable sigmoid (reference, not the engine).
+        let t = time(|| {
+            for (row, zr) in y.chunks_exact_mut(out).zip(z.chunks_exact(out)) {
+                for ((v, &zz), &b) in row.iter_mut().zip(zr).zip(&bias) {
+                    *v = 1.0 / (1.0 + (-(zz + b)).exp());
+                }
+            }
+        });
+        println!(
+            "| bias + sigmoid, branch-free `1/(1+exp(-z))` (reference) | {rows}x{out} | {} | |",
+            ms(t)
+        );
+    }
+    let hidden = widths[1];
+    let z = random(rng, batch * hidden);
+    let bias = random(rng, hidden);
+    let mut y = z.clone();
+    let t = time(|| {
+        y.copy_from_slice(&z);
+        Activation::Relu.bias_forward(&mut y, &bias, None);
+    });
+    println!("| bias + relu (engine, fused) | {batch}x{hidden} | {} | 4 |", ms(t));
+    // Loss gradient of the sigmoid output layer.
+    let yv: Vec<f32> = random(rng, batch * out).iter().map(|v| v + 0.5).collect();
+    let target: Vec<f32> = random(rng, batch * out).iter().map(|v| v + 0.5).collect();
+    let pre = random(rng, batch * out);
+    let mut dz = vec![0.0f32; batch * out];
+    let t = time(|| {
+        std::hint::black_box(latent::objective::loss_and_grad(
+            latent::Loss::Mse,
+            Activation::Sigmoid,
+            &yv,
+            &pre,
+            &target,
+            &mut dz,
+        ));
+    });
+    println!("| MSE loss + gradient through sigmoid | {batch}x{out} | {} | 1 |", ms(t));
+    // The whole parameter vector of W1: gradient norm (train loop) and Adam.
+    let mut params = Params::new();
+    for (l, pair) in widths.windows(2).enumerate() {
+        params.add(format!("l{l}.weight"), &[pair[1], pair[0]], true);
+        params.add(format!("l{l}.bias"), &[pair[1]], false);
+    }
+    let n = params.len();
+    {
+        let (v, g) = params.values_and_grads_mut();
+        for x in v.iter_mut().chain(g.iter_mut()) {
+            *x = rng.random::<f32>() - 0.5;
+        }
+    }
+    let t = time(|| {
+        std::hint::black_box(params.grad_norm());
+    });
+    println!("| `Params::grad_norm` (train loop, every step) | {n} params | {} | 1 |", ms(t));
+    let mut adam = Adam::new(&params, AdamConfig::default());
+    let t = time(|| adam.step(&mut params));
+    println!("| `Adam::step` | {n} params | {} | 1 |", ms(t));
 }

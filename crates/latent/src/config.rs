@@ -90,13 +90,18 @@ impl Default for ModelConfig {
 
 impl ModelConfig {
     /// Fills in sizes left to the defaults for `width` model inputs: latent `⌈√width⌉`
-    /// (2 to 64), one hidden layer of about `width / 3` (at least twice the latent, at most 512).
+    /// (2 to 64); a dense model gets one hidden layer of about `width / 3` (at least twice the
+    /// latent, at most 512), a convolutional one no dense hidden layer.
     pub fn resolve(&self, width: usize) -> ModelConfig {
         let latent =
             self.latent.unwrap_or_else(|| (width as f64).sqrt().ceil().clamp(2.0, 64.0) as usize);
-        let hidden = self.hidden.clone().unwrap_or_else(|| {
-            let h = (width / 3).div_ceil(8) * 8;
-            vec![h.clamp(2 * latent, 512)]
+        let hidden = self.hidden.clone().unwrap_or_else(|| match self.architecture {
+            // Convolutions do the feature extraction: the code is one dense map away.
+            Architecture::Conv { .. } => Vec::new(),
+            Architecture::Dense => {
+                let h = (width / 3).div_ceil(8) * 8;
+                vec![h.clamp(2 * latent, 512)]
+            }
         });
         ModelConfig { hidden: Some(hidden), latent: Some(latent), ..self.clone() }
     }

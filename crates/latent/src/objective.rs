@@ -199,3 +199,17 @@ pub fn gaussian_kl(h: &[f32], k: usize) -> f64 {
 
 /// `ln 2π / 2`, the constant of a standard normal log-density.
 pub const HALF_LN_2PI: f32 = 0.918_938_5;
+
+/// `clip(x + sigma * N(0, 1), 0, 1)` with a seeded RNG: the noisy test data of denoising
+/// benchmarks on [0, 1] data.
+pub fn noisy_unit(x: &[f32], sigma: f32, seed: u64) -> Vec<f32> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    x.iter()
+        .map(|&v| {
+            let n: f32 = StandardNormal.sample(&mut rng);
+            (v + sigma * n).clamp(0.0, 1.0)
+        })
+        .collect()
+}

@@ -211,6 +211,13 @@ impl Preprocessor {
     /// Checks that `frame` has exactly the model's columns and returns them in model order.
     fn match_columns<'f>(&self, frame: &'f Frame) -> Result<Vec<&'f Column>> {
         let expected = self.columns.len();
+        // Fast path: the frame's columns are the model's, in order (one pass, no allocation
+        // per name; the service and wide image data hit this on every call).
+        if frame.width() == expected
+            && frame.columns().iter().zip(&self.columns).all(|(c, t)| c.name == t.name())
+        {
+            return Ok(frame.columns().iter().collect());
+        }
         let missing: Vec<&str> =
             self.columns.iter().map(|c| c.name()).filter(|n| frame.column(n).is_none()).collect();
         let names = self.input_names();

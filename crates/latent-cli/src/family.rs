@@ -1,0 +1,191 @@
+//! Model families on the command line: `--preset` and the knobs of each family (corruption,
+//! sparsity, variational terms, convolutions), applied over the config file.
+
+use crate::exit::BadInput;
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use latent::config::{Architecture, Corruption, LatentKind, Likelihood, Sparsity};
+use latent::{Activation, FitConfig};
+
+/// A named family: settings of one model design.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// Undercomplete dense autoencoder (the default).
+    Dense,
+    /// Dense autoencoder trained on corrupted inputs (Gaussian noise 0.3) to rebuild clean ones.
+    Denoising,
+    /// Sigmoid code with a KL sparsity penalty (rho 0.05, beta 1).
+    Sparse,
+    /// Variational autoencoder: Gaussian code, KL to N(0, I).
+    Vae,
+    /// beta-VAE: a VAE with beta 4.
+    BetaVae,
+    /// Convolutional autoencoder for images (channels 32,64, kernel 3, stride 2).
+    Conv,
+    /// Convolutional VAE for images.
+    ConvVae,
+}
+
+/// Family options of `latent train`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FamilyArgs {
+    /// Model family; its settings can be changed by the flags below.
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
+    /// Input corruption in training: gaussian:SIGMA, mask:P or salt-pepper:P.
+    #[arg(long, value_name = "KIND:VALUE")]
+    pub corruption: Option<String>,
+    /// Sparsity penalty on the code: l1:WEIGHT or kl:RHO[:BETA].
+    #[arg(long, value_name = "KIND:VALUE")]
+    pub sparsity: Option<String>,
+    /// Code activation of a deterministic model.
+    #[arg(long, value_enum)]
+    pub code_activation: Option<CodeActivation>,
+    /// Weight of the KL term (variational models).
+    #[arg(long, value_name = "F")]
+    pub beta: Option<f32>,
+    /// Epochs over which the KL weight rises from 0 to beta (variational models).
+    #[arg(long, value_name = "N")]
+    pub kl_warmup: Option<usize>,
+    /// Decoder likelihood (variational models): bernoulli, gaussian (learned variance) or
+    /// gaussian:SIGMA.
+    #[arg(long, value_name = "KIND")]
+    pub likelihood: Option<String>,
+    /// Binarise inputs afresh every batch, x ~ Bernoulli(x) (data in [0, 1]).
+    #[arg(long)]
+    pub binarize: bool,
+    /// Conv channels per encoder layer, comma separated.
+    #[arg(long, value_delimiter = ',', value_name = "N,N")]
+    pub channels: Option<Vec<usize>>,
+    /// Conv kernel size (odd).
+    #[arg(long, value_name = "N")]
+    pub kernel: Option<usize>,
+    /// Conv stride.
+    #[arg(long, value_name = "N")]
+    pub stride: Option<usize>,
+}
+
+/// Activation of the code layer.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum CodeActivation {
+    /// Linear code.
+    Identity,
+    /// In (0, 1); needed for KL sparsity.
+    Sigmoid,
+    /// Non-negative; suits L1 sparsity.
+    Relu,
+}
+
+impl FamilyArgs {
+    /// Applies the preset, then the individual flags, to `c`.
+    pub fn apply(&self, c: &mut FitConfig) -> Result<()> {
+        let conv = || Architecture::Conv { channels: vec![32, 64], kernel: 3, stride: 2 };
+        match self.preset {
+            None | Some(Preset::Dense) => {}
+            Some(Preset::Denoising) => c.objective.corruption = Corruption::Gaussian { sigma: 0.3 },
+            Some(Preset::Sparse) => {
+                c.model.code_activation = Activation::Sigmoid;
+                c.objective.sparsity = Sparsity::Kl { rho: 0.05, beta: 1.0 };
+            }
+            Some(Preset::Vae) => c.model.latent_kind = LatentKind::Gaussian,
+            Some(Preset::BetaVae) => {
+                c.model.latent_kind = LatentKind::Gaussian;
+                c.objective.beta = 4.0;
+            }
+            Some(Preset::Conv) => c.model.architecture = conv(),
+            Some(Preset::ConvVae) => {
+                c.model.architecture = conv();
+                c.model.latent_kind = LatentKind::Gaussian;
+            }
+        }
+        if let Some(s) = &self.corruption {
+            c.objective.corruption = parse_corruption(s)?;
+        }
+        if let Some(s) = &self.sparsity {
+            c.objective.sparsity = parse_sparsity(s)?;
+            if matches!(c.objective.sparsity, Sparsity::Kl { .. }) && self.code_activation.is_none() {
+                c.model.code_activation = Activation::Sigmoid;
+            }
+        }
+        if let Some(a) = self.code_activation {
+            c.model.code_activation = match a {
+                CodeActivation::Identity => Activation::Identity,
+                CodeActivation::Sigmoid => Activation::Sigmoid,
+                CodeActivation::Relu => Activation::Relu,
+            };
+        }
+        if let Some(b) = self.beta {
+            c.objective.beta = b;
+        }
+        if let Some(w) = self.kl_warmup {
+            c.objective.kl_warmup = w;
+        }
+        if let Some(s) = &self.likelihood {
+            c.objective.likelihood = Some(parse_likelihood(s)?);
+        }
+        if self.binarize {
+            c.objective.binarize = true;
+        }
+        if self.channels.is_some() || self.kernel.is_some() || self.stride.is_some() {
+            let Architecture::Conv { channels, kernel, stride } = &mut c.model.architecture else {
+                return Err(BadInput(
+                    "--channels, --kernel and --stride apply to convolutional models (--preset conv or conv-vae)".into(),
+                )
+                .into());
+            };
+            if let Some(ch) = &self.channels {
+                channels.clone_from(ch);
+            }
+            *kernel = self.kernel.unwrap_or(*kernel);
+            *stride = self.stride.unwrap_or(*stride);
+        }
+        Ok(())
+    }
+}
+
+fn spec(s: &str) -> (String, Vec<f32>, bool) {
+    let mut parts = s.split(':');
+    let kind = parts.next().unwrap_or_default().trim().to_lowercase().replace('_', "-");
+    let mut ok = true;
+    let values = parts
+        .map(|v| {
+            v.trim().parse::<f32>().unwrap_or_else(|_| {
+                ok = false;
+                f32::NAN
+            })
+        })
+        .collect();
+    (kind, values, ok)
+}
+
+fn parse_corruption(s: &str) -> Result<Corruption> {
+    let bad = || BadInput(format!("--corruption expects gaussian:SIGMA, mask:P or salt-pepper:P, got \"{s}\""));
+    match spec(s) {
+        (k, v, true) if k == "gaussian" && v.len() == 1 => Ok(Corruption::Gaussian { sigma: v[0] }),
+        (k, v, true) if k == "mask" && v.len() == 1 => Ok(Corruption::Mask { p: v[0] }),
+        (k, v, true) if k == "salt-pepper" && v.len() == 1 => Ok(Corruption::SaltPepper { p: v[0] }),
+        (k, v, true) if k == "none" && v.is_empty() => Ok(Corruption::None),
+        _ => Err(bad().into()),
+    }
+}
+
+fn parse_sparsity(s: &str) -> Result<Sparsity> {
+    let bad = || BadInput(format!("--sparsity expects l1:WEIGHT or kl:RHO[:BETA], got \"{s}\""));
+    match spec(s) {
+        (k, v, true) if k == "l1" && v.len() == 1 => Ok(Sparsity::L1 { weight: v[0] }),
+        (k, v, true) if k == "kl" && v.len() == 1 => Ok(Sparsity::Kl { rho: v[0], beta: 1.0 }),
+        (k, v, true) if k == "kl" && v.len() == 2 => Ok(Sparsity::Kl { rho: v[0], beta: v[1] }),
+        (k, v, true) if k == "none" && v.is_empty() => Ok(Sparsity::None),
+        _ => Err(bad().into()),
+    }
+}
+
+fn parse_likelihood(s: &str) -> Result<Likelihood> {
+    let bad = || BadInput(format!("--likelihood expects bernoulli, gaussian or gaussian:SIGMA, got \"{s}\""));
+    match spec(s) {
+        (k, v, true) if k == "bernoulli" && v.is_empty() => Ok(Likelihood::Bernoulli),
+        (k, v, true) if k == "gaussian" && v.is_empty() => Ok(Likelihood::Gaussian { sigma: None }),
+        (k, v, true) if k == "gaussian" && v.len() == 1 => Ok(Likelihood::Gaussian { sigma: Some(v[0]) }),
+        _ => Err(bad().into()),
+    }
+}

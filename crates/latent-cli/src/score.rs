@@ -1,0 +1,529 @@
+//! `latent score`: anomaly score, flag, probability and explanations of every input row,
+//! streamed in chunks so that memory stays constant however large the input.
+//!
+//! Input: a CSV file (optionally gzipped) or `-` for standard input, which is read as JSON lines
+//! (one object per line, keys are column names) when its first non-space character is `{`, and
+//! as CSV with a header otherwise. NPY/NPZ, IDX files and image folders are loaded whole and
+//! then scored in chunks. Output: CSV with one row per input row, in input order.
+
+use crate::args::DataArgs;
+use crate::data;
+use crate::exit::BadInput;
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use latent::preprocess::ColumnTransform;
+use latent::score::{explain_rows, row_scores, ScoreKind, Threshold};
+use latent::{Column, Frame, Model};
+use latent_data::{Chunk, CsvChunks, StreamOptions};
+use std::io::{BufRead, BufReader, Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Rows scored per chunk.
+pub const CHUNK_ROWS: usize = 8192;
+
+/// Which anomaly score to compute.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoreArg {
+    /// Mean squared reconstruction error (after scaling).
+    Mse,
+    /// Mean absolute reconstruction error (after scaling).
+    Mae,
+}
+
+impl From<ScoreArg> for ScoreKind {
+    fn from(a: ScoreArg) -> ScoreKind {
+        match a {
+            ScoreArg::Mse => ScoreKind::Mse,
+            ScoreArg::Mae => ScoreKind::Mae,
+        }
+    }
+}
+
+/// Arguments of `latent score`.
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Input rows: a CSV file (or .csv.gz), `-` for standard input (CSV with a header, or JSON
+    /// lines of objects), or NPY/NPZ/IDX/an image folder.
+    #[arg(long, value_name = "PATH|-")]
+    pub data: PathBuf,
+    /// Output CSV (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also write the K columns contributing most to each score, with their share.
+    #[arg(long, value_name = "K")]
+    pub explain: Option<usize>,
+    /// Flag rows above this score instead of the model's calibrated threshold.
+    #[arg(long, value_name = "V")]
+    pub threshold: Option<f32>,
+    /// Also write `proba`, a [0, 1] mapping of the score (above 0.5 exactly when flagged).
+    #[arg(long)]
+    pub proba: bool,
+    /// The score (default: the one the model's threshold was calibrated on).
+    #[arg(long, value_enum)]
+    pub score: Option<ScoreArg>,
+    /// A column kept out of the features and copied to the output.
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// Columns to read as categories besides the model's own categorical columns.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub categorical: Vec<String>,
+    /// CSV field delimiter (one character; `\t` for tab).
+    #[arg(long, default_value = ",", value_name = "CHAR")]
+    pub delimiter: String,
+    /// The CSV has no header row (columns are named col0, col1, ...).
+    #[arg(long)]
+    pub no_header: bool,
+}
+
+/// The threshold and score kind a run uses: the model's, or the `--threshold`/`--score`
+/// overrides. Errors (bad input) when they cannot be reconciled.
+pub fn resolve_threshold(
+    model: &Model,
+    score: Option<ScoreArg>,
+    value: Option<f32>,
+    need_reference: bool,
+) -> Result<Threshold> {
+    let saved = model.threshold();
+    let kind = score.map(ScoreKind::from).or(saved.map(|t| t.score)).unwrap_or(ScoreKind::Mse);
+    let same_kind = saved.filter(|t| t.score == kind);
+    if let Some(v) = value {
+        if !v.is_finite() {
+            return Err(BadInput(format!("--threshold must be a finite number, got {v}")).into());
+        }
+        return match same_kind {
+            Some(t) => Ok(t.with_value(v)),
+            None if need_reference => Err(BadInput(format!(
+                "--proba needs the model's calibration for {} scores, and the model has {}",
+                kind.name(),
+                saved.map_or("none".to_string(), |t| format!("one for {}", t.score.name()))
+            ))
+            .into()),
+            None => Ok(Threshold {
+                rule: latent::score::ThresholdRule::Fixed { value: v },
+                score: kind,
+                value: v,
+                rows: 0,
+                flagged_share: 0.0,
+                reference: Vec::new(),
+            }),
+        };
+    }
+    match (saved, same_kind) {
+        (_, Some(t)) => Ok(t.clone()),
+        (Some(t), None) => Err(BadInput(format!(
+            "the model's threshold is for {} scores; pass --threshold V to flag {} scores",
+            t.score.name(),
+            kind.name()
+        ))
+        .into()),
+        (None, None) => Err(BadInput(
+            "the model has no calibrated anomaly threshold (retrain it with this latent, or \
+             pass --threshold V)"
+                .into(),
+        )
+        .into()),
+    }
+}
+
+/// A source of row chunks.
+enum Input {
+    Csv(CsvChunks),
+    Json(JsonChunks),
+    Loaded { frame: Frame, labels: Option<Column>, next: usize },
+}
+
+impl Input {
+    fn next_chunk(&mut self) -> Option<Result<Chunk>> {
+        match self {
+            Input::Csv(c) => c.next().map(|r| r.map_err(anyhow::Error::from)),
+            Input::Json(j) => j.next_chunk(),
+            Input::Loaded { frame, labels, next } => {
+                if *next >= frame.rows() {
+                    return None;
+                }
+                let (start, end) = (*next, (*next + CHUNK_ROWS).min(frame.rows()));
+                *next = end;
+                let rows: Vec<usize> = (start..end).collect();
+                let labels = labels.as_ref().map(|l| Column {
+                    name: l.name.clone(),
+                    values: match &l.values {
+                        latent::ColumnValues::Numeric(v) => {
+                            latent::ColumnValues::Numeric(v[start..end].to_vec())
+                        }
+                        latent::ColumnValues::Text(v) => {
+                            latent::ColumnValues::Text(v[start..end].to_vec())
+                        }
+                    },
+                });
+                Some(Ok(Chunk {
+                    frame: frame.select_rows(&rows),
+                    labels,
+                    first_line: start as u64 + 1,
+                }))
+            }
+        }
+    }
+}
+
+/// True for inputs that are not delimited text or JSON lines.
+fn is_array_or_images(path: &Path) -> bool {
+    if path.as_os_str() == "-" {
+        return false;
+    }
+    if path.is_dir() {
+        return true;
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    name.ends_with(".npy") || name.ends_with(".npz") || name.contains("idx")
+}
+
+/// Reads up to the first non-space byte; returns that byte and a reader over the whole input.
+fn sniff(mut input: Box<dyn Read>, path: &Path) -> Result<(Option<u8>, Box<dyn Read>)> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = input.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+        if head.iter().any(|b| !b.is_ascii_whitespace()) || head.len() > 1 << 20 {
+            break;
+        }
+    }
+    let first = head.iter().copied().find(|b| !b.is_ascii_whitespace());
+    Ok((first, Box::new(Cursor::new(head).chain(input))))
+}
+
+fn delimiter(s: &str) -> Result<u8> {
+    match s {
+        "\\t" | "tab" => Ok(b'\t'),
+        d if d.len() == 1 => Ok(d.as_bytes()[0]),
+        d => Err(BadInput(format!("--delimiter must be one character, got \"{d}\"")).into()),
+    }
+}
+
+/// Opens the input of `score`/`evaluate` as a stream of chunks.
+fn open(
+    model: &Model,
+    path: &Path,
+    label_column: Option<&str>,
+    categorical: &[String],
+    delim: &str,
+    no_header: bool,
+) -> Result<Input> {
+    let mut cats = categorical.to_vec();
+    cats.extend(model.preprocessor().categorical_names());
+    if is_array_or_images(path) {
+        let args = DataArgs {
+            data: path.to_path_buf(),
+            label_column: label_column.map(str::to_string),
+            categorical: categorical.to_vec(),
+            delimiter: delim.to_string(),
+            no_header,
+            ..DataArgs::default()
+        };
+        let ds = data::load(&args, Some(model))?;
+        return Ok(Input::Loaded { frame: ds.frame, labels: ds.labels, next: 0 });
+    }
+    let raw = latent_data::open_input(path)?;
+    let (first, reader) = sniff(raw, path)?;
+    if first.is_none() {
+        return Err(BadInput(format!("{}: input is empty", path.display())).into());
+    }
+    if first == Some(b'{') {
+        return Ok(Input::Json(JsonChunks::new(reader, path, model, label_column)));
+    }
+    let opts = StreamOptions {
+        delimiter: delimiter(delim)?,
+        has_header: !no_header,
+        chunk_rows: CHUNK_ROWS,
+        categorical: cats,
+        label_column: label_column.map(str::to_string),
+    };
+    Ok(Input::Csv(CsvChunks::new(reader, path, &opts)?))
+}
+
+/// Runs `latent score`.
+pub fn run(args: ScoreArgs) -> Result<()> {
+    let model = data::load_model(&args.model)?;
+    let threshold = resolve_threshold(&model, args.score, args.threshold, args.proba)?;
+    let kind = threshold.score;
+    let k = args.explain.unwrap_or(0).min(model.preprocessor().columns.len());
+    let mut input = open(
+        &model,
+        &args.data,
+        args.label_column.as_deref(),
+        &args.categorical,
+        &args.delimiter,
+        args.no_header,
+    )?;
+    let out: Box<dyn Write> = match &args.out {
+        Some(p) => Box::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let out_name =
+        args.out.as_ref().map_or("standard output".to_string(), |p| p.display().to_string());
+    let write_err = |e: std::io::Error| anyhow::anyhow!("cannot write {out_name}: {e}");
+
+    let mut header = String::from("score,is_anomaly");
+    if args.proba {
+        header += ",proba";
+    }
+    for i in 1..=k {
+        header += &format!(",explain_{i},share_{i}");
+    }
+    if let Some(l) = &args.label_column {
+        header.push(',');
+        header += &csv_field(l);
+    }
+    writeln!(out, "{header}").map_err(write_err)?;
+
+    let width = model.preprocessor().output_width();
+    let mut line = String::with_capacity(256);
+    while let Some(chunk) = input.next_chunk() {
+        let chunk = chunk?;
+        let x = model.inputs(&chunk.frame).with_context(|| {
+            format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
+        })?;
+        let r = model.reconstruct_inputs(&x);
+        let scores = row_scores(&x, &r.data, width, kind);
+        let explanations =
+            if k > 0 { explain_rows(&model, &x, &r.data, k, kind) } else { Vec::new() };
+        for (i, &s) in scores.iter().enumerate() {
+            line.clear();
+            line += &format!("{s},{}", u8::from(threshold.is_anomaly(s)));
+            if args.proba {
+                line += &format!(",{}", threshold.proba(s));
+            }
+            if let Some(ex) = explanations.get(i) {
+                for e in ex {
+                    line += &format!(",{},{}", csv_field(&e.column), e.share);
+                }
+            }
+            if let Some(l) = &chunk.labels {
+                line.push(',');
+                line += &csv_field(&l.values.cell_text(i));
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes()).map_err(write_err)?;
+        }
+    }
+    out.flush().map_err(write_err)?;
+    Ok(())
+}
+
+/// A CSV field, quoted when needed.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// JSON lines (one object per line, keys are column names) read in chunks.
+struct JsonChunks {
+    reader: BufReader<Box<dyn Read>>,
+    path: PathBuf,
+    /// Input columns: name, and whether categorical.
+    columns: Vec<(String, bool)>,
+    label: Option<String>,
+    line: u64,
+    done: bool,
+}
+
+impl JsonChunks {
+    fn new(reader: Box<dyn Read>, path: &Path, model: &Model, label: Option<&str>) -> JsonChunks {
+        let columns = model
+            .preprocessor()
+            .columns
+            .iter()
+            .map(|c| (c.name().to_string(), matches!(c, ColumnTransform::OneHot { .. })))
+            .collect();
+        JsonChunks {
+            reader: BufReader::with_capacity(1 << 16, reader),
+            path: path.to_path_buf(),
+            columns,
+            label: label.map(str::to_string),
+            line: 0,
+            done: false,
+        }
+    }
+
+    fn bad(&self, message: String) -> anyhow::Error {
+        BadInput(format!("{}: line {}: {message}", self.path.display(), self.line)).into()
+    }
+
+    fn next_chunk(&mut self) -> Option<Result<Chunk>> {
+        if self.done {
+            return None;
+        }
+        match self.read_chunk() {
+            Ok(Some(c)) => Some(Ok(c)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+
+    fn read_chunk(&mut self) -> Result<Option<Chunk>> {
+        enum Cells {
+            Numeric(Vec<f32>),
+            Text(Vec<String>),
+        }
+        let mut cells: Vec<Cells> = self
+            .columns
+            .iter()
+            .map(|(_, cat)| if *cat { Cells::Text(Vec::new()) } else { Cells::Numeric(Vec::new()) })
+            .collect();
+        let mut labels: Vec<String> = Vec::new();
+        let mut rows = 0;
+        let mut first_line = 0;
+        let mut text = String::new();
+        while rows < CHUNK_ROWS {
+            text.clear();
+            let n = self
+                .reader
+                .read_line(&mut text)
+                .with_context(|| format!("cannot read {}", self.path.display()))?;
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            self.line += 1;
+            if text.trim().is_empty() {
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| self.bad(format!("not a JSON object: {e}")))?;
+            let serde_json::Value::Object(mut obj) = value else {
+                return Err(self.bad("expected a JSON object with one key per column".into()));
+            };
+            if rows == 0 {
+                first_line = self.line;
+            }
+            if let Some(l) = &self.label {
+                let v = obj.remove(l).ok_or_else(|| self.bad(format!("no label key \"{l}\"")))?;
+                labels.push(match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                });
+            }
+            for ((name, _), cell) in self.columns.iter().zip(&mut cells) {
+                let v = obj.remove(name).ok_or_else(|| {
+                    self.bad(format!("no key \"{name}\" (the model expects this column)"))
+                })?;
+                match (cell, v) {
+                    (Cells::Numeric(c), serde_json::Value::Null) => c.push(f32::NAN),
+                    (Cells::Numeric(c), serde_json::Value::Number(x)) => {
+                        let x = x.as_f64().unwrap_or(f64::NAN) as f32;
+                        if !x.is_finite() {
+                            return Err(self.bad(format!("key \"{name}\": value is not finite")));
+                        }
+                        c.push(x)
+                    }
+                    (Cells::Numeric(_), other) => {
+                        return Err(
+                            self.bad(format!("key \"{name}\": expected a number, got {other}"))
+                        )
+                    }
+                    (Cells::Text(c), serde_json::Value::String(s)) => c.push(s),
+                    (Cells::Text(c), serde_json::Value::Null) => c.push(String::new()),
+                    (Cells::Text(c), other) => c.push(other.to_string()),
+                }
+            }
+            if let Some(extra) = obj.keys().next() {
+                return Err(self.bad(format!("key \"{extra}\" is not a column of the model")));
+            }
+            rows += 1;
+        }
+        if rows == 0 {
+            return Ok(None);
+        }
+        let columns = self
+            .columns
+            .iter()
+            .zip(cells)
+            .map(|((name, _), c)| match c {
+                Cells::Numeric(v) => Column::numeric(name.clone(), v),
+                Cells::Text(v) => Column::text(name.clone(), v),
+            })
+            .collect();
+        let frame = Frame::new(columns)?;
+        let labels =
+            self.label.as_ref().map(|l| Column::text(l.clone(), std::mem::take(&mut labels)));
+        Ok(Some(Chunk { frame, labels, first_line }))
+    }
+}
+
+/// Opens an input for scoring by other subcommands (`evaluate`), reusing this reader.
+pub fn chunks(
+    model: &Model,
+    path: &Path,
+    label_column: Option<&str>,
+    categorical: &[String],
+    delim: &str,
+    no_header: bool,
+) -> Result<impl FnMut() -> Option<Result<Chunk>>> {
+    let mut input = open(model, path, label_column, categorical, delim, no_header)?;
+    Ok(move || input.next_chunk())
+}
+
+/// Threshold flags of `latent train` (at most one; default: the `auto` rule).
+#[derive(Args, Debug, Default, Clone)]
+#[group(multiple = false)]
+pub struct ThresholdArgs {
+    /// Anomaly threshold: the expected share of anomalies in the training data (that share of
+    /// the highest training scores is flagged).
+    #[arg(long, value_name = "F")]
+    pub contamination: Option<f32>,
+    /// Anomaly threshold: this quantile of the training scores.
+    #[arg(long, value_name = "Q")]
+    pub quantile: Option<f32>,
+    /// Anomaly threshold: mean + K standard deviations of the training scores.
+    #[arg(long, value_name = "K")]
+    pub threshold_mean_std: Option<f32>,
+    /// Anomaly threshold: this fixed score.
+    #[arg(long, value_name = "V")]
+    pub threshold_value: Option<f32>,
+}
+
+impl ThresholdArgs {
+    /// The rule the flags ask for ([`ThresholdRule::Auto`] without any), checked.
+    pub fn rule(&self) -> Result<latent::score::ThresholdRule> {
+        use latent::score::ThresholdRule as R;
+        let rule = if let Some(share) = self.contamination {
+            R::Contamination { share }
+        } else if let Some(q) = self.quantile {
+            R::Quantile { q }
+        } else if let Some(k) = self.threshold_mean_std {
+            R::MeanStd { k }
+        } else if let Some(value) = self.threshold_value {
+            R::Fixed { value }
+        } else {
+            R::Auto
+        };
+        rule.validate().map_err(|e| BadInput(e.to_string()))?;
+        Ok(rule)
+    }
+}
+
+/// The score a model's threshold is calibrated on at training: MAE for models trained with the
+/// MAE loss, MSE otherwise.
+pub fn training_score_kind(model: &Model) -> ScoreKind {
+    match model.manifest().model().loss {
+        latent::Loss::Mae => ScoreKind::Mae,
+        _ => ScoreKind::Mse,
+    }
+}
