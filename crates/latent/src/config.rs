@@ -417,8 +417,8 @@ pub struct FitConfig {
 impl FitConfig {
     /// Checks every part.
     pub fn validate(&self) -> Result<()> {
-        self.model.validate()?;
         self.objective.validate(&self.model)?;
+        self.model.validate()?;
         self.train.validate()
     }
 }
