@@ -256,6 +256,9 @@ pub struct TrainArgs {
     /// Seed for initialisation, shuffling and noise.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Time budget: stop after the epoch during which this many minutes have passed.
+    #[arg(long, value_name = "MIN")]
+    pub max_minutes: Option<f64>,
     /// Model family and its options.
     #[command(flatten)]
     pub family: crate::family::FamilyArgs,

@@ -138,6 +138,9 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
     if let Some(x) = a.seed {
         t.seed = x;
     }
+    if let Some(m) = a.max_minutes {
+        c.train.max_seconds = Some(m * 60.0);
+    }
     a.family.apply(&mut c)?;
     Ok(c)
 }

@@ -211,6 +211,9 @@ pub struct TrainConfig {
     pub clip_grad_norm: Option<f32>,
     /// Seed of the one RNG for initialisation, shuffling, noise and dropout.
     pub seed: u64,
+    /// Stop after the epoch during which this many seconds of training have passed (a time
+    /// budget; the number of epochs then depends on the machine's speed).
+    pub max_seconds: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -224,6 +227,7 @@ impl Default for TrainConfig {
             restore_best: true,
             clip_grad_norm: None,
             seed: 42,
+            max_seconds: None,
         }
     }
 }

@@ -167,6 +167,9 @@ pub fn train(
             stopped_early = true;
             break;
         }
+        if cfg.max_seconds.is_some_and(|limit| started.elapsed().as_secs_f64() >= limit) {
+            break;
+        }
     }
     let best_epoch = if cfg.restore_best {
         best.restore(model.params_mut());
