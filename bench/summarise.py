@@ -31,6 +31,13 @@ def main():
     workloads = [w for w in ORDER if any(k[0] == w for k in runs)]
     workloads += sorted({k[0] for k in runs} - set(workloads))
 
+    def contended(r):
+        return (r.get("busy_cpus_before", 0) >= 0.5
+                or r.get("load1_before", 0) > r.get("threads", 2) + 1)
+
+    busy_runs = sum(contended(r) for rs in runs.values() for r in rs)
+    caveat = " (unreliable: the machine was busy)" if busy_runs else ""
+
     def med(w, impl, key):
         vals = [r[key] for r in runs.get((w, impl), []) if key in r]
         return statistics.median(vals) if vals else None
@@ -54,16 +61,16 @@ def main():
             if rss and lr is not None and pr is not None:
                 text += (f"; peak RSS {lr:.0f} vs {pr:.0f} MiB (target below PyTorch) — "
                          f"{'met' if lr < pr else 'NOT met'}")
-            verdicts.append(text)
+            verdicts.append(text + caveat)
     print()
     for v in verdicts:
         print(f"- {v}")
-    busy = [r.get("busy_cpus_before", 0) for rs in runs.values() for r in rs]
-    if busy and max(busy) >= 0.5:
-        print(f"\n**Warning:** other processes were running during some runs (up to "
-              f"{max(busy):.1f} CPUs busy just before a run). PyTorch's OpenMP threads "
-              "slow down by large factors when they share CPUs; treat these ratios as noise and "
-              "rerun on a quiet machine.")
+    if busy_runs:
+        print(f"\n**Warning:** other processes competed for the CPUs during {busy_runs} of "
+              f"{sum(len(rs) for rs in runs.values())} runs (CPUs busy just before a run, or a "
+              "load average above the benchmark's own threads + 1). PyTorch's OpenMP threads "
+              "slow down by large factors when they share CPUs: these ratios and verdicts are "
+              "not meaningful; rerun on a quiet machine.")
     print("\nIndividual runs (samples/s, in run order; 1-minute load average and CPUs kept busy "
           "by other processes just before the run):\n")
     for w in workloads:

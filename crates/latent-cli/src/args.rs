@@ -22,7 +22,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  latent train --data ../shared/data/mnist/train-images-idx3-ubyte.gz \\\n    --hidden 256 --latent 32 --epochs 10 --out mnist.safetensors"
     )]
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Write the latent code of every row (CSV or NPY).
     #[command(
         after_help = "Example:\n  latent encode --model model.safetensors --data data.csv --out codes.csv"
@@ -40,7 +40,9 @@ pub enum Command {
     )]
     Denoise(TransformArgs),
     /// Draw new data from a variational model's prior (a .png grid for images).
-    #[command(after_help = "Example:\n  latent sample --model vae.safetensors --n 64 --out grid.png")]
+    #[command(
+        after_help = "Example:\n  latent sample --model vae.safetensors --n 64 --out grid.png"
+    )]
     Sample(crate::generate::SampleArgs),
     /// Decode evenly spaced points between the codes of two rows.
     #[command(

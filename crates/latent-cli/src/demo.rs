@@ -66,7 +66,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut progress = TrainProgress::new(args.quiet, Some(log));
     let model = Model::fit(&train, &config, &mut progress);
     progress.finish();
-    let model = model?;
+    let mut model = model?;
+    // An anomaly threshold, as `latent train` calibrates one by default (auto rule, training
+    // rows): the report's score histogram shows it.
+    let kind = crate::score::training_score_kind(&model);
+    model.calibrate(&train, &latent::score::ThresholdRule::Auto, kind)?;
     model.save(&model_path)?;
 
     let codes = model.encode(&test)?;

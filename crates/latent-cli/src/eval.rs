@@ -113,16 +113,18 @@ impl EvalReport {
 pub fn print_report(report: &EvalReport, format: Format) -> Result<()> {
     match format {
         Format::Json => print_json(report),
-        Format::Table => print_table(&[
-            ("rows", report.rows.to_string()),
-            ("mse_mean", format!("{:.6}", report.mse_mean)),
-            ("mse_median", format!("{:.6}", report.mse_median)),
-            ("mse_p95", format!("{:.6}", report.mse_p95)),
-            ("mae_mean", format!("{:.6}", report.mae_mean)),
-        ]
-        .into_iter()
-        .chain(optional_rows(report))
-        .collect::<Vec<_>>()),
+        Format::Table => print_table(
+            &[
+                ("rows", report.rows.to_string()),
+                ("mse_mean", format!("{:.6}", report.mse_mean)),
+                ("mse_median", format!("{:.6}", report.mse_median)),
+                ("mse_p95", format!("{:.6}", report.mse_p95)),
+                ("mae_mean", format!("{:.6}", report.mae_mean)),
+            ]
+            .into_iter()
+            .chain(optional_rows(report))
+            .collect::<Vec<_>>(),
+        ),
     }
 }
 

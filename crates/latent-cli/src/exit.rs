@@ -73,6 +73,11 @@ fn hint(err: &anyhow::Error) -> Option<String> {
                 latent::Error::Config(_) => {
                     Some("`latent train --help` lists every setting and its range".into())
                 }
+                latent::Error::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    Some("check the path; relative paths start in the current folder".into())
+                }
                 _ => None,
             };
         }

@@ -103,7 +103,8 @@ impl FamilyArgs {
         }
         if let Some(s) = &self.sparsity {
             c.objective.sparsity = parse_sparsity(s)?;
-            if matches!(c.objective.sparsity, Sparsity::Kl { .. }) && self.code_activation.is_none() {
+            if matches!(c.objective.sparsity, Sparsity::Kl { .. }) && self.code_activation.is_none()
+            {
                 c.model.code_activation = Activation::Sigmoid;
             }
         }
@@ -159,11 +160,17 @@ fn spec(s: &str) -> (String, Vec<f32>, bool) {
 }
 
 fn parse_corruption(s: &str) -> Result<Corruption> {
-    let bad = || BadInput(format!("--corruption expects gaussian:SIGMA, mask:P or salt-pepper:P, got \"{s}\""));
+    let bad = || {
+        BadInput(format!(
+            "--corruption expects gaussian:SIGMA, mask:P or salt-pepper:P, got \"{s}\""
+        ))
+    };
     match spec(s) {
         (k, v, true) if k == "gaussian" && v.len() == 1 => Ok(Corruption::Gaussian { sigma: v[0] }),
         (k, v, true) if k == "mask" && v.len() == 1 => Ok(Corruption::Mask { p: v[0] }),
-        (k, v, true) if k == "salt-pepper" && v.len() == 1 => Ok(Corruption::SaltPepper { p: v[0] }),
+        (k, v, true) if k == "salt-pepper" && v.len() == 1 => {
+            Ok(Corruption::SaltPepper { p: v[0] })
+        }
         (k, v, true) if k == "none" && v.is_empty() => Ok(Corruption::None),
         _ => Err(bad().into()),
     }
@@ -181,11 +188,15 @@ fn parse_sparsity(s: &str) -> Result<Sparsity> {
 }
 
 fn parse_likelihood(s: &str) -> Result<Likelihood> {
-    let bad = || BadInput(format!("--likelihood expects bernoulli, gaussian or gaussian:SIGMA, got \"{s}\""));
+    let bad = || {
+        BadInput(format!("--likelihood expects bernoulli, gaussian or gaussian:SIGMA, got \"{s}\""))
+    };
     match spec(s) {
         (k, v, true) if k == "bernoulli" && v.is_empty() => Ok(Likelihood::Bernoulli),
         (k, v, true) if k == "gaussian" && v.is_empty() => Ok(Likelihood::Gaussian { sigma: None }),
-        (k, v, true) if k == "gaussian" && v.len() == 1 => Ok(Likelihood::Gaussian { sigma: Some(v[0]) }),
+        (k, v, true) if k == "gaussian" && v.len() == 1 => {
+            Ok(Likelihood::Gaussian { sigma: Some(v[0]) })
+        }
         _ => Err(bad().into()),
     }
 }

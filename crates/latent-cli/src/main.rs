@@ -18,8 +18,8 @@ mod output;
 mod pca;
 mod plots;
 mod progress;
-mod score;
 mod report;
+mod score;
 mod serve;
 mod train;
 mod transform;
@@ -37,7 +37,7 @@ fn main() {
         }
     };
     let result = match cli.command {
-        Command::Train(a) => train::run(a),
+        Command::Train(a) => train::run(*a),
         Command::Encode(a) => transform::encode(a),
         Command::Reconstruct(a) => transform::reconstruct(a),
         Command::Denoise(a) => transform::denoise(a),

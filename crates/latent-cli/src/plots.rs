@@ -1,8 +1,9 @@
 //! Plots of what a model learned, drawn with `plotters` as PNG and SVG: training and
 //! validation loss, the score histogram (with the threshold when the model has one), ROC and
 //! precision-recall curves when binary labels are given, the latent space in 2-D (first two
-//! principal components of the codes, coloured by label) and inputs over reconstructions for
-//! image data.
+//! principal components of the codes, coloured by label), inputs over reconstructions for
+//! image data, and for a variational model of images, samples from the prior and a latent
+//! traversal.
 //!
 //! Text is drawn with the DejaVu Sans font embedded in the binary (plotters' `ab_glyph`
 //! backend), so plots look the same on a machine without any system fonts.
@@ -12,6 +13,7 @@ use latent::pca::Pca;
 use latent::score::ScoreKind;
 use latent::{metrics, ImageShape, Model, RowErrors, TrainSummary};
 use latent_data::Dataset;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -88,6 +90,8 @@ pub struct Analysis {
     pub binary: Option<BinaryEval>,
     /// Why a plot is missing, for the reader.
     pub notes: Vec<String>,
+    /// Samples and traversal of a variational model, moved to `plots` at the end.
+    vae_plots: Vec<Plot>,
 }
 
 /// Rows drawn in the latent-space scatter at most (evenly spaced over the data).
@@ -102,6 +106,7 @@ pub fn analyse(model: &Model, data: Option<&Dataset>, opts: &PlotOptions) -> Res
         plots: vec![],
         errors: None,
         flagged: None,
+        vae_plots: vec![],
         label_counts: None,
         binary: None,
         notes: vec![],
@@ -110,7 +115,16 @@ pub fn analyse(model: &Model, data: Option<&Dataset>, opts: &PlotOptions) -> Res
         Some(s) if !s.history.is_empty() => a.plots.push(loss_plot(s)?),
         _ => a.notes.push("The model file holds no training history.".into()),
     }
+    let shape = model.preprocessor().image.or(opts.image);
+    let shape = shape.filter(|s| s.len() == model.preprocessor().output_width());
+    if model.is_variational() {
+        if let Some(shape) = shape {
+            a.vae_plots.push(samples_plot(model, shape)?);
+            a.vae_plots.push(traversal_plot(model, data, shape)?);
+        }
+    }
     let Some(data) = data else {
+        a.plots.append(&mut a.vae_plots);
         return Ok(a);
     };
     let frame = &data.frame;
@@ -188,20 +202,20 @@ pub fn analyse(model: &Model, data: Option<&Dataset>, opts: &PlotOptions) -> Res
             .notes
             .push("The latent space plot needs a code of at least 2 dimensions and 3 rows.".into()),
     }
-    let shape = model.preprocessor().image.or(opts.image);
-    match shape {
-        Some(shape) if shape.len() == model.preprocessor().output_width() => {
+    match (shape, model.preprocessor().image.or(opts.image)) {
+        (Some(shape), _) => {
             a.plots.push(reconstruction_plot(model, data, labels.as_deref(), shape)?);
         }
-        Some(shape) => a.notes.push(format!(
+        (None, Some(shape)) => a.notes.push(format!(
             "Image shape {}x{}x{} does not match the model's {} inputs: no reconstruction grid.",
             shape.channels,
             shape.height,
             shape.width,
             model.preprocessor().output_width()
         )),
-        None => {}
+        (None, None) => {}
     }
+    a.plots.append(&mut a.vae_plots);
     a.flagged = threshold.map(|t| raw.iter().filter(|&&s| t.is_anomaly(s)).count());
     a.errors = Some(errors);
     Ok(a)
@@ -481,14 +495,34 @@ impl Figure for LossCurves {
         root.fill(&WHITE)?;
         let ys = self.train.iter().chain(&self.val).map(|p| p.1).filter(|&v| v > 0.0);
         let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.15, hi * 1.15) } else { (1e-3, 1.0) };
+        // A log scale when the loss falls by more than 5x, else a linear one.
+        if lo.is_finite() && hi > 5.0 * lo {
+            self.draw_on(root, (lo / 1.15..hi * 1.15).log_scale(), "Loss per epoch (log scale)")
+        } else {
+            let (lo, hi) = if lo.is_finite() { padded(lo, hi, 0.08) } else { (0.0, 1.0) };
+            self.draw_on(root, lo.max(0.0)..hi, "Loss per epoch")
+        }
+    }
+}
+
+impl LossCurves {
+    fn draw_on<DB: DrawingBackend, Y>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        y: Y,
+        caption: &str,
+    ) -> DrawResult<DB>
+    where
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
         let last = self.train.iter().chain(&self.val).map(|p| p.0).fold(1.0, f64::max);
         let mut chart = ChartBuilder::on(root)
-            .caption("Loss per epoch (log scale)", font(20))
+            .caption(caption, font(20))
             .margin(14)
             .x_label_area_size(42)
             .y_label_area_size(70)
-            .build_cartesian_2d(1.0..last.max(2.0), (lo..hi).log_scale())?;
+            .build_cartesian_2d(1.0..last.max(2.0), y)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
@@ -501,6 +535,10 @@ impl Figure for LossCurves {
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| short(*y))
             .draw()?;
+        let (lo, hi) = {
+            let r = chart.y_range();
+            (r.start, r.end)
+        };
         let best = self.best as f64;
         chart
             .draw_series(LineSeries::new(
@@ -899,21 +937,122 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-// --- inputs over reconstructions -------------------------------------------------------------
+// --- image grids: inputs over reconstructions, VAE samples and traversals --------------------
 
-struct Grid {
+/// Rows of images with a label on the left of each row and a caption above each column.
+struct ImageGrid {
     shape: ImageShape,
-    inputs: Vec<f32>,
-    recons: Vec<f32>,
+    /// `(row label, images of the row, concatenated)`.
+    rows: Vec<(String, Vec<f32>)>,
     captions: Vec<String>,
     lo: f32,
     hi: f32,
     scale: u32,
+    left: u32,
+    top: u32,
 }
 
-const GRID_LEFT: u32 = 130;
 const GRID_GAP: u32 = 8;
 const GRID_TOP: u32 = 30;
+
+impl ImageGrid {
+    /// A grid whose grey scale spans `lo..hi` of all the values shown (or of `range` when
+    /// given).
+    fn new(
+        shape: ImageShape,
+        rows: Vec<(String, Vec<f32>)>,
+        captions: Vec<String>,
+        range: Option<(f32, f32)>,
+    ) -> ImageGrid {
+        let (lo, hi) = range.unwrap_or_else(|| {
+            rows.iter()
+                .flat_map(|r| r.1.iter())
+                .filter(|v| v.is_finite())
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+        });
+        let (lo, hi) = if lo < hi { (lo, hi) } else { (0.0, 1.0) };
+        let side = shape.height.max(shape.width).max(1) as u32;
+        let scale = (64 / side).max(1);
+        let longest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0) as u32;
+        let left = if longest == 0 { GRID_GAP } else { 24 + 8 * longest };
+        let top = if captions.is_empty() { GRID_GAP } else { GRID_TOP };
+        ImageGrid { shape, rows, captions, lo, hi, scale, left, top }
+    }
+
+    fn cell(&self) -> (u32, u32) {
+        (self.shape.width as u32 * self.scale, self.shape.height as u32 * self.scale)
+    }
+
+    fn columns(&self) -> usize {
+        self.rows.iter().map(|r| r.1.len() / self.shape.len().max(1)).max().unwrap_or(0)
+    }
+
+    /// Draws image `i` of `values` with its top-left corner at `(x, y)`.
+    fn image<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        values: &[f32],
+        i: usize,
+        (x, y): (i32, i32),
+    ) -> DrawResult<DB> {
+        let ImageShape { channels, height, width } = self.shape;
+        let plane = height * width;
+        let Some(img) = values.get(i * self.shape.len()..(i + 1) * self.shape.len()) else {
+            return Ok(());
+        };
+        let level = |v: f32| (255.0 * ((v - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0)) as u8;
+        let s = self.scale as i32;
+        for r in 0..height {
+            for c in 0..width {
+                let p = r * width + c;
+                let colour = if channels >= 3 {
+                    RGBColor(level(img[p]), level(img[plane + p]), level(img[2 * plane + p]))
+                } else {
+                    let g = level(img[p]);
+                    RGBColor(g, g, g)
+                };
+                let (px, py) = (x + c as i32 * s, y + r as i32 * s);
+                area.draw(&Rectangle::new([(px, py), (px + s, py + s)], colour.filled()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Figure for ImageGrid {
+    fn size(&self) -> (u32, u32) {
+        let (w, h) = self.cell();
+        let n = self.columns() as u32;
+        (
+            self.left + n * (w + GRID_GAP) + GRID_GAP,
+            self.top + self.rows.len() as u32 * (h + GRID_GAP) + 4,
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (w, h) = self.cell();
+        for (i, c) in self.captions.iter().enumerate() {
+            let x = (self.left + i as u32 * (w + GRID_GAP)) as i32;
+            let mut c = c.clone();
+            if c.chars().count() > 8 {
+                c = c.chars().take(7).collect::<String>() + "…";
+            }
+            root.draw(&Text::new(c, (x, 6), font(13)))?;
+        }
+        for (k, (label, values)) in self.rows.iter().enumerate() {
+            let y = (self.top + k as u32 * (h + GRID_GAP)) as i32;
+            if !label.is_empty() {
+                root.draw(&Text::new(label.as_str(), (12, y + h as i32 / 2 - 8), font(15)))?;
+            }
+            for i in 0..values.len() / self.shape.len().max(1) {
+                let x = (self.left + i as u32 * (w + GRID_GAP)) as i32;
+                self.image(root, values, i, (x, y))?;
+            }
+        }
+        Ok(())
+    }
+}
 
 fn reconstruction_plot(
     model: &Model,
@@ -925,13 +1064,10 @@ fn reconstruction_plot(
     let frame = data.frame.select_rows(&rows);
     let inputs = model.inputs(&frame).with_context(|| data.source.display().to_string())?;
     let recons = model.reconstruct_inputs(&inputs).data;
-    let (lo, hi) = inputs
+    let range = inputs
         .iter()
         .filter(|v| v.is_finite())
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let (lo, hi) = if lo < hi { (lo, hi) } else { (0.0, 1.0) };
-    let side = shape.height.max(shape.width).max(1) as u32;
-    let scale = (64 / side).max(1);
     let captions = rows
         .iter()
         .map(|&r| labels.and_then(|l| l.get(r)).map_or(format!("row {}", r + 1), |l| l.clone()))
@@ -941,8 +1077,69 @@ fn reconstruction_plot(
         rows.len(),
         if labels.is_some() { " (one per label first, captioned with the label)" } else { "" }
     );
-    let fig = Grid { shape, inputs, recons, captions, lo, hi, scale };
+    let fig = ImageGrid::new(
+        shape,
+        vec![("input".into(), inputs), ("reconstruction".into(), recons)],
+        captions,
+        Some(range),
+    );
     render("reconstructions", "Inputs and reconstructions".into(), note, &fig)
+}
+
+/// Draws from a variational model's prior, decoded: 4 rows of 12 images.
+fn samples_plot(model: &Model, shape: ImageShape) -> Result<Plot> {
+    const PER_ROW: usize = 12;
+    let decoded = model.sample(4 * PER_ROW, 0)?;
+    let per_image = shape.len();
+    let rows =
+        decoded.data.chunks(PER_ROW * per_image).map(|c| (String::new(), c.to_vec())).collect();
+    let fig = ImageGrid::new(shape, rows, vec![], None);
+    let note = "Codes drawn from the prior N(0, I) and decoded (seed 0): what the model \
+                generates."
+        .to_string();
+    render("samples", "Samples from the prior".into(), note, &fig)
+}
+
+/// Latent traversal: for the most active code dimensions, decode the zero code with that one
+/// dimension swept from -2.5 to 2.5 (prior standard deviations).
+fn traversal_plot(model: &Model, data: Option<&Dataset>, shape: ImageShape) -> Result<Plot> {
+    const STEPS: usize = 9;
+    const DIMS: usize = 8;
+    let cw = model.code_width();
+    // Order dimensions by the variance of the posterior means over the data (active units).
+    let mut dims: Vec<(usize, f64)> = (0..cw).map(|d| (d, 0.0)).collect();
+    if let Some(data) = data {
+        let rows = spread(data.frame.rows(), MAX_SCATTER);
+        let codes = model.encode(&data.frame.select_rows(&rows))?;
+        for (d, v) in dims.iter_mut() {
+            let col: Vec<f64> =
+                codes.data.iter().skip(*d).step_by(cw).map(|&x| f64::from(x)).collect();
+            let mean = col.iter().sum::<f64>() / col.len().max(1) as f64;
+            *v = col.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / col.len().max(1) as f64;
+        }
+        dims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
+    dims.truncate(DIMS);
+    let values: Vec<f32> = (0..STEPS).map(|s| -2.5 + 5.0 * s as f32 / (STEPS - 1) as f32).collect();
+    let mut rows = Vec::new();
+    for &(d, _) in &dims {
+        let mut codes = vec![0.0f32; STEPS * cw];
+        for (s, v) in values.iter().enumerate() {
+            codes[s * cw + d] = *v;
+        }
+        rows.push((format!("z{}", d + 1), model.decode(&codes)?.data));
+    }
+    let captions = values.iter().map(|v| format!("{v:+.2}")).collect();
+    let note = format!(
+        "Each row sweeps one code dimension from -2.5 to +2.5 with the others at 0{}.",
+        if data.is_some() {
+            "; dimensions ordered by how much the data's codes vary along them"
+        } else {
+            ""
+        }
+    );
+    let fig = ImageGrid::new(shape, rows, captions, None);
+    render("traversal", "Latent traversal".into(), note, &fig)
 }
 
 /// Rows shown in the grid: the first row of each label (when there are few labels), then
@@ -969,75 +1166,6 @@ fn grid_rows(rows: usize, labels: Option<&[String]>) -> Vec<usize> {
         }
     }
     picked
-}
-
-impl Grid {
-    fn cell(&self) -> (u32, u32) {
-        (self.shape.width as u32 * self.scale, self.shape.height as u32 * self.scale)
-    }
-
-    fn count(&self) -> usize {
-        self.inputs.len() / self.shape.len().max(1)
-    }
-
-    /// Draws image `i` of `values` with its top-left corner at `(x, y)`.
-    fn image<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        values: &[f32],
-        i: usize,
-        (x, y): (i32, i32),
-    ) -> DrawResult<DB> {
-        let ImageShape { channels, height, width } = self.shape;
-        let plane = height * width;
-        let img = &values[i * self.shape.len()..(i + 1) * self.shape.len()];
-        let level = |v: f32| (255.0 * ((v - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0)) as u8;
-        let s = self.scale as i32;
-        for r in 0..height {
-            for c in 0..width {
-                let p = r * width + c;
-                let colour = if channels >= 3 {
-                    RGBColor(level(img[p]), level(img[plane + p]), level(img[2 * plane + p]))
-                } else {
-                    let g = level(img[p]);
-                    RGBColor(g, g, g)
-                };
-                let (px, py) = (x + c as i32 * s, y + r as i32 * s);
-                area.draw(&Rectangle::new([(px, py), (px + s, py + s)], colour.filled()))?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Figure for Grid {
-    fn size(&self) -> (u32, u32) {
-        let (w, h) = self.cell();
-        let n = self.count() as u32;
-        (GRID_LEFT + n * (w + GRID_GAP) + GRID_GAP, GRID_TOP + 2 * (h + GRID_GAP) + 4)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let (w, h) = self.cell();
-        let top = GRID_TOP as i32;
-        let row2 = top + (h + GRID_GAP) as i32;
-        root.draw(&Text::new("input", (12, top + h as i32 / 2 - 8), font(15)))?;
-        root.draw(&Text::new("reconstruction", (12, row2 + h as i32 / 2 - 8), font(15)))?;
-        for i in 0..self.count() {
-            let x = (GRID_LEFT + i as u32 * (w + GRID_GAP)) as i32;
-            if let Some(c) = self.captions.get(i) {
-                let mut c = c.clone();
-                if c.chars().count() > 8 {
-                    c = c.chars().take(7).collect::<String>() + "…";
-                }
-                root.draw(&Text::new(c, (x, 6), font(13)))?;
-            }
-            self.image(root, &self.inputs, i, (x, top))?;
-            self.image(root, &self.recons, i, (x, row2))?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub struct TrainProgress {
     batches_seen: usize,
     /// What the last finished epoch said, shown in the bar during the next one.
     status: String,
+    epoch_started: Instant,
 }
 
 impl TrainProgress {
@@ -25,11 +26,10 @@ impl TrainProgress {
         let tty = std::io::stderr().is_terminal();
         let bar = (!quiet && tty).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{prefix} [{bar:24}] {pos}/{len} batches {per_sec:.dim}  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+            let style =
+                ProgressStyle::with_template("{prefix} [{bar:24}] {pos}/{len} batches  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
             bar.set_style(style);
             bar
         });
@@ -42,6 +42,7 @@ impl TrainProgress {
             loss_sum: 0.0,
             batches_seen: 0,
             status: String::new(),
+            epoch_started: Instant::now(),
         }
     }
 
@@ -58,6 +59,7 @@ impl Observer for TrainProgress {
         self.epochs = epochs;
         self.loss_sum = 0.0;
         self.batches_seen = 0;
+        self.epoch_started = Instant::now();
         if let Some(bar) = &self.bar {
             bar.set_length(batches as u64);
             bar.set_position(0);
@@ -71,8 +73,9 @@ impl Observer for TrainProgress {
         if let Some(bar) = &self.bar {
             bar.set_position(batch as u64);
             if batch % 8 == 0 {
+                let rate = self.batches_seen as f64 / self.epoch_started.elapsed().as_secs_f64();
                 bar.set_message(format!(
-                    "train {:.5}{}",
+                    "{rate:.0}/s  train {:.5}{}",
                     self.loss_sum / self.batches_seen as f64,
                     self.status
                 ));

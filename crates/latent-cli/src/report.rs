@@ -130,7 +130,6 @@ table.kv td { padding: 5px 0; border-bottom: 1px solid #eef1f4;
 figure { margin: 14px 0 0; }
 figure img { display: block; margin: 0 auto; max-width: 100%; height: auto;
   border: 1px solid #eef1f4; border-radius: 4px; }
-figure.pixels img { image-rendering: pixelated; }
 figcaption { font-size: 13px; color: var(--muted); margin: 6px auto 0; max-width: 800px; }
 figcaption b { color: var(--ink); }
 .figs { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 10px 22px; }
@@ -258,7 +257,7 @@ fn render(model: &Model, model_path: &Path, data: Option<&Dataset>, a: &Analysis
         for p in &others {
             let class = match p.name {
                 "roc" | "pr" => "",
-                "reconstructions" => "wide pixels",
+                "reconstructions" | "samples" | "traversal" => "wide grid",
                 _ => "wide",
             };
             h.push_str(&figure(p, class));
@@ -309,7 +308,7 @@ fn model_rows(model: &Model) -> Vec<(&'static str, String)> {
 /// The saved anomaly threshold and the rule that chose it.
 fn threshold_text(model: &Model) -> String {
     let Some(t) = model.threshold() else {
-        return "none saved in the model (train with a threshold rule to flag rows)".into();
+        return "none saved in the model".into();
     };
     let rule = match &t.rule {
         ThresholdRule::Contamination { share } => format!("contamination {share}"),

@@ -25,9 +25,11 @@ fn digits() -> String {
 
 /// The digits as an IDX image file (8x8, values scaled to [0, 1]), 600 rows.
 fn digits_idx(dir: &Path) -> PathBuf {
-    let opts = latent_data::LoadOptions { label_column: Some("label".into()), ..Default::default() };
+    let opts =
+        latent_data::LoadOptions { label_column: Some("label".into()), ..Default::default() };
     let data = latent_data::load(Path::new(&digits()), &opts).expect("digits");
-    let values: Vec<f32> = data.frame.to_row_major().expect("numeric").iter().map(|v| v / 16.0).collect();
+    let values: Vec<f32> =
+        data.frame.to_row_major().expect("numeric").iter().map(|v| v / 16.0).collect();
     let path = dir.join("digits-images-idx3-ubyte");
     let shape = latent::ImageShape { channels: 1, height: 8, width: 8 };
     latent_data::write_idx_images(&path, shape, 600, &values[..600 * 64]).expect("write idx");
@@ -36,7 +38,18 @@ fn digits_idx(dir: &Path) -> PathBuf {
 
 fn train(dir: &Path, data: &str, name: &str, extra: &[&str]) -> PathBuf {
     let out = dir.join(name);
-    let mut args = vec!["train", "--data", data, "--epochs", "6", "--batch-size", "32", "--quiet", "--out", p(&out)];
+    let mut args = vec![
+        "train",
+        "--data",
+        data,
+        "--epochs",
+        "6",
+        "--batch-size",
+        "32",
+        "--quiet",
+        "--out",
+        p(&out),
+    ];
     if data.ends_with(".csv") {
         args.extend(["--label-column", "label", "--scale", "minmax"]);
     }
@@ -56,8 +69,12 @@ fn eval_json(model: &Path, data: &str, extra: &[&str]) -> serde_json::Value {
 
 fn losses(dir: &Path) -> (f64, f64) {
     let log = std::fs::read_to_string(dir.join("metrics.jsonl")).expect("metrics");
-    let v: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
-    (v[0]["train_loss"].as_f64().expect("loss"), v[v.len() - 1]["train_loss"].as_f64().expect("loss"))
+    let v: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    (
+        v[0]["train_loss"].as_f64().expect("loss"),
+        v[v.len() - 1]["train_loss"].as_f64().expect("loss"),
+    )
 }
 
 #[test]
@@ -89,7 +106,12 @@ fn every_preset_trains_and_its_loss_falls() {
 #[test]
 fn sparse_eval_reports_code_activation() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let m = train(dir.path(), &digits(), "s.safetensors", &["--preset", "sparse", "--hidden", "32", "--latent", "16", "--epochs", "20"]);
+    let m = train(
+        dir.path(),
+        &digits(),
+        "s.safetensors",
+        &["--preset", "sparse", "--hidden", "32", "--latent", "16", "--epochs", "20"],
+    );
     let v = eval_json(&m, &digits(), &[]);
     let mean = v["code_mean_activation"].as_f64().expect("code_mean_activation");
     assert!(mean < 0.2, "mean activation {mean}");
@@ -100,7 +122,12 @@ fn sparse_eval_reports_code_activation() {
 fn vae_eval_sample_and_interpolate() {
     let dir = tempfile::tempdir().expect("tempdir");
     let idx = digits_idx(dir.path());
-    let m = train(dir.path(), p(&idx), "v.safetensors", &["--preset", "vae", "--hidden", "32", "--latent", "4", "--binarize"]);
+    let m = train(
+        dir.path(),
+        p(&idx),
+        "v.safetensors",
+        &["--preset", "vae", "--hidden", "32", "--latent", "4", "--binarize"],
+    );
     let v = eval_json(&m, p(&idx), &["--iw-samples", "20"]);
     let (elbo, nll) = (v["elbo"].as_f64().expect("elbo"), v["nll"].as_f64().expect("nll"));
     assert!(elbo < 0.0 && nll > 0.0, "elbo {elbo} nll {nll}");
@@ -113,7 +140,21 @@ fn vae_eval_sample_and_interpolate() {
     ok(latent(&["sample", "--model", p(&m), "--n", "5", "--out", p(&csv)]));
     assert_eq!(std::fs::read_to_string(&csv).expect("csv").lines().count(), 6);
     let strip = dir.path().join("interp.png");
-    ok(latent(&["interpolate", "--model", p(&m), "--data", p(&idx), "--from", "0", "--to", "5", "--steps", "7", "--out", p(&strip)]));
+    ok(latent(&[
+        "interpolate",
+        "--model",
+        p(&m),
+        "--data",
+        p(&idx),
+        "--from",
+        "0",
+        "--to",
+        "5",
+        "--steps",
+        "7",
+        "--out",
+        p(&strip),
+    ]));
     assert!(image::open(&strip).expect("png").width() >= 7 * 8);
 }
 
@@ -121,7 +162,12 @@ fn vae_eval_sample_and_interpolate() {
 fn denoise_writes_the_kind_of_file_it_reads() {
     let dir = tempfile::tempdir().expect("tempdir");
     let idx = digits_idx(dir.path());
-    let m = train(dir.path(), p(&idx), "d.safetensors", &["--preset", "denoising", "--hidden", "32", "--latent", "16"]);
+    let m = train(
+        dir.path(),
+        p(&idx),
+        "d.safetensors",
+        &["--preset", "denoising", "--hidden", "32", "--latent", "16"],
+    );
     let out = dir.path().join("clean-images-idx3-ubyte");
     ok(latent(&["denoise", "--model", p(&m), "--data", p(&idx), "--out", p(&out)]));
     let back = latent_data::load(&out, &latent_data::LoadOptions::default()).expect("idx");
@@ -132,7 +178,8 @@ fn denoise_writes_the_kind_of_file_it_reads() {
     let grid = dir.path().join("compare.png");
     ok(latent(&["denoise", "--model", p(&m), "--data", p(&idx), "--out", p(&grid)]));
     let v = eval_json(&m, p(&idx), &["--noise-sigma", "0.5"]);
-    let (noisy, clean) = (v["psnr_noisy"].as_f64().expect("psnr"), v["psnr_denoised"].as_f64().expect("psnr"));
+    let (noisy, clean) =
+        (v["psnr_noisy"].as_f64().expect("psnr"), v["psnr_denoised"].as_f64().expect("psnr"));
     assert!(clean > noisy, "denoised PSNR {clean} not above noisy {noisy}");
 }
 
@@ -149,7 +196,18 @@ fn invalid_combinations_exit_2() {
         (&["--corruption", "blur:3"], "--corruption"),
     ];
     for (extra, needle) in cases {
-        let mut args = vec!["train", "--data", &d, "--label-column", "label", "--epochs", "1", "--quiet", "--out", p(&out)];
+        let mut args = vec![
+            "train",
+            "--data",
+            &d,
+            "--label-column",
+            "label",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            p(&out),
+        ];
         args.extend_from_slice(extra);
         let o = latent(&args);
         let err = String::from_utf8_lossy(&o.stderr);

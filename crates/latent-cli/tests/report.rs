@@ -1,6 +1,10 @@
 //! The HTML report of the demo model renders in headless Chromium: the screenshot is not blank
 //! and every embedded image decoded. Plus snapshot tests of the help texts and of table output.
 //!
+//! After changing a help text or a table on purpose, refresh the snapshots with
+//! `INSTA_UPDATE=always cargo test -p latent-cli --test report` and review the diff of
+//! `tests/snapshots/`.
+//!
 //! Without a `chromium` binary the browser test is skipped with a message, unless `CI` is set:
 //! then it fails (`.ci/run` installs Debian's `chromium`).
 

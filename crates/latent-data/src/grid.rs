@@ -11,7 +11,12 @@ const GAP: u32 = 2;
 
 /// Writes `images` (each `shape.len()` values in [0, 1], channels first) as one PNG grid with
 /// `columns` images per row; values are clipped to [0, 1].
-pub fn write_png_grid(path: &Path, shape: ImageShape, images: &[f32], columns: usize) -> Result<()> {
+pub fn write_png_grid(
+    path: &Path,
+    shape: ImageShape,
+    images: &[f32],
+    columns: usize,
+) -> Result<()> {
     let n = check(path, shape, images)?;
     let columns = columns.clamp(1, n.max(1));
     let rows = n.div_ceil(columns);
@@ -20,7 +25,8 @@ pub fn write_png_grid(path: &Path, shape: ImageShape, images: &[f32], columns: u
     let height = rows as u32 * (h + GAP) + GAP;
     let mut canvas = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
     for (i, img) in images.chunks_exact(shape.len()).enumerate() {
-        let (ox, oy) = ((i % columns) as u32 * (w + GAP) + GAP, (i / columns) as u32 * (h + GAP) + GAP);
+        let (ox, oy) =
+            ((i % columns) as u32 * (w + GAP) + GAP, (i / columns) as u32 * (h + GAP) + GAP);
         for y in 0..h {
             for x in 0..w {
                 canvas.put_pixel(ox + x, oy + y, Rgb(pixel(img, shape, x as usize, y as usize)));
@@ -38,9 +44,11 @@ pub fn write_png_folder(dir: &Path, shape: ImageShape, images: &[f32]) -> Result
     for (i, img) in images.chunks_exact(shape.len()).enumerate() {
         let path = dir.join(format!("{i:06}.png"));
         let saved = if shape.channels == 1 {
-            GrayImage::from_fn(w, h, |x, y| Luma([pixel(img, shape, x as usize, y as usize)[0]])).save(&path)
+            GrayImage::from_fn(w, h, |x, y| Luma([pixel(img, shape, x as usize, y as usize)[0]]))
+                .save(&path)
         } else {
-            RgbImage::from_fn(w, h, |x, y| Rgb(pixel(img, shape, x as usize, y as usize))).save(&path)
+            RgbImage::from_fn(w, h, |x, y| Rgb(pixel(img, shape, x as usize, y as usize)))
+                .save(&path)
         };
         saved.map_err(|e| Error::Image { path: path.clone(), message: e.to_string() })?;
     }
@@ -48,7 +56,10 @@ pub fn write_png_folder(dir: &Path, shape: ImageShape, images: &[f32]) -> Result
 }
 
 fn check(path: &Path, shape: ImageShape, images: &[f32]) -> Result<usize> {
-    if shape.is_empty() || images.len() % shape.len() != 0 || (shape.channels != 1 && shape.channels != 3) {
+    if shape.is_empty()
+        || images.len() % shape.len() != 0
+        || (shape.channels != 1 && shape.channels != 3)
+    {
         return Err(Error::Internal {
             path: path.to_path_buf(),
             message: format!("{} values are not images of shape {shape:?}", images.len()),
@@ -60,7 +71,8 @@ fn check(path: &Path, shape: ImageShape, images: &[f32]) -> Result<usize> {
 /// RGB bytes of pixel (x, y) of a channels-first image.
 fn pixel(img: &[f32], shape: ImageShape, x: usize, y: usize) -> [u8; 3] {
     let plane = shape.height * shape.width;
-    let at = |c: usize| (img[c * plane + y * shape.width + x].clamp(0.0, 1.0) * 255.0).round() as u8;
+    let at =
+        |c: usize| (img[c * plane + y * shape.width + x].clamp(0.0, 1.0) * 255.0).round() as u8;
     if shape.channels == 1 {
         let v = at(0);
         [v, v, v]

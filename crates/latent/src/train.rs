@@ -129,11 +129,16 @@ pub fn train(
                 dst.copy_from_slice(&data[r * width..(r + 1) * width]);
             }
             let loss = model.train_batch(&batch_buf[..n * width], n, rng);
-            let norm = model.params().grad_norm();
-            if !loss.is_finite() || !norm.is_finite() {
+            if !loss.is_finite() {
                 return Err(diverged(epoch, b + 1, loss));
             }
+            // A non-finite gradient shows up as a non-finite loss at the next step; the norm
+            // is only needed (and checked) when clipping.
             if let Some(max) = cfg.clip_grad_norm {
+                let norm = model.params().grad_norm();
+                if !norm.is_finite() {
+                    return Err(diverged(epoch, b + 1, f64::from(norm)));
+                }
                 if norm > max {
                     model.params_mut().scale_grads(max / norm);
                 }

@@ -1,6 +1,7 @@
 //! Element-wise activations, fused with the bias add (forward) and with the chain rule
 //! (backward).
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Slope of `leaky_relu` for negative inputs (PyTorch's default).
@@ -46,8 +47,8 @@ impl Activation {
                     LEAKY_SLOPE * z
                 }
             }
-            Activation::Tanh => z.tanh(),
-            Activation::Gelu => 0.5 * z * (1.0 + (GELU_C * (z + GELU_A * z * z * z)).tanh()),
+            Activation::Tanh => tanh(z),
+            Activation::Gelu => gelu(z),
             Activation::Sigmoid => sigmoid(z),
         }
     }
@@ -75,69 +76,145 @@ impl Activation {
             Activation::Sigmoid => y * (1.0 - y),
             Activation::Gelu => {
                 let u = GELU_C * (z + GELU_A * z * z * z);
-                let t = u.tanh();
+                let t = tanh(u);
                 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_A * z * z)
             }
         }
     }
 
     /// Forward over a row-major `rows x bias.len()` block: `y = f(y + bias)`, keeping the
-    /// pre-activation in `pre` when given.
-    pub fn bias_forward(self, y: &mut [f32], bias: &[f32], mut pre: Option<&mut [f32]>) {
-        let width = bias.len();
-        for (r, row) in y.chunks_exact_mut(width).enumerate() {
-            match pre.as_deref_mut() {
-                Some(pre) => {
-                    let pre_row = &mut pre[r * width..(r + 1) * width];
-                    for ((v, &b), p) in row.iter_mut().zip(bias).zip(pre_row) {
-                        *p = *v + b;
-                        *v = self.apply(*p);
+    /// pre-activation in `pre` when given. Large blocks are split over threads (element-wise,
+    /// so the result does not depend on the split).
+    pub fn bias_forward(self, y: &mut [f32], bias: &[f32], pre: Option<&mut [f32]>) {
+        let width = bias.len().max(1);
+        let block = rows_per_block(width);
+        match pre {
+            Some(pre) => y
+                .par_chunks_mut(block * width)
+                .zip(pre.par_chunks_mut(block * width))
+                .for_each(|(y, pre)| {
+                    for (row, pre_row) in y.chunks_exact_mut(width).zip(pre.chunks_exact_mut(width))
+                    {
+                        row.iter_mut().zip(bias).zip(pre_row).for_each(|((v, b), p)| {
+                            *p = *v + b;
+                            *v += b;
+                        });
+                        self.apply_slice(row);
                     }
+                }),
+            None => y.par_chunks_mut(block * width).for_each(|y| {
+                for row in y.chunks_exact_mut(width) {
+                    row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
+                    self.apply_slice(row);
                 }
-                None => self.fused_row(row, bias),
-            }
+            }),
         }
     }
 
+    /// `v = f(v)` over a slice, one tight (vectorisable) loop per activation.
     #[inline]
-    fn fused_row(self, row: &mut [f32], bias: &[f32]) {
-        // One loop per activation so each compiles to a tight vectorised pass.
+    pub fn apply_slice(self, v: &mut [f32]) {
         match self {
-            Activation::Identity => row.iter_mut().zip(bias).for_each(|(v, b)| *v += b),
-            Activation::Relu => row.iter_mut().zip(bias).for_each(|(v, b)| *v = (*v + b).max(0.0)),
-            _ => row.iter_mut().zip(bias).for_each(|(v, b)| *v = self.apply(*v + b)),
+            Activation::Identity => {}
+            Activation::Relu => v.iter_mut().for_each(|x| *x = x.max(0.0)),
+            Activation::LeakyRelu => {
+                v.iter_mut().for_each(|x| *x = if *x > 0.0 { *x } else { LEAKY_SLOPE * *x })
+            }
+            Activation::Tanh => v.iter_mut().for_each(|x| *x = tanh(*x)),
+            Activation::Sigmoid => v.iter_mut().for_each(|x| *x = sigmoid(*x)),
+            Activation::Gelu => v.iter_mut().for_each(|x| *x = gelu(*x)),
         }
     }
 
     /// Backward in place: `dy *= f'(z)` given outputs `y` (and pre-activations for GELU).
+    /// Large blocks are split over threads.
     pub fn backward(self, dy: &mut [f32], y: &[f32], pre: Option<&[f32]>) {
+        const BLOCK: usize = 1 << 15;
         match (self, pre) {
             (Activation::Identity, _) => {}
-            (Activation::Relu, _) => {
-                dy.iter_mut().zip(y).for_each(|(d, &y)| *d = if y > 0.0 { *d } else { 0.0 })
-            }
-            (_, Some(pre)) => {
-                dy.iter_mut().zip(y).zip(pre).for_each(|((d, &y), &z)| *d *= self.derivative(y, z))
-            }
-            (_, None) => dy.iter_mut().zip(y).for_each(|(d, &y)| *d *= self.derivative(y, 0.0)),
+            (Activation::Gelu, Some(pre)) => dy
+                .par_chunks_mut(BLOCK)
+                .zip(y.par_chunks(BLOCK))
+                .zip(pre.par_chunks(BLOCK))
+                .for_each(|((d, y), z)| {
+                    d.iter_mut().zip(y).zip(z).for_each(|((d, &y), &z)| *d *= self.derivative(y, z))
+                }),
+            _ => dy.par_chunks_mut(BLOCK).zip(y.par_chunks(BLOCK)).for_each(|(d, y)| match self {
+                Activation::Relu => {
+                    d.iter_mut().zip(y).for_each(|(d, &y)| *d = if y > 0.0 { *d } else { 0.0 })
+                }
+                Activation::LeakyRelu => d
+                    .iter_mut()
+                    .zip(y)
+                    .for_each(|(d, &y)| *d *= if y > 0.0 { 1.0 } else { LEAKY_SLOPE }),
+                Activation::Tanh => d.iter_mut().zip(y).for_each(|(d, &y)| *d *= 1.0 - y * y),
+                Activation::Sigmoid => d.iter_mut().zip(y).for_each(|(d, &y)| *d *= y * (1.0 - y)),
+                _ => d.iter_mut().zip(y).for_each(|(d, &y)| *d *= self.derivative(y, 0.0)),
+            }),
         }
     }
 }
 
-/// The logistic function, stable for large |x|.
+/// Rows per parallel block so that a block holds about 32k values.
+fn rows_per_block(width: usize) -> usize {
+    ((1 << 15) / width).max(1)
+}
+
+/// `e^x` for f32 without branches or library calls, so loops over it vectorise: round
+/// `x / ln 2` to an integer `n`, evaluate a degree-6 polynomial on the remainder, and scale
+/// by `2^n` through the exponent bits. Relative error about 2e-7 over the clamped range.
+#[inline]
+pub fn fast_exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (0.166_666_67
+                    + r * (0.041_666_66 + r * (0.008_333_452 + r * 0.001_388_889)))));
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    p * scale
+}
+
+/// The logistic function `1 / (1 + e^-x)`, branch-free.
 #[inline]
 pub fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
+    1.0 / (1.0 + fast_exp(-x))
+}
+
+/// `tanh(x) = 1 - 2 / (e^{2x} + 1)`, branch-free.
+#[inline]
+pub fn tanh(x: f32) -> f32 {
+    let x = x.clamp(-9.0, 9.0);
+    1.0 - 2.0 / (fast_exp(2.0 * x) + 1.0)
+}
+
+/// GELU in its tanh form.
+#[inline]
+pub fn gelu(z: f32) -> f32 {
+    0.5 * z * (1.0 + tanh(GELU_C * (z + GELU_A * z * z * z)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_exp_is_accurate() {
+        for i in -8700..8800 {
+            let x = i as f32 / 100.0;
+            let (got, want) = (fast_exp(x), f64::from(x).exp());
+            let rel = ((f64::from(got) - want) / want).abs();
+            assert!(rel < 1e-6, "exp({x}) = {got}, want {want}");
+        }
+        assert!((sigmoid(-200.0) - 0.0).abs() < 1e-30 && (sigmoid(200.0) - 1.0).abs() < 1e-7);
+        assert!((tanh(0.3) - 0.3f32.tanh()).abs() < 1e-6);
+    }
 
     #[test]
     fn derivative_matches_finite_difference() {

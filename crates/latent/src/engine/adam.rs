@@ -77,6 +77,9 @@ impl Adam {
         let step_size = c.lr / bc1;
         let inv_sqrt_bc2 = 1.0 / bc2.sqrt();
         let (values, grads) = params.values_and_grads_mut();
+        let (b1, b2, eps, lr) = (c.beta1, c.beta2, c.eps, c.lr);
+        let (one_b1, one_b2) = (1.0 - b1, 1.0 - b2);
+        let decoupled = c.decoupled;
         values
             .par_chunks_mut(CHUNK)
             .zip(grads.par_chunks(CHUNK))
@@ -84,16 +87,22 @@ impl Adam {
             .zip(self.v.par_chunks_mut(CHUNK))
             .zip(self.decay.par_chunks(CHUNK))
             .for_each(|((((p, g), m), v), d)| {
-                for i in 0..p.len() {
-                    let mut grad = g[i];
-                    if c.decoupled {
-                        p[i] -= c.lr * d[i] * p[i];
-                    } else {
-                        grad += d[i] * p[i];
-                    }
-                    m[i] = c.beta1 * m[i] + (1.0 - c.beta1) * grad;
-                    v[i] = c.beta2 * v[i] + (1.0 - c.beta2) * grad * grad;
-                    p[i] -= step_size * m[i] / (v[i].sqrt() * inv_sqrt_bc2 + c.eps);
+                // Two branch-free loops (AdamW / Adam) so each vectorises.
+                let it = p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()).zip(d);
+                if decoupled {
+                    it.for_each(|((((p, &g), m), v), &d)| {
+                        *p -= lr * d * *p;
+                        *m = b1 * *m + one_b1 * g;
+                        *v = b2 * *v + one_b2 * g * g;
+                        *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
+                    });
+                } else {
+                    it.for_each(|((((p, &g), m), v), &d)| {
+                        let g = g + d * *p;
+                        *m = b1 * *m + one_b1 * g;
+                        *v = b2 * *v + one_b2 * g * g;
+                        *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
+                    });
                 }
             });
     }

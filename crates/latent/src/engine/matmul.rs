@@ -43,7 +43,7 @@ impl<'a> MatRef<'a> {
 }
 
 /// Products smaller than this many multiply-adds run on the calling thread.
-const PARALLEL_THRESHOLD: usize = 48 * 48 * 48;
+const PARALLEL_THRESHOLD: usize = 1 << 20;
 
 /// `dst = a · b` (or `dst += a · b` when `accumulate`), `dst` row-major `a.rows x b.cols`.
 ///

@@ -279,7 +279,7 @@ impl Model {
         }
         let w = self.net.width();
         let rows = codes.len() / cw;
-        let mut ws = self.net.workspace(INFERENCE_CHUNK.min(rows.max(1)));
+        let mut ws = self.net.workspace(INFERENCE_CHUNK.min(rows.max(1))).for_inference();
         let mut data = Vec::with_capacity(rows * w);
         for part in codes.chunks(INFERENCE_CHUNK * cw) {
             let n = part.len() / cw;
@@ -304,7 +304,7 @@ impl Model {
     pub fn for_each_chunk(&self, x: &[f32], mut f: impl FnMut(&Workspace, usize)) {
         let w = self.net.width();
         let rows = x.len() / w;
-        let mut ws = self.net.workspace(INFERENCE_CHUNK.min(rows.max(1)));
+        let mut ws = self.net.workspace(INFERENCE_CHUNK.min(rows.max(1))).for_inference();
         for part in x.chunks(INFERENCE_CHUNK * w) {
             let n = part.len() / w;
             match &self.perm {

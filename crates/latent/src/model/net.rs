@@ -282,11 +282,12 @@ impl Net {
             dcols: vec![0.0; dcols],
             grad_a: vec![0.0; capacity * widest],
             grad_b: vec![0.0; capacity * widest],
-            input: vec![0.0; capacity * width],
+            input: sized(self.transforms_input(), capacity * width),
             target: sized(self.objective.binarize, capacity * width),
             z: vec![0.0; capacity * self.latent],
             eps: sized(variational, capacity * self.latent),
             rho_hat: vec![0.0; self.latent],
+            inference: false,
         }
     }
 
@@ -295,6 +296,7 @@ impl Net {
     }
 
     /// Runs layers `from..to` on `input`.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         params: &Params,
@@ -311,11 +313,13 @@ impl Net {
                 match input {
                     Side::Input => &ws.input,
                     Side::Z => &ws.z,
+                    Side::Given(x) => x,
                 }
             } else {
                 &done[i - 1]
             };
-            let pre = if ws.pre[i].is_empty() { None } else { Some(&mut ws.pre[i][..]) };
+            let keep = !ws.inference && !ws.pre[i].is_empty();
+            let pre = if keep { Some(&mut ws.pre[i][..]) } else { None };
             self.layers[i].forward(params, x, rows, &mut rest[0], pre, &mut ws.cols[i]);
             if let (true, Some(rng)) = (self.has_dropout(i), reborrow(&mut rng)) {
                 let n = rows * self.layers[i].outputs();
@@ -336,8 +340,8 @@ impl Net {
     ) {
         assert!(rows <= ws.capacity, "batch larger than the workspace");
         let n = rows * self.width();
-        // The encoder reads ws.input: a copy (or the transformed copy) of x.
-        match reborrow(&mut rng) {
+        // The encoder reads x, or its corrupted / binarised copy in ws.input.
+        let input = match reborrow(&mut rng) {
             Some(rng) if self.transforms_input() => {
                 let mut clean: &[f32] = &x[..n];
                 if self.objective.binarize {
@@ -347,10 +351,11 @@ impl Net {
                     clean = &ws.target[..n];
                 }
                 objective::corrupt(self.objective.corruption, clean, &mut ws.input[..n], rng);
+                Side::Input
             }
-            _ => ws.input[..n].copy_from_slice(&x[..n]),
-        }
-        self.run(params, ws, Side::Input, 0, self.code_layer + 1, rows, reborrow(&mut rng));
+            _ => Side::Given(&x[..n]),
+        };
+        self.run(params, ws, input, 0, self.code_layer + 1, rows, reborrow(&mut rng));
         self.sample_code(ws, rows, reborrow(&mut rng));
         self.run(params, ws, Side::Z, self.code_layer + 1, self.layers.len(), rows, rng);
     }
@@ -421,7 +426,11 @@ impl Net {
                 }
             }
             let input: &[f32] = if i == 0 {
-                &ws.input
+                if self.transforms_input() {
+                    &ws.input
+                } else {
+                    x
+                }
             } else if i == self.code_layer + 1 {
                 &ws.z
             } else {
@@ -618,9 +627,10 @@ fn reborrow<'a>(rng: &'a mut Option<&mut dyn RngCore>) -> Option<&'a mut dyn Rng
 
 /// Where a run of layers reads its first input.
 #[derive(Clone, Copy)]
-enum Side {
+enum Side<'a> {
     Input,
     Z,
+    Given(&'a [f32]),
 }
 
 /// Activation, pre-activation, dropout-mask, patch and gradient buffers for one batch size,
@@ -640,9 +650,17 @@ pub struct Workspace {
     z: Vec<f32>,
     eps: Vec<f32>,
     rho_hat: Vec<f32>,
+    /// Inference only: pre-activations are not kept (no backward, no logits).
+    inference: bool,
 }
 
 impl Workspace {
+    /// Buffers for inference only (no pre-activations kept: no backward, no logits).
+    pub fn for_inference(mut self) -> Self {
+        self.inference = true;
+        self
+    }
+
     /// Largest batch these buffers hold.
     pub fn capacity(&self) -> usize {
         self.capacity

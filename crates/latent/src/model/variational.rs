@@ -89,7 +89,13 @@ impl Model {
             log_w[..m].par_iter_mut().enumerate().for_each(|(r, lw)| {
                 let t = &xs[(r / samples) * width..(r / samples + 1) * width];
                 let span = r * width..(r + 1) * width;
-                *lw += log_likelihood(likelihood, &y[span.clone()], &logits[span], t, log_sigma.as_deref());
+                *lw += log_likelihood(
+                    likelihood,
+                    &y[span.clone()],
+                    &logits[span],
+                    t,
+                    log_sigma.as_deref(),
+                );
             });
             for e in 0..n {
                 let w = &log_w[e * samples..(e + 1) * samples];

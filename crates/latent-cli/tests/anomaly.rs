@@ -1,0 +1,315 @@
+//! Anomaly detection through the real `latent` binary: threshold calibrated at training,
+//! `score` on files and on standard input (CSV and JSON lines), explanations mapped back to the
+//! original columns, `evaluate`'s JSON keys, `benchmark-anomaly`, and bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn latent(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_latent")).args(args).output().expect("run latent")
+}
+
+fn latent_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latent"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn latent");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn ok(o: Output) -> Output {
+    assert!(
+        o.status.success(),
+        "latent failed: {}\n{}",
+        String::from_utf8_lossy(&o.stderr),
+        String::from_utf8_lossy(&o.stdout)
+    );
+    o
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// 400 rows: `a`, `b = 2a + noise`, `c = -a + noise`, a category `kind` that follows the sign of
+/// `a`, and `label`; the last 8 rows break the correlations (label 1).
+fn table() -> String {
+    let mut s = String::from("a,b,c,kind,label\n");
+    let mut state: u64 = 12345;
+    let mut rand = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64) * 2.0 - 1.0
+    };
+    for i in 0..400 {
+        let a = rand();
+        let (b, c, kind, label) = if i >= 392 {
+            (-2.0 * a + 3.0, a + 2.5, if a > 0.0 { "neg" } else { "pos" }, 1)
+        } else {
+            (2.0 * a + 0.05 * rand(), -a + 0.05 * rand(), if a > 0.0 { "pos" } else { "neg" }, 0)
+        };
+        s += &format!("{a:.4},{b:.4},{c:.4},{kind},{label}\n");
+    }
+    s
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    data: PathBuf,
+    model: PathBuf,
+}
+
+fn setup(extra: &[&str]) -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_path_buf();
+    let data = path.join("train.csv");
+    std::fs::write(&data, table()).expect("write data");
+    let model = path.join("model.safetensors");
+    let mut args = vec![
+        "train",
+        "--data",
+        p(&data),
+        "--label-column",
+        "label",
+        "--epochs",
+        "30",
+        "--batch-size",
+        "32",
+        "--latent",
+        "2",
+        "--hidden",
+        "8",
+        "--seed",
+        "1",
+        "--quiet",
+        "--out",
+        p(&model),
+    ];
+    args.extend_from_slice(extra);
+    ok(latent(&args));
+    Setup { _dir: dir, dir: path, data, model }
+}
+
+/// Parses CSV output (no quoting needed in these tests) into a header and rows.
+fn parse(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or("").split(',').map(str::to_string).collect();
+    let rows = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    (header, rows)
+}
+
+fn column<'a>(header: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'a str> {
+    let i = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    rows.iter().map(|r| r[i].as_str()).collect()
+}
+
+#[test]
+fn contamination_threshold_is_saved_and_flags_that_share() {
+    let s = setup(&["--contamination", "0.05"]);
+    let out = s.dir.join("scores.csv");
+    ok(latent(&[
+        "score",
+        "--model",
+        p(&s.model),
+        "--data",
+        p(&s.data),
+        "--label-column",
+        "label",
+        "--proba",
+        "--out",
+        p(&out),
+    ]));
+    let (header, rows) = parse(&std::fs::read_to_string(&out).expect("read scores"));
+    assert_eq!(header, ["score", "is_anomaly", "proba", "label"]);
+    assert_eq!(rows.len(), 400);
+    let flags = column(&header, &rows, "is_anomaly");
+    let flagged = flags.iter().filter(|&&f| f == "1").count();
+    assert!((18..=22).contains(&flagged), "flagged {flagged} of 400 at contamination 0.05");
+    // proba is in [0, 1] and above 0.5 exactly for flagged rows.
+    for (pr, f) in column(&header, &rows, "proba").iter().zip(&flags) {
+        let pr: f32 = pr.parse().expect("proba");
+        assert!((0.0..=1.0).contains(&pr));
+        assert_eq!(pr > 0.5, *f == "1", "proba {pr} flag {f}");
+    }
+    // The planted anomalies score highest.
+    let scores: Vec<f32> =
+        column(&header, &rows, "score").iter().map(|v| v.parse().expect("score")).collect();
+    let min_bad = scores[392..].iter().copied().fold(f32::INFINITY, f32::min);
+    let above = scores[..392].iter().filter(|&&v| v >= min_bad).count();
+    assert!(above < 10, "{above} normal rows score above the weakest anomaly");
+    // --threshold overrides the saved one.
+    let o = ok(latent(&[
+        "score",
+        "--model",
+        p(&s.model),
+        "--data",
+        p(&s.data),
+        "--label-column",
+        "label",
+        "--threshold",
+        "1e9",
+    ]));
+    let (header, rows) = parse(&stdout(&o));
+    assert_eq!(rows.len(), 400);
+    assert!(column(&header, &rows, "is_anomaly").iter().all(|&f| f == "0"));
+}
+
+#[test]
+fn scores_stdin_csv_and_json_lines_with_explanations() {
+    let s = setup(&[]);
+    let csv = "a,b,c,kind\n0.5,1.0,-0.5,pos\n0.2,-3.0,2.0,pos\n-0.4,-0.8,0.4,neg\n";
+    let o =
+        ok(latent_stdin(&["score", "--model", p(&s.model), "--data", "-", "--explain", "2"], csv));
+    let (header, rows) = parse(&stdout(&o));
+    assert_eq!(header, ["score", "is_anomaly", "explain_1", "share_1", "explain_2", "share_2"]);
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        for name in [&r[2], &r[4]] {
+            assert!(["a", "b", "c", "kind"].contains(&name.as_str()), "{name}");
+        }
+        let (s1, s2): (f32, f32) = (r[3].parse().expect("share"), r[5].parse().expect("share"));
+        assert!(s1 >= s2 && s1 + s2 <= 1.0 + 1e-5);
+    }
+    // The broken row is explained by b (or c), not by a one-hot value like "kind=pos".
+    assert!(["b", "c"].contains(&rows[1][2].as_str()), "{:?}", rows[1]);
+
+    let jsonl = "{\"a\": 0.5, \"b\": 1.0, \"c\": -0.5, \"kind\": \"pos\"}\n\n\
+                 {\"a\": 0.2, \"b\": -3.0, \"c\": 2.0, \"kind\": \"pos\"}\n\
+                 {\"a\": -0.4, \"b\": -0.8, \"c\": 0.4, \"kind\": \"neg\"}\n";
+    let o2 = ok(latent_stdin(
+        &["score", "--model", p(&s.model), "--data", "-", "--explain", "2"],
+        jsonl,
+    ));
+    assert_eq!(stdout(&o2), stdout(&o), "JSON lines and CSV give the same scores");
+    // A one-hot group is one column: a wrong category is blamed on "kind".
+    let o3 = ok(latent_stdin(
+        &["score", "--model", p(&s.model), "--data", "-", "--explain", "1"],
+        "a,b,c,kind\n0.9,1.8,-0.9,neg\n",
+    ));
+    assert_eq!(parse(&stdout(&o3)).1[0][2], "kind");
+}
+
+#[test]
+fn evaluate_prints_the_metric_keys() {
+    let s = setup(&[]);
+    let o = ok(latent(&[
+        "evaluate",
+        "--model",
+        p(&s.model),
+        "--data",
+        p(&s.data),
+        "--label-column",
+        "label",
+        "--format",
+        "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    for key in ["roc_auc", "pr_auc", "precision", "recall", "f1"] {
+        let x = v[key].as_f64().unwrap_or_else(|| panic!("{key} missing: {v}"));
+        assert!((0.0..=1.0).contains(&x), "{key} = {x}");
+    }
+    assert!(v["roc_auc"].as_f64().unwrap() > 0.95, "{v}");
+    assert_eq!(v["rows"], 400);
+    assert_eq!(v["anomalies"], 8);
+    // Text labels with a configurable normal value.
+    let text = table().replace(",0\n", ",ok\n").replace(",1\n", ",attack\n");
+    let data = s.dir.join("text.csv");
+    std::fs::write(&data, text).expect("write");
+    let o = ok(latent(&[
+        "evaluate",
+        "--model",
+        p(&s.model),
+        "--data",
+        p(&data),
+        "--label-column",
+        "label",
+        "--normal-label",
+        "ok",
+        "--format",
+        "json",
+    ]));
+    let w: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(w["roc_auc"], v["roc_auc"]);
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let s = setup(&[]);
+    let bad = [
+        ("wrong width", "a,b,kind\n1,2,pos\n"),
+        ("NaN", "a,b,c,kind\n1,NaN,2,pos\n"),
+        ("missing", "a,b,c,kind\n1,,2,pos\n"),
+        ("text", "a,b,c,kind\n1,x,2,pos\n"),
+        ("json", "{\"a\": 1, \"b\": 2, \"kind\": \"pos\"}\n"),
+        ("json text", "{\"a\": 1, \"b\": \"x\", \"c\": 1, \"kind\": \"pos\"}\n"),
+        ("empty", ""),
+    ];
+    for (what, input) in bad {
+        let o = latent_stdin(&["score", "--model", p(&s.model), "--data", "-"], input);
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = latent(&["train", "--data", p(&s.data), "--out", p(&s.model), "--contamination", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = latent(&[
+        "train",
+        "--data",
+        p(&s.data),
+        "--out",
+        p(&s.model),
+        "--contamination",
+        "0.1",
+        "--quantile",
+        "0.9",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn benchmark_anomaly_compares_three_detectors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("planted.csv");
+    let numeric = table()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{},{},{},{}", f[0], f[1], f[2], f[4])
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&data, numeric + "\n").expect("write");
+    let out = dir.path().join("results.json");
+    ok(latent(&[
+        "benchmark-anomaly",
+        "--data-dir",
+        p(dir.path()),
+        "--label-column",
+        "label",
+        "--seeds",
+        "2",
+        "--epochs",
+        "20",
+        "--out",
+        p(&out),
+    ]));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("read")).expect("json");
+    let d = &v["datasets"][0];
+    assert_eq!(d["dataset"], "planted");
+    assert_eq!(d["rows"], 400);
+    for m in ["autoencoder", "pca", "iforest"] {
+        let roc = d[m]["roc_auc"].as_f64().unwrap_or(0.0);
+        assert!(roc > 0.8, "{m}: {roc}");
+        assert!(v["mean"][m]["pr_auc"].as_f64().is_some());
+    }
+}
