@@ -17,6 +17,11 @@ pub trait Trainable {
     fn params_mut(&mut self) -> &mut Params;
     /// Called before each epoch (`epoch` counts from 1), e.g. for KL warm-up.
     fn start_epoch(&mut self, _epoch: usize) {}
+    /// True while the objective itself still changes (KL warm-up): losses of such epochs are
+    /// not comparable with later ones, so they neither set the best epoch nor use patience.
+    fn warming_up(&self) -> bool {
+        false
+    }
     /// Prepares buffers for batches of up to `rows` rows.
     fn reserve(&mut self, rows: usize);
     /// Forward and backward on `rows` rows of `x`, writing gradients; returns the mean loss.
@@ -155,8 +160,12 @@ pub fn train(
             }
         }
         let monitored = val_loss.unwrap_or(train_loss);
-        best.update(epoch, monitored, model.params());
-        let waited = epoch - best.epoch;
+        if model.warming_up() {
+            best.reset();
+        } else {
+            best.update(epoch, monitored, model.params());
+        }
+        let waited = if best.epoch == 0 { 0 } else { epoch - best.epoch };
         let patience_left = cfg.patience.map(|p| p.saturating_sub(waited));
         let report = EpochReport {
             epoch,
@@ -176,7 +185,7 @@ pub fn train(
             break;
         }
     }
-    let best_epoch = if cfg.restore_best {
+    let best_epoch = if cfg.restore_best && best.epoch > 0 {
         best.restore(model.params_mut());
         best.epoch
     } else {
@@ -239,6 +248,11 @@ impl Best {
                 w.copy_from_slice(params.values());
             }
         }
+    }
+
+    fn reset(&mut self) {
+        self.epoch = 0;
+        self.loss = f64::INFINITY;
     }
 
     fn restore(&self, params: &mut Params) {

@@ -65,6 +65,9 @@ impl Trainable for Trainer<'_> {
             if o.kl_warmup == 0 { 1.0 } else { (epoch as f32 / o.kl_warmup as f32).min(1.0) };
         self.kl_weight = o.beta * ramp;
     }
+    fn warming_up(&self) -> bool {
+        self.kl_weight < self.objective.beta
+    }
     fn reserve(&mut self, rows: usize) {
         if self.ws.capacity() < rows {
             self.ws = self.net.workspace(rows);
