@@ -31,6 +31,9 @@ pub struct BenchmarkAnomalyArgs {
     /// Folder of labelled CSV files (every *.csv and *.csv.gz is one data set).
     #[arg(long, value_name = "DIR")]
     pub data_dir: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// The label column of every file.
     #[arg(long, default_value = "label", value_name = "NAME")]
     pub label_column: String,
@@ -306,24 +309,32 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
             "dataset", "rows", "dims", "AE roc", "PCA roc", "IF roc", "AE pr", "PCA pr", "IF pr"
         );
     }
+    let bar = crate::progress::job_bar(args.quiet, Some(files.len() as u64), "data sets");
     for f in &files {
+        bar.set_message(
+            f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        );
         let r = run_dataset(&args, f)?;
+        bar.inc(1);
         if table {
-            println!(
-                "{:<14} {:>6} {:>5}  {:>7.4} {:>7.4} {:>7.4}  {:>7.4} {:>7.4} {:>7.4}",
-                r.dataset,
-                r.rows,
-                r.dims,
-                r.autoencoder.roc_auc,
-                r.pca.roc_auc,
-                r.iforest.roc_auc,
-                r.autoencoder.pr_auc,
-                r.pca.pr_auc,
-                r.iforest.pr_auc
-            );
+            bar.suspend(|| {
+                println!(
+                    "{:<14} {:>6} {:>5}  {:>7.4} {:>7.4} {:>7.4}  {:>7.4} {:>7.4} {:>7.4}",
+                    r.dataset,
+                    r.rows,
+                    r.dims,
+                    r.autoencoder.roc_auc,
+                    r.pca.roc_auc,
+                    r.iforest.roc_auc,
+                    r.autoencoder.pr_auc,
+                    r.pca.pr_auc,
+                    r.iforest.pr_auc
+                )
+            });
         }
         datasets.push(r);
     }
+    bar.finish_and_clear();
     let n = datasets.len().max(1) as f64;
     let mean = |f: &dyn Fn(&DatasetResult) -> MethodResult| {
         let mut m = MethodResult::default();

@@ -6,6 +6,27 @@ use latent::{EpochReport, Observer};
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
+/// A progress bar on stderr for a long job that is not training (rows scored, data sets
+/// benchmarked): `total` items when known, else a counter with its rate. Hidden with `quiet`
+/// or when stderr is not a terminal.
+pub fn job_bar(quiet: bool, total: Option<u64>, unit: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let template = match total {
+        Some(_) => {
+            format!("[{{bar:30}}] {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}  {{msg}}")
+        }
+        None => format!("{{spinner}} {{pos}} {unit}  {{per_sec}}  {{elapsed}}  {{msg}}"),
+    };
+    let style = ProgressStyle::with_template(&template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    bar.set_style(style);
+    bar
+}
+
 /// Draws progress on stderr and logs metrics.
 pub struct TrainProgress {
     bar: Option<ProgressBar>,

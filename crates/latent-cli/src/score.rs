@@ -45,6 +45,9 @@ pub struct ScoreArgs {
     /// The model file.
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Input rows: a CSV file (or .csv.gz), `-` for standard input (CSV with a header, or JSON
     /// lines of objects), or NPY/NPZ/IDX/an image folder.
     #[arg(long, value_name = "PATH|-")]
@@ -288,8 +291,10 @@ pub fn run(args: ScoreArgs) -> Result<()> {
 
     let width = model.preprocessor().output_width();
     let mut line = String::with_capacity(256);
+    let bar = crate::progress::job_bar(args.quiet, None, "rows");
     while let Some(chunk) = input.next_chunk() {
         let chunk = chunk?;
+        bar.inc(chunk.frame.rows() as u64);
         let x = model.inputs(&chunk.frame).with_context(|| {
             format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
         })?;
@@ -317,6 +322,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         }
     }
     out.flush().map_err(write_err)?;
+    bar.finish_and_clear();
     Ok(())
 }
 
