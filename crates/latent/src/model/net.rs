@@ -59,56 +59,17 @@ impl Net {
         };
         let hidden = cfg.hidden.clone().unwrap_or_default();
         let act = cfg.activation;
-        let mut layers = Vec::new();
-        let mut enc = 0;
-        let name = |part: &str, i: &mut usize| {
-            *i += 1;
-            format!("{part}.{}", *i - 1)
-        };
-        match &cfg.architecture {
-            Architecture::Dense => {
-                let mut widths = vec![inputs];
-                widths.extend(&hidden);
-                for w in widths.windows(2) {
-                    layers.push(Layer::Dense(Dense::new(
-                        params,
-                        &name("encoder", &mut enc),
-                        w[0],
-                        w[1],
-                        act,
-                    )));
-                }
-                let last = *widths.last().unwrap_or(&inputs);
-                layers.push(Layer::Dense(Dense::new(
-                    params,
-                    &name("encoder", &mut enc),
-                    last,
-                    code_out,
-                    code_act,
-                )));
-                let code_layer = layers.len() - 1;
-                let mut dec = 0;
-                let mut back = vec![latent];
-                back.extend(hidden.iter().rev());
-                back.push(inputs);
-                for (i, w) in back.windows(2).enumerate() {
-                    let a = if i + 2 == back.len() { output } else { act };
-                    layers.push(Layer::Dense(Dense::new(
-                        params,
-                        &name("decoder", &mut dec),
-                        w[0],
-                        w[1],
-                        a,
-                    )));
-                }
-                Self::assemble(params, layers, code_layer, latent, &cfg, output, objective, inputs)
-            }
+        let mut b = Builder { params, layers: Vec::new(), encoder: 0, decoder: 0 };
+        // Convolutions first (conv models), then a dense stack to the code and back.
+        let mut shapes = Vec::new();
+        let (flat, conv) = match &cfg.architecture {
+            Architecture::Dense => (inputs, None),
             Architecture::Conv { channels, kernel, stride } => {
                 let img = image.ok_or_else(|| {
                     Error::Config("a convolutional model needs image data (IDX, NPY with 3-4 dimensions, or an image folder)".into())
                 })?;
                 let mut shape = Shape3 { h: img.height, w: img.width, c: img.channels };
-                let mut shapes = vec![shape];
+                shapes.push(shape);
                 for &ch in channels {
                     if shape.h % stride != 0 || shape.w % stride != 0 {
                         return Err(Error::Config(format!(
@@ -117,69 +78,40 @@ impl Net {
                             shape.h, shape.w
                         )));
                     }
-                    let conv = Conv::new(
-                        params,
-                        &name("encoder", &mut enc),
-                        shape,
-                        ch,
-                        *kernel,
-                        *stride,
-                        act,
-                    );
-                    shape = conv.output;
+                    let name = b.name(Part::Encoder);
+                    let layer = Conv::new(b.params, &name, shape, ch, *kernel, *stride, act);
+                    shape = layer.output;
                     shapes.push(shape);
-                    layers.push(Layer::Conv(conv));
+                    b.layers.push(Layer::Conv(layer));
                 }
-                let flat = shape.len();
-                let mut widths = vec![flat];
-                widths.extend(&hidden);
-                for w in widths.windows(2) {
-                    layers.push(Layer::Dense(Dense::new(
-                        params,
-                        &name("encoder", &mut enc),
-                        w[0],
-                        w[1],
-                        act,
-                    )));
-                }
-                let last = *widths.last().unwrap_or(&flat);
-                layers.push(Layer::Dense(Dense::new(
-                    params,
-                    &name("encoder", &mut enc),
-                    last,
-                    code_out,
-                    code_act,
-                )));
-                let code_layer = layers.len() - 1;
-                let mut dec = 0;
-                let mut back = vec![latent];
-                back.extend(hidden.iter().rev());
-                back.push(flat);
-                for w in back.windows(2) {
-                    layers.push(Layer::Dense(Dense::new(
-                        params,
-                        &name("decoder", &mut dec),
-                        w[0],
-                        w[1],
-                        act,
-                    )));
-                }
-                for i in (0..channels.len()).rev() {
-                    let a = if i == 0 { output } else { act };
-                    let t = Conv::transposed(
-                        params,
-                        &name("decoder", &mut dec),
-                        shapes[i + 1],
-                        shapes[i],
-                        *kernel,
-                        *stride,
-                        a,
-                    );
-                    layers.push(Layer::Conv(t));
-                }
-                Self::assemble(params, layers, code_layer, latent, &cfg, output, objective, inputs)
+                (shape.len(), Some((*kernel, *stride)))
+            }
+        };
+        let mut widths = vec![flat];
+        widths.extend(&hidden);
+        for w in widths.windows(2) {
+            b.dense(Part::Encoder, w[0], w[1], act);
+        }
+        b.dense(Part::Encoder, *widths.last().unwrap_or(&flat), code_out, code_act);
+        let code_layer = b.layers.len() - 1;
+        let mut back = vec![latent];
+        back.extend(hidden.iter().rev());
+        back.push(flat);
+        for (i, w) in back.windows(2).enumerate() {
+            let last = i + 2 == back.len() && conv.is_none();
+            b.dense(Part::Decoder, w[0], w[1], if last { output } else { act });
+        }
+        if let Some((kernel, stride)) = conv {
+            for i in (0..shapes.len() - 1).rev() {
+                let a = if i == 0 { output } else { act };
+                let name = b.name(Part::Decoder);
+                let t =
+                    Conv::transposed(b.params, &name, shapes[i + 1], shapes[i], kernel, stride, a);
+                b.layers.push(Layer::Conv(t));
             }
         }
+        let layers = b.layers;
+        Self::assemble(params, layers, code_layer, latent, &cfg, output, objective, inputs)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -622,6 +554,37 @@ fn reborrow<'a>(rng: &'a mut Option<&mut dyn RngCore>) -> Option<&'a mut dyn Rng
     match rng {
         Some(r) => Some(&mut **r),
         None => None,
+    }
+}
+
+/// Which half of the network a layer belongs to (its weight-name prefix).
+#[derive(Clone, Copy)]
+enum Part {
+    Encoder,
+    Decoder,
+}
+
+/// Appends layers with weight names counted per part: `encoder.0`, `encoder.1`, `decoder.0`, …
+struct Builder<'p> {
+    params: &'p mut Params,
+    layers: Vec<Layer>,
+    encoder: usize,
+    decoder: usize,
+}
+
+impl Builder<'_> {
+    fn name(&mut self, part: Part) -> String {
+        let (prefix, counter) = match part {
+            Part::Encoder => ("encoder", &mut self.encoder),
+            Part::Decoder => ("decoder", &mut self.decoder),
+        };
+        *counter += 1;
+        format!("{prefix}.{}", *counter - 1)
+    }
+
+    fn dense(&mut self, part: Part, from: usize, to: usize, act: Activation) {
+        let name = self.name(part);
+        self.layers.push(Layer::Dense(Dense::new(self.params, &name, from, to, act)));
     }
 }
 
