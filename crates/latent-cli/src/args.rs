@@ -370,6 +370,9 @@ pub struct DemoArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Output format of the results (json: the contents of summary.json).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `latent report`.

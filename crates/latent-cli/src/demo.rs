@@ -113,6 +113,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         positive: None,
     };
     crate::report::write(&model, &model_path, Some(&test_data), &plot_opts, &report_path, None)?;
+    if args.format == crate::args::Format::Json {
+        return crate::output::print_json(&summary);
+    }
     println!("latent demo: dense autoencoder vs PCA on 8x8 handwritten digits\n");
     print_table(&[
         ("model", format!("{} ({} parameters)", architecture(&model), model.parameter_count())),

@@ -205,6 +205,10 @@ fn demo_beats_pca_and_writes_its_outputs() {
             .expect("json");
     let ratio = s["autoencoder_over_pca"].as_f64().expect("ratio");
     assert!(ratio < 0.8, "autoencoder/PCA test MSE ratio {ratio}");
+    // --format json prints the same summary as one object.
+    let o = ok(latent(&["demo", "--quiet", "--epochs", "5", "--format", "json", "--out", p(&out)]));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert!(v["test_mse_pca"].as_f64().is_some());
 }
 
 #[test]
