@@ -22,8 +22,8 @@ has() { [ "$run_all" = 1 ] || [[ " ${sections[*]} " == *" $1 "* ]]; }
 
 if has denoising; then
   echo "== denoising: MNIST test + Gaussian noise sigma 0.5 (clipped), PSNR gain =="
-  $L train --data "$TRAIN" --preset denoising --corruption gaussian:0.5 --hidden 512,256 --latent 64 \
-    --epochs 10 --val-split 0 --seed 1 --quiet --out "$OUT/denoising.safetensors"
+  $L train --data "$TRAIN" --preset denoising --corruption gaussian:0.5 --loss bce --hidden 1024,512 \
+    --latent 128 --epochs 20 --val-split 0 --seed 1 --quiet --out "$OUT/denoising.safetensors"
   $L eval --model "$OUT/denoising.safetensors" --data "$TEST" --noise-sigma 0.5 --format json | tee "$OUT/denoising.json"
   python3 - "$OUT/denoising.json" <<'PY'
 import json, sys
