@@ -8,11 +8,7 @@ use latent_data::{Dataset, LoadOptions};
 
 /// Loads `args.data`; with a model, its categorical columns are read as text.
 pub fn load(args: &DataArgs, model: Option<&Model>) -> Result<Dataset> {
-    let delimiter = match args.delimiter.as_str() {
-        "\\t" | "tab" => b'\t',
-        d if d.len() == 1 => d.as_bytes()[0],
-        d => return Err(BadInput(format!("--delimiter must be one character, got \"{d}\"")).into()),
-    };
+    let delimiter = parse_delimiter(&args.delimiter)?;
     let resize = args.resize.as_deref().map(parse_size).transpose()?;
     let mut categorical = args.categorical.clone();
     if let Some(m) = model {
@@ -27,6 +23,15 @@ pub fn load(args: &DataArgs, model: Option<&Model>) -> Result<Dataset> {
         grayscale: args.grayscale,
     };
     Ok(latent_data::load(&args.data, &opts)?)
+}
+
+/// The `--delimiter` byte: one character, or `\t` / `tab` for a tab.
+pub fn parse_delimiter(s: &str) -> Result<u8> {
+    match s {
+        "\\t" | "tab" => Ok(b'\t'),
+        d if d.len() == 1 => Ok(d.as_bytes()[0]),
+        d => Err(BadInput(format!("--delimiter must be one character, got \"{d}\"")).into()),
+    }
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32)> {

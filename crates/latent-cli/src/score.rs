@@ -202,14 +202,6 @@ fn sniff(mut input: Box<dyn Read>, path: &Path) -> Result<(Option<u8>, Box<dyn R
     Ok((first, Box::new(Cursor::new(head).chain(input))))
 }
 
-fn delimiter(s: &str) -> Result<u8> {
-    match s {
-        "\\t" | "tab" => Ok(b'\t'),
-        d if d.len() == 1 => Ok(d.as_bytes()[0]),
-        d => Err(BadInput(format!("--delimiter must be one character, got \"{d}\"")).into()),
-    }
-}
-
 /// Opens the input of `score`/`evaluate` as a stream of chunks.
 fn open(
     model: &Model,
@@ -242,7 +234,7 @@ fn open(
         return Ok(Input::Json(JsonChunks::new(reader, path, model, label_column)));
     }
     let opts = StreamOptions {
-        delimiter: delimiter(delim)?,
+        delimiter: crate::data::parse_delimiter(delim)?,
         has_header: !no_header,
         chunk_rows: CHUNK_ROWS,
         categorical: cats,
