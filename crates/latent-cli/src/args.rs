@@ -261,6 +261,17 @@ pub struct TrainArgs {
     /// Time budget: stop after the epoch during which this many minutes have passed.
     #[arg(long, value_name = "MIN")]
     pub max_minutes: Option<f64>,
+    /// Write a checkpoint (weights, optimiser and generator state, best-so-far) every N epochs,
+    /// atomically, into OUT.ckpt/ beside the model (or --checkpoint-dir).
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
+    /// Folder for checkpoints (default: OUT.ckpt beside --out).
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Continue the run saved in this checkpoint folder (same data and flags; --epochs may
+    /// grow). The result is bit-identical to an uninterrupted run.
+    #[arg(long, value_name = "CKPT")]
+    pub resume: Option<PathBuf>,
     /// Model family and its options.
     #[command(flatten)]
     pub family: crate::family::FamilyArgs,

@@ -36,6 +36,8 @@ pub struct TrainProgress {
     started: Instant,
     loss_sum: f64,
     batches_seen: usize,
+    /// Epochs done before this process (when resuming a checkpoint).
+    resumed_epochs: usize,
     /// What the last finished epoch said, shown in the bar during the next one.
     status: String,
     epoch_started: Instant,
@@ -62,6 +64,7 @@ impl TrainProgress {
             started: Instant::now(),
             loss_sum: 0.0,
             batches_seen: 0,
+            resumed_epochs: 0,
             status: String::new(),
             epoch_started: Instant::now(),
         }
@@ -113,8 +116,9 @@ impl Observer for TrainProgress {
         );
         // For the bar during the next epoch: last validation loss, the best epoch so far,
         // the early-stopping countdown and the time left for the whole run.
-        let done = r.epoch.max(1) as f64;
-        let left = self.started.elapsed().as_secs_f64() / done * (self.epochs as f64 - done);
+        let done = r.epoch.saturating_sub(self.resumed_epochs).max(1) as f64;
+        let todo = self.epochs.saturating_sub(self.resumed_epochs) as f64;
+        let left = self.started.elapsed().as_secs_f64() / done * (todo - done);
         self.status = format!(
             "{}  best {}{}  run ETA {}",
             r.val_loss.map_or(String::new(), |v| format!("  val {v:.5}")),
@@ -127,6 +131,28 @@ impl Observer for TrainProgress {
         } else if self.lines {
             eprintln!("{line}");
         }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        self.log_epoch(r, Some(elapsed));
+    }
+
+    fn resumed(&mut self, history: &[EpochReport]) {
+        self.resumed_epochs = history.len();
+        for r in history {
+            self.log_epoch(r, None);
+        }
+        if self.lines || self.bar.is_some() {
+            let line = format!("resuming after epoch {}", history.len());
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+    }
+}
+
+impl TrainProgress {
+    /// One `metrics.jsonl` line (epochs replayed from a checkpoint have no timings).
+    fn log_epoch(&mut self, r: &EpochReport, elapsed: Option<f64>) {
         if let Some(log) = &mut self.log {
             let entry = serde_json::json!({
                 "epoch": r.epoch,
@@ -134,8 +160,8 @@ impl Observer for TrainProgress {
                 "val_loss": r.val_loss,
                 "best_epoch": r.best_epoch,
                 "patience_left": r.patience_left,
-                "epoch_seconds": r.seconds,
-                "elapsed_seconds": self.started.elapsed().as_secs_f64(),
+                "epoch_seconds": elapsed.map(|_| r.seconds),
+                "elapsed_seconds": elapsed,
             });
             let _ = writeln!(log, "{entry}").and_then(|_| log.flush());
         }

@@ -8,7 +8,7 @@ use crate::exit::BadInput;
 use crate::progress::TrainProgress;
 use crate::{data, output};
 use anyhow::{Context, Result};
-use latent::{Activation, FitConfig, Loss, MissingPolicy, Model, Scaling};
+use latent::{Activation, CheckpointOptions, FitConfig, Loss, MissingPolicy, Model, Scaling};
 use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
@@ -21,7 +21,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;
     let mut progress = TrainProgress::new(args.quiet, Some(log));
-    let model = Model::fit(&dataset.frame, &config, &mut progress);
+    let checkpoints = checkpoint_options(&args)?;
+    let model = Model::fit_with(&dataset.frame, &config, &mut progress, &checkpoints);
     progress.finish();
     let mut model = model.with_context(|| in_file(&dataset))?;
     // The anomaly threshold, calibrated on the training rows (validation rows included).
@@ -39,6 +40,33 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checkpoint folder, interval and the run to resume. Resuming keeps checkpointing into the
+/// folder it resumes from unless told otherwise, at the interval given (default 1).
+fn checkpoint_options(args: &TrainArgs) -> Result<CheckpointOptions> {
+    if args.checkpoint_every == Some(0) {
+        return Err(BadInput("--checkpoint-every must be at least 1".into()).into());
+    }
+    if let Some(path) = &args.resume {
+        if !latent::checkpoint::file_in(path).is_file() {
+            return Err(BadInput(format!(
+                "{}: no checkpoint there (expected a folder written by --checkpoint-every, \
+                 holding {})",
+                path.display(),
+                latent::checkpoint::FILE_NAME
+            ))
+            .into());
+        }
+    }
+    let wanted = args.checkpoint_every.is_some() || args.checkpoint_dir.is_some();
+    let dir = match (&args.checkpoint_dir, &args.resume) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(resume)) => latent::checkpoint::file_in(resume).parent().map(Path::to_path_buf),
+        (None, None) => wanted.then(|| latent::checkpoint::default_dir(&args.out)),
+    };
+    let every = args.checkpoint_every.unwrap_or(if dir.is_some() { 1 } else { 0 });
+    Ok(CheckpointOptions { dir, every, resume: args.resume.clone() })
 }
 
 /// `metrics.jsonl` in the model's folder.

@@ -53,27 +53,58 @@ impl Manifest {
 pub fn save(path: &Path, manifest: &Manifest, params: &Params) -> Result<()> {
     let json = serde_json::to_string(manifest)
         .map_err(|e| Error::Config(format!("cannot serialise the manifest: {e}")))?;
-    let bytes: Vec<Vec<u8>> = params
+    write_tensors(path, param_tensors(params), HashMap::from([(MANIFEST_KEY.to_string(), json)]))
+}
+
+/// One tensor to write: name, element type, shape and little-endian bytes.
+pub(crate) struct Tensor {
+    pub name: String,
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub bytes: Vec<u8>,
+}
+
+impl Tensor {
+    /// A 1-D `f32` tensor.
+    pub fn f32(name: &str, values: &[f32]) -> Tensor {
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Tensor { name: name.into(), dtype: Dtype::F32, shape: vec![values.len()], bytes }
+    }
+
+    /// A 1-D `u64` tensor.
+    pub fn u64(name: &str, values: &[u64]) -> Tensor {
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Tensor { name: name.into(), dtype: Dtype::U64, shape: vec![values.len()], bytes }
+    }
+}
+
+/// The parameters as tensors named after the module tree.
+pub(crate) fn param_tensors(params: &Params) -> Vec<Tensor> {
+    params
         .specs()
         .iter()
         .map(|s| {
-            params.values()[s.offset..s.offset + s.len]
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect()
+            let mut t = Tensor::f32(&s.name, &params.values()[s.offset..s.offset + s.len]);
+            t.shape = s.shape.clone();
+            t
         })
-        .collect();
-    let views = params
-        .specs()
+        .collect()
+}
+
+/// Serialises tensors and metadata as safetensors and writes them atomically.
+pub(crate) fn write_tensors(
+    path: &Path,
+    tensors: Vec<Tensor>,
+    metadata: HashMap<String, String>,
+) -> Result<()> {
+    let views = tensors
         .iter()
-        .zip(&bytes)
-        .map(|(s, b)| {
-            TensorView::new(Dtype::F32, s.shape.clone(), b)
-                .map(|v| (s.name.clone(), v))
-                .map_err(|e| file_error(path, format!("cannot write tensor {}: {e}", s.name)))
+        .map(|t| {
+            TensorView::new(t.dtype, t.shape.clone(), &t.bytes)
+                .map(|v| (t.name.clone(), v))
+                .map_err(|e| file_error(path, format!("cannot write tensor {}: {e}", t.name)))
         })
         .collect::<Result<Vec<_>>>()?;
-    let metadata = HashMap::from([(MANIFEST_KEY.to_string(), json)]);
     let data = safetensors::serialize(views, Some(metadata))
         .map_err(|e| file_error(path, format!("cannot serialise: {e}")))?;
     write_atomic(path, &data)
@@ -104,14 +135,38 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 /// its manifest and its tensors by name.
 pub fn load(path: &Path) -> Result<(Manifest, HashMap<String, Vec<f32>>)> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    parse(path, &bytes)
+}
+
+/// [`load`] on the bytes of a model file (`path` only names it in errors).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<(Manifest, HashMap<String, Vec<f32>>)> {
     let not_model = |why: String| file_error(path, format!("not a latent model file ({why})"));
-    let (_, meta) = SafeTensors::read_metadata(&bytes)
+    let (_, meta) = SafeTensors::read_metadata(bytes)
         .map_err(|e| not_model(format!("not a safetensors file: {e}")))?;
-    let json = meta
-        .metadata()
-        .as_ref()
+    let metadata = meta.metadata().as_ref();
+    if metadata.is_some_and(|m| m.contains_key(crate::checkpoint::CHECKPOINT_KEY)) {
+        return Err(file_error(
+            path,
+            "this is a training checkpoint, not a model; continue the run with \
+             `latent train ... --resume <checkpoint folder>`"
+                .into(),
+        ));
+    }
+    let json = metadata
         .and_then(|m| m.get(MANIFEST_KEY))
         .ok_or_else(|| not_model("no latent manifest in its metadata".into()))?;
+    let manifest = parse_manifest(path, json)?;
+    let tensors = read_tensors(path, bytes)?;
+    let out = tensors
+        .into_iter()
+        .map(|(name, (dtype, data))| f32_values(path, &name, dtype, &data).map(|v| (name, v)))
+        .collect::<Result<_>>()?;
+    Ok((manifest, out))
+}
+
+/// Checks a manifest's format name and version and parses it.
+pub(crate) fn parse_manifest(path: &Path, json: &str) -> Result<Manifest> {
+    let not_model = |why: String| file_error(path, format!("not a latent model file ({why})"));
     let header: serde_json::Value = serde_json::from_str(json)
         .map_err(|e| not_model(format!("manifest is not valid JSON: {e}")))?;
     if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT_NAME) {
@@ -127,23 +182,22 @@ pub fn load(path: &Path) -> Result<(Manifest, HashMap<String, Vec<f32>>)> {
             ),
         ));
     }
-    let manifest: Manifest = serde_json::from_value(header)
-        .map_err(|e| file_error(path, format!("corrupt manifest: {e}")))?;
-    let tensors = SafeTensors::deserialize(&bytes)
+    serde_json::from_value(header).map_err(|e| file_error(path, format!("corrupt manifest: {e}")))
+}
+
+/// Every tensor of a safetensors file: element type and raw little-endian bytes, by name.
+pub(crate) fn read_tensors(path: &Path, bytes: &[u8]) -> Result<HashMap<String, (Dtype, Vec<u8>)>> {
+    let tensors = SafeTensors::deserialize(bytes)
         .map_err(|e| file_error(path, format!("corrupt tensor data: {e}")))?;
-    let mut out = HashMap::new();
-    for (name, view) in tensors.tensors() {
-        if view.dtype() != Dtype::F32 {
-            return Err(file_error(
-                path,
-                format!("tensor {name} is {:?}, expected F32", view.dtype()),
-            ));
-        }
-        let values =
-            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        out.insert(name, values.collect());
+    Ok(tensors.tensors().into_iter().map(|(n, v)| (n, (v.dtype(), v.data().to_vec()))).collect())
+}
+
+/// The values of an `f32` tensor.
+pub(crate) fn f32_values(path: &Path, name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32>> {
+    if dtype != Dtype::F32 {
+        return Err(file_error(path, format!("tensor {name} is {dtype:?}, expected F32")));
     }
-    Ok((manifest, out))
+    Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }
 
 /// Copies loaded tensors into `params`, checking that every tensor is present with its shape
@@ -181,6 +235,6 @@ pub fn fill_params(
     Ok(())
 }
 
-fn file_error(path: &Path, message: String) -> Error {
+pub(crate) fn file_error(path: &Path, message: String) -> Error {
     Error::ModelFile { path: path.to_path_buf(), message }
 }

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod artifact;
+pub mod checkpoint;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -34,7 +35,7 @@ pub use config::{
 pub use engine::Activation;
 pub use error::{Error, Result};
 pub use frame::{Column, ColumnValues, Frame, ImageShape};
-pub use model::{Matrix, Model};
+pub use model::{CheckpointOptions, Matrix, Model};
 pub use objective::RowErrors;
 pub use preprocess::Preprocessor;
-pub use train::{EpochReport, Observer, TrainSummary};
+pub use train::{EpochReport, Observer, TrainState, TrainSummary};

@@ -5,6 +5,7 @@ use crate::config::TrainConfig;
 use crate::engine::{Adam, Params};
 use crate::{Error, Result};
 use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -38,6 +39,8 @@ pub trait Observer {
     fn batch_end(&mut self, _batch: usize, _loss: f64) {}
     /// An epoch finished.
     fn epoch_end(&mut self, _report: &EpochReport) {}
+    /// The run continues from a checkpoint; these epochs were already done.
+    fn resumed(&mut self, _history: &[EpochReport]) {}
 }
 
 /// An observer that ignores everything.
@@ -87,10 +90,114 @@ impl TrainSummary {
     }
 }
 
+/// Everything the loop needs to continue a run exactly where it stopped: written into
+/// checkpoints after an epoch, and given back to [`train`] to resume. A resumed run ends with
+/// the weights an uninterrupted run with the same seed would have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainState {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// The run's random generator (shuffles, noise, dropout) after that epoch.
+    pub rng: RngState,
+    /// Adam's step count.
+    pub adam_step: u32,
+    /// Adam's first moments.
+    pub adam_m: Vec<f32>,
+    /// Adam's second moments.
+    pub adam_v: Vec<f32>,
+    /// Training row indices in their current (last shuffled) order.
+    pub train_order: Vec<usize>,
+    /// Validation row indices.
+    pub val_order: Vec<usize>,
+    /// Best epoch so far (0: none yet).
+    pub best_epoch: usize,
+    /// Its monitored loss.
+    pub best_loss: f64,
+    /// Its weights, when the run restores the best weights.
+    pub best_weights: Option<Vec<f32>>,
+    /// Every finished epoch's report.
+    pub history: Vec<EpochReport>,
+    /// The training data the run was started on.
+    pub data: DataFingerprint,
+}
+
+/// The exact position of a [`ChaCha8Rng`] stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RngState {
+    /// The 32-byte seed.
+    pub seed: [u8; 32],
+    /// The stream number.
+    pub stream: u64,
+    /// Position in the stream, in 32-bit words.
+    pub word_pos: u128,
+}
+
+impl RngState {
+    /// Captures where `rng` stands.
+    pub fn capture(rng: &ChaCha8Rng) -> Self {
+        RngState { seed: rng.get_seed(), stream: rng.get_stream(), word_pos: rng.get_word_pos() }
+    }
+
+    /// A generator standing exactly there.
+    pub fn restore(&self) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::from_seed(self.seed);
+        rng.set_stream(self.stream);
+        rng.set_word_pos(self.word_pos);
+        rng
+    }
+}
+
+/// Identifies training data (shape and an FNV-1a hash of the values' bits), so that a run is
+/// only resumed on the data it started with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    /// Rows.
+    pub rows: usize,
+    /// Values per row.
+    pub width: usize,
+    /// FNV-1a over the little-endian bytes of every value.
+    pub hash: u64,
+}
+
+impl DataFingerprint {
+    /// The fingerprint of `data` with `width` values per row.
+    pub fn of(data: &[f32], width: usize) -> Self {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for v in data {
+            for b in v.to_bits().to_le_bytes() {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        DataFingerprint { rows: data.len().checked_div(width).unwrap_or(0), width, hash }
+    }
+}
+
+/// Periodic checkpoints: after every `every`-th epoch, and after the run's last epoch (so a
+/// finished run can be extended), the loop hands its state and the current weights to `save`
+/// (which must write them atomically).
+pub struct Checkpoints<'a> {
+    /// Epochs between checkpoints (at least 1).
+    pub every: usize,
+    /// Writes one checkpoint.
+    pub save: &'a mut dyn FnMut(&TrainState, &Params) -> Result<()>,
+}
+
+/// How a run starts and what it leaves behind besides the model.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Continue from this state (the weights must already be in the model) instead of
+    /// starting afresh.
+    pub resume: Option<TrainState>,
+    /// Write checkpoints.
+    pub checkpoints: Option<Checkpoints<'a>>,
+}
+
 /// Trains `model` on the rows of `data` (row-major, `width` values per row).
 ///
 /// `rng` has already seeded the initial weights; it then drives the validation split, the
-/// shuffles and any noise, so one seed makes the whole run reproducible.
+/// shuffles and any noise, so one seed makes the whole run reproducible. With
+/// `options.resume`, the split, order, optimiser, generator and history come from the saved
+/// state instead (and `rng` is ignored).
 pub fn train(
     model: &mut dyn Trainable,
     data: &[f32],
@@ -98,42 +205,71 @@ pub fn train(
     cfg: &TrainConfig,
     rng: &mut ChaCha8Rng,
     observer: &mut dyn Observer,
+    options: RunOptions<'_>,
 ) -> Result<TrainSummary> {
     cfg.validate()?;
     let rows = data.len().checked_div(width).unwrap_or(0);
     if rows == 0 {
         return Err(Error::Data("no rows to train on".into()));
     }
-    let mut order: Vec<usize> = (0..rows).collect();
-    order.shuffle(rng);
-    let val_rows = ((rows as f64) * f64::from(cfg.val_split)).round() as usize;
-    let val_rows = val_rows.min(rows - 1);
-    let (train_idx, val_idx) = order.split_at(rows - val_rows);
-    let mut train_idx = train_idx.to_vec();
-    let val_data = gather(data, width, val_idx);
-
+    let fingerprint = DataFingerprint::of(data, width);
+    let mut adam = Adam::new(model.params(), cfg.optimizer);
+    let mut best = Best::new(model.params().len(), cfg.restore_best);
+    let (mut train_idx, val_idx, mut history, first_epoch, mut rng) = match options.resume {
+        None => {
+            let mut order: Vec<usize> = (0..rows).collect();
+            order.shuffle(rng);
+            let val_rows = ((rows as f64) * f64::from(cfg.val_split)).round() as usize;
+            let val_rows = val_rows.min(rows - 1);
+            let val_idx = order.split_off(rows - val_rows);
+            (order, val_idx, Vec::with_capacity(cfg.epochs), 1, rng.clone())
+        }
+        Some(state) => {
+            if state.data != fingerprint {
+                return Err(Error::Config(
+                    "the checkpoint was made on other training data (rows, width or values \
+                     differ); resume with the same data and settings"
+                        .into(),
+                ));
+            }
+            let in_range = |i: &usize| *i < rows;
+            if state.train_order.is_empty()
+                || state.train_order.len() + state.val_order.len() != rows
+                || !state.train_order.iter().chain(&state.val_order).all(in_range)
+            {
+                return Err(Error::Config(
+                    "the checkpoint's row order does not fit the data".into(),
+                ));
+            }
+            adam.restore(state.adam_step, &state.adam_m, &state.adam_v).map_err(Error::Config)?;
+            best.resume(state.best_epoch, state.best_loss, state.best_weights)?;
+            observer.resumed(&state.history);
+            let rng = state.rng.restore();
+            (state.train_order, state.val_order, state.history, state.epoch + 1, rng)
+        }
+    };
+    let val_rows = val_idx.len();
+    let val_data = gather(data, width, &val_idx);
     let batch = cfg.batch_size.min(train_idx.len());
     model.reserve(batch.max(val_rows.min(4096)));
-    let mut adam = Adam::new(model.params(), cfg.optimizer);
     let mut batch_buf = vec![0.0f32; batch * width];
-    let mut best = Best::new(model.params().len(), cfg.restore_best);
-    let mut history = Vec::with_capacity(cfg.epochs);
     let started = Instant::now();
     let batches = train_idx.len().div_ceil(batch);
     let mut stopped_early = false;
+    let mut checkpoints = options.checkpoints;
 
-    for epoch in 1..=cfg.epochs {
+    for epoch in first_epoch..=cfg.epochs {
         let epoch_start = Instant::now();
         observer.epoch_start(epoch, cfg.epochs, batches);
         model.start_epoch(epoch);
-        train_idx.shuffle(rng);
+        train_idx.shuffle(&mut rng);
         let mut loss_sum = 0.0f64;
         for (b, idx) in train_idx.chunks(batch).enumerate() {
             let n = idx.len();
             for (dst, &r) in batch_buf.chunks_exact_mut(width).zip(idx) {
                 dst.copy_from_slice(&data[r * width..(r + 1) * width]);
             }
-            let loss = model.train_batch(&batch_buf[..n * width], n, rng);
+            let loss = model.train_batch(&batch_buf[..n * width], n, &mut rng);
             if !loss.is_finite() {
                 return Err(diverged(epoch, b + 1, loss));
             }
@@ -177,11 +313,31 @@ pub fn train(
         };
         observer.epoch_end(&report);
         history.push(report);
+        let out_of_time = cfg.max_seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s);
+        let last = patience_left == Some(0) || out_of_time || epoch == cfg.epochs;
+        if let Some(c) = checkpoints.as_mut().filter(|c| last || epoch % c.every.max(1) == 0) {
+            let (adam_step, m, v) = adam.state();
+            let state = TrainState {
+                epoch,
+                rng: RngState::capture(&rng),
+                adam_step,
+                adam_m: m.to_vec(),
+                adam_v: v.to_vec(),
+                train_order: train_idx.clone(),
+                val_order: val_idx.clone(),
+                best_epoch: best.epoch,
+                best_loss: best.loss,
+                best_weights: best.weights.clone(),
+                history: history.clone(),
+                data: fingerprint,
+            };
+            (c.save)(&state, model.params())?;
+        }
         if patience_left == Some(0) {
             stopped_early = true;
             break;
         }
-        if cfg.max_seconds.is_some_and(|limit| started.elapsed().as_secs_f64() >= limit) {
+        if out_of_time {
             break;
         }
     }
@@ -248,6 +404,22 @@ impl Best {
                 w.copy_from_slice(params.values());
             }
         }
+    }
+
+    fn resume(&mut self, epoch: usize, loss: f64, weights: Option<Vec<f32>>) -> Result<()> {
+        match (&mut self.weights, weights) {
+            (Some(mine), Some(w)) if w.len() == mine.len() => *mine = w,
+            (None, None) => {}
+            _ => {
+                return Err(Error::Config(
+                    "the checkpoint's best weights do not fit this run (restore_best differs?)"
+                        .into(),
+                ))
+            }
+        }
+        self.epoch = epoch;
+        self.loss = loss;
+        Ok(())
     }
 
     fn reset(&mut self) {

@@ -64,6 +64,27 @@ impl Adam {
         &self.config
     }
 
+    /// Steps taken and the first and second moments, for a checkpoint.
+    pub fn state(&self) -> (u32, &[f32], &[f32]) {
+        (self.step, &self.m, &self.v)
+    }
+
+    /// Continues from a checkpointed state; fails when the moments do not fit the parameters.
+    pub fn restore(&mut self, step: u32, m: &[f32], v: &[f32]) -> Result<(), String> {
+        if m.len() != self.m.len() || v.len() != self.v.len() {
+            return Err(format!(
+                "optimiser state has {} and {} values, the model {}",
+                m.len(),
+                v.len(),
+                self.m.len()
+            ));
+        }
+        self.step = step;
+        self.m.copy_from_slice(m);
+        self.v.copy_from_slice(v);
+        Ok(())
+    }
+
     /// One update from the gradients currently in `params`.
     ///
     /// Math (t = step): `g += λp` (Adam) or `p -= lr·λ·p` (AdamW); `m = β1 m + (1-β1) g`;

@@ -6,17 +6,18 @@ pub mod net;
 pub mod variational;
 
 use crate::artifact::{self, Manifest, FORMAT_NAME, FORMAT_VERSION};
+use crate::checkpoint;
 use crate::config::{Architecture, FitConfig, LatentKind, Loss, Objective};
 use crate::engine::{Activation, Params};
 use crate::frame::{Frame, ImageShape};
 use crate::objective::RowErrors;
 use crate::preprocess::Preprocessor;
-use crate::train::{self, Observer, TrainSummary, Trainable};
+use crate::train::{self, Checkpoints, Observer, RunOptions, TrainState, TrainSummary, Trainable};
 use crate::{Error, Result};
 use net::{Net, Workspace};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Rows per forward pass in inference.
 const INFERENCE_CHUNK: usize = 1024;
@@ -81,6 +82,76 @@ impl Trainable for Trainer<'_> {
     }
 }
 
+/// Where a training run writes its checkpoints, how often, and which checkpoint it continues.
+#[derive(Clone, Debug, Default)]
+pub struct CheckpointOptions {
+    /// The checkpoint folder (see [`checkpoint::default_dir`]); `None` writes none.
+    pub dir: Option<PathBuf>,
+    /// Epochs between checkpoints; 0 writes none.
+    pub every: usize,
+    /// A checkpoint (folder or file) to continue from.
+    pub resume: Option<PathBuf>,
+}
+
+/// The manifest of a new run (preprocessing fitted on `frame`, output and shape resolved) and
+/// the preprocessed rows.
+fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f32>)> {
+    let preprocess = Preprocessor::fit(frame, &config.preprocess)?;
+    let data = preprocess.transform(frame)?;
+    let unit = in_unit_interval(&data);
+    let output = config.model.output.unwrap_or(if unit {
+        Activation::Sigmoid
+    } else {
+        Activation::Identity
+    });
+    if config.model.loss == Loss::Bce && !unit {
+        return Err(Error::Config(
+            "binary cross-entropy needs inputs in [0, 1] after scaling (use --scale minmax)".into(),
+        ));
+    }
+    if config.objective.binarize && !unit {
+        return Err(Error::Config("binarisation needs inputs in [0, 1]".into()));
+    }
+    let mut config = config.clone();
+    config.model = config.model.resolve(preprocess.output_width());
+    let manifest = Manifest {
+        format: FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        latent_version: env!("CARGO_PKG_VERSION").into(),
+        config,
+        output,
+        preprocess,
+        summary: None,
+        anomaly: None,
+    };
+    Ok((manifest, data))
+}
+
+/// The checkpoint's manifest, after checking that `config` asks for the same run; only the
+/// epoch count and time budget may change.
+fn resumed_manifest(mut manifest: Manifest, config: &FitConfig) -> Result<Manifest> {
+    let saved = &manifest.config;
+    let mut asked = config.clone();
+    asked.model = asked.model.resolve(manifest.preprocess.output_width());
+    asked.train.epochs = saved.train.epochs;
+    asked.train.max_seconds = saved.train.max_seconds;
+    let differs = [
+        ("model", asked.model != saved.model),
+        ("objective", asked.objective != saved.objective),
+        ("preprocessing", asked.preprocess != saved.preprocess),
+        ("training", asked.train != saved.train),
+    ];
+    if let Some((part, _)) = differs.iter().find(|(_, d)| *d) {
+        return Err(Error::Config(format!(
+            "the checkpoint was made with other {part} settings; resume with the same flags \
+             and config (only --epochs and --max-minutes may change)"
+        )));
+    }
+    manifest.config.train.epochs = config.train.epochs;
+    manifest.config.train.max_seconds = config.train.max_seconds;
+    Ok(manifest)
+}
+
 fn in_unit_interval(data: &[f32]) -> bool {
     data.iter().all(|v| (0.0..=1.0).contains(v))
 }
@@ -88,51 +159,64 @@ fn in_unit_interval(data: &[f32]) -> bool {
 impl Model {
     /// Fits preprocessing on `frame`, then builds and trains the network.
     pub fn fit(frame: &Frame, config: &FitConfig, observer: &mut dyn Observer) -> Result<Model> {
+        Model::fit_with(frame, config, observer, &CheckpointOptions::default())
+    }
+
+    /// [`Model::fit`] with checkpoints written during the run, or continuing a checkpointed
+    /// run. A resumed run needs the same data and settings (only `epochs` and `max_seconds`
+    /// may change) and ends with the weights the uninterrupted run would have had.
+    pub fn fit_with(
+        frame: &Frame,
+        config: &FitConfig,
+        observer: &mut dyn Observer,
+        checkpoints: &CheckpointOptions,
+    ) -> Result<Model> {
         config.validate()?;
-        let preprocess = Preprocessor::fit(frame, &config.preprocess)?;
-        let mut data = preprocess.transform(frame)?;
-        let unit = in_unit_interval(&data);
-        let output = config.model.output.unwrap_or(if unit {
-            Activation::Sigmoid
-        } else {
-            Activation::Identity
-        });
-        if config.model.loss == Loss::Bce && !unit {
-            return Err(Error::Config(
-                "binary cross-entropy needs inputs in [0, 1] after scaling (use --scale minmax)"
-                    .into(),
-            ));
-        }
-        if config.objective.binarize && !unit {
-            return Err(Error::Config("binarisation needs inputs in [0, 1]".into()));
-        }
-        let mut config = config.clone();
-        config.model = config.model.resolve(preprocess.output_width());
-        let mut model = Model::build(Manifest {
-            format: FORMAT_NAME.into(),
-            format_version: FORMAT_VERSION,
-            latent_version: env!("CARGO_PKG_VERSION").into(),
-            config: config.clone(),
-            output,
-            preprocess,
-            summary: None,
-            anomaly: None,
-        })?;
+        let resume = checkpoints.resume.as_deref().map(checkpoint::load).transpose()?;
+        let (manifest, mut data, weights, state) = match resume {
+            Some(c) => {
+                let manifest = resumed_manifest(c.manifest, config)?;
+                let data = manifest.preprocess.transform(frame)?;
+                (manifest, data, Some(c.weights), Some(c.state))
+            }
+            None => {
+                let (manifest, data) = fresh_manifest(frame, config)?;
+                (manifest, data, None, None)
+            }
+        };
+        let config = manifest.config.clone();
+        let mut model = Model::build(manifest)?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.train.seed);
-        model.net.init(&mut model.params, &mut rng);
+        match weights {
+            Some(w) => {
+                let path = checkpoints.resume.as_deref().map(checkpoint::file_in);
+                artifact::fill_params(&path.unwrap_or_default(), &mut model.params, w)?;
+            }
+            None => model.net.init(&mut model.params, &mut rng),
+        }
         if let Some(perm) = &model.perm {
             data = permute_rows(&data, perm);
         }
         let width = model.net.width();
         let summary = {
+            let Model { manifest, net, params, .. } = &mut model;
+            let mut save = |state: &TrainState, params: &Params| match &checkpoints.dir {
+                Some(dir) => checkpoint::save(dir, manifest, params, state),
+                None => Ok(()),
+            };
+            let options = RunOptions {
+                resume: state,
+                checkpoints: (checkpoints.every > 0 && checkpoints.dir.is_some())
+                    .then_some(Checkpoints { every: checkpoints.every, save: &mut save }),
+            };
             let mut trainer = Trainer {
-                net: &model.net,
-                params: &mut model.params,
-                ws: model.net.workspace(0),
+                net,
+                params,
+                ws: net.workspace(0),
                 objective: &config.objective,
                 kl_weight: config.objective.beta,
             };
-            train::train(&mut trainer, &data, width, &config.train, &mut rng, observer)?
+            train::train(&mut trainer, &data, width, &config.train, &mut rng, observer, options)?
         };
         model.manifest.summary = Some(summary);
         Ok(model)
