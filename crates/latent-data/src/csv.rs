@@ -113,9 +113,9 @@ impl Acc {
 }
 
 /// Reads the next record; false at the end of the input.
-fn next_record(
+fn next_record<R: Read>(
     path: &Path,
-    reader: &mut ::csv::Reader<Box<dyn Read>>,
+    reader: &mut ::csv::Reader<R>,
     record: &mut ByteRecord,
 ) -> Result<bool> {
     reader.read_byte_record(record).map_err(|e| {
@@ -205,13 +205,23 @@ fn push_record(
 
 /// Reads a delimited text file (gunzipped when its name ends in `.gz`).
 pub(crate) fn load_csv(path: &Path, delimiter: u8, opts: &LoadOptions) -> Result<Dataset> {
+    read_csv(path, source::open(path)?, delimiter, opts)
+}
+
+/// Reads delimited text from `input`; `path` names it in errors.
+pub(crate) fn read_csv(
+    path: &Path,
+    input: impl Read,
+    delimiter: u8,
+    opts: &LoadOptions,
+) -> Result<Dataset> {
     let ctx = Ctx { path };
     let mut reader = ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(source::open(path)?);
+        .from_reader(input);
     let mut record = ByteRecord::new();
     if !next_record(path, &mut reader, &mut record)? {
         return Err(Error::format(path, "file is empty"));

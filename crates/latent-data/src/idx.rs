@@ -139,7 +139,23 @@ fn load_labels(path: &Path, rows: usize) -> Result<Column> {
 /// Loads an IDX file; for an images file, also its sibling labels file when present.
 pub(crate) fn load_idx(path: &Path) -> Result<Dataset> {
     let data = source::read_all(path)?;
-    let idx = parse(path, &data)?;
+    let (frame, is_image) = idx_frame(path, &data)?;
+    let labels = match sibling_labels(path) {
+        Some(labels_path) if is_image => Some(load_labels(&labels_path, frame.rows())?),
+        _ => None,
+    };
+    Ok(Dataset { frame, labels, source: path.to_path_buf() })
+}
+
+/// Reads IDX bytes as a data set without labels; `path` names them in errors.
+pub(crate) fn read_idx(path: &Path, data: &[u8]) -> Result<Dataset> {
+    let (frame, _) = idx_frame(path, data)?;
+    Ok(Dataset { frame, labels: None, source: path.to_path_buf() })
+}
+
+/// The frame of IDX bytes, and whether they hold images (3 or more dimensions).
+fn idx_frame(path: &Path, data: &[u8]) -> Result<(latent::Frame, bool)> {
+    let idx = parse(path, data)?;
     let is_image = idx.shape.len() >= 3;
     let frame = if idx.code == U8 {
         let scale = if is_image { 1.0 / 255.0 } else { 1.0 };
@@ -147,12 +163,7 @@ pub(crate) fn load_idx(path: &Path) -> Result<Dataset> {
     } else {
         array::to_frame(path, &idx.shape, &idx.values(), |v| v, "label")?
     };
-    let rows = frame.rows();
-    let labels = match sibling_labels(path) {
-        Some(labels_path) if is_image => Some(load_labels(&labels_path, rows)?),
-        _ => None,
-    };
-    Ok(Dataset { frame, labels, source: path.to_path_buf() })
+    Ok((frame, is_image))
 }
 
 /// Encodes images with values in `[0, 1]` as a `u8` IDX file body (rounded, clamped).

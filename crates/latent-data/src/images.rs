@@ -3,10 +3,11 @@
 //! Files are taken in path order. Images in sub-folders get the top sub-folder's name as their
 //! label. Pixels are scaled to `[0, 1]` and stored channels first (C x H x W).
 
+use std::io::{BufRead, Cursor, Seek};
 use std::path::{Path, PathBuf};
 
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageReader};
+use image::{DynamicImage, ImageFormat, ImageReader};
 use latent::{Column, Frame, ImageShape};
 
 use crate::error::{Error, Result};
@@ -57,11 +58,20 @@ fn collect(dir: &Path, label: Option<&str>, out: &mut Vec<Entry>) -> Result<()> 
     Ok(())
 }
 
-/// Decodes one file, resized and converted as the options ask.
-fn decode(path: &Path, opts: &LoadOptions) -> Result<(DynamicImage, (u32, u32))> {
+/// Decodes one file, resized as the options ask.
+fn decode_file(path: &Path, opts: &LoadOptions) -> Result<(DynamicImage, (u32, u32))> {
+    decode(path, ImageReader::open(path).map_err(|e| Error::io(path, e))?, opts)
+}
+
+/// Decodes one image (format by content, else as `reader` was told), resized as the options
+/// ask; `path` names it in errors.
+fn decode<R: BufRead + Seek>(
+    path: &Path,
+    reader: ImageReader<R>,
+    opts: &LoadOptions,
+) -> Result<(DynamicImage, (u32, u32))> {
     let bad = |message: String| Error::Image { path: path.to_path_buf(), message };
-    let mut img = ImageReader::open(path)
-        .map_err(|e| Error::io(path, e))?
+    let mut img = reader
         .with_guessed_format()
         .map_err(|e| Error::io(path, e))?
         .decode()
@@ -76,6 +86,39 @@ fn decode(path: &Path, opts: &LoadOptions) -> Result<(DynamicImage, (u32, u32))>
     }
     let size = (img.width(), img.height());
     Ok((img, size))
+}
+
+/// The 8-bit pixels of a decoded image: grey when asked or when it has no colour, else RGB.
+fn pixels(img: &DynamicImage, opts: &LoadOptions) -> Decoded {
+    if opts.grayscale || !img.color().has_color() {
+        Decoded { pixels: img.to_luma8().into_raw(), channels: 1 }
+    } else {
+        Decoded { pixels: img.to_rgb8().into_raw(), channels: 3 }
+    }
+}
+
+/// The frame of decoded images all of `size` (width, height), channels first.
+fn frame_of(path: &Path, decoded: &[Decoded], (w, h): (u32, u32)) -> Result<Frame> {
+    let channels = decoded.iter().map(|d| d.channels).max().unwrap_or(1);
+    let shape = ImageShape { channels, height: h as usize, width: w as usize };
+    let mut values = Vec::with_capacity(decoded.len() * shape.len());
+    for d in decoded {
+        planar(d, channels, &mut values);
+    }
+    Frame::from_rows(Frame::default_names("pixel", shape.len()), &values)
+        .and_then(|f| f.with_image_shape(shape))
+        .map_err(|e| Error::frame(path, e))
+}
+
+/// Loads one image from its bytes as a one-row data set (see [`crate::load_image_bytes`]).
+pub(crate) fn load_image_bytes(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Dataset> {
+    let mut reader = ImageReader::new(Cursor::new(bytes));
+    if let Ok(format) = ImageFormat::from_path(name) {
+        reader.set_format(format);
+    }
+    let (img, size) = decode(name, reader, opts)?;
+    let frame = frame_of(name, &[pixels(&img, opts)], size)?;
+    Ok(Dataset { frame, labels: None, source: name.to_path_buf() })
 }
 
 /// Channels-first values in `[0, 1]` for one image, expanded to `channels`.
@@ -116,7 +159,7 @@ pub(crate) fn load_folder(dir: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let mut decoded = Vec::with_capacity(entries.len());
     let mut size = None;
     for entry in &entries {
-        let (img, this) = decode(&entry.path, opts)?;
+        let (img, this) = decode_file(&entry.path, opts)?;
         let (w, h) = *size.get_or_insert(this);
         if this != (w, h) {
             return Err(Error::Image {
@@ -130,22 +173,9 @@ pub(crate) fn load_folder(dir: &Path, opts: &LoadOptions) -> Result<Dataset> {
                 ),
             });
         }
-        decoded.push(if opts.grayscale || !img.color().has_color() {
-            Decoded { pixels: img.to_luma8().into_raw(), channels: 1 }
-        } else {
-            Decoded { pixels: img.to_rgb8().into_raw(), channels: 3 }
-        });
+        decoded.push(pixels(&img, opts));
     }
-    let (w, h) = size.unwrap_or((0, 0));
-    let channels = decoded.iter().map(|d| d.channels).max().unwrap_or(1);
-    let shape = ImageShape { channels, height: h as usize, width: w as usize };
-    let mut values = Vec::with_capacity(decoded.len() * shape.len());
-    for d in &decoded {
-        planar(d, channels, &mut values);
-    }
-    let frame = Frame::from_rows(Frame::default_names("pixel", shape.len()), &values)
-        .and_then(|f| f.with_image_shape(shape))
-        .map_err(|e| Error::frame(dir, e))?;
+    let frame = frame_of(dir, &decoded, size.unwrap_or((0, 0)))?;
     let labels = labelled.then(|| {
         Column::text("label", entries.into_iter().map(|e| e.label.unwrap_or_default()).collect())
     });

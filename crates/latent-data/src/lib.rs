@@ -1,7 +1,8 @@
 //! Readers and writers for `latent`: CSV/TSV (optionally gzipped), NumPy NPY/NPZ, MNIST IDX
 //! and folders of PNG/JPEG images, all loaded into a [`latent::Frame`].
 //!
-//! [`load`] picks the reader from the path; the writers ([`write_matrix`], [`write_frame`],
+//! [`load`] picks the reader from the path ([`load_bytes`] and [`load_image_bytes`] read the
+//! content of one file from memory); the writers ([`write_matrix`], [`write_frame`],
 //! [`write_npy`], [`write_idx_images`]) pick the format from the extension. Every failure is an
 //! [`Error`] naming the file and, for data problems, the line (CSV) or row and the column.
 
@@ -19,6 +20,6 @@ mod write;
 
 pub use error::{Error, Result};
 pub use grid::{write_png_folder, write_png_grid};
-pub use load::{load, Dataset, LoadOptions};
+pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
 pub use stream::{open_input, Chunk, CsvChunks, StreamOptions};
 pub use write::{write_frame, write_idx_images, write_matrix, write_npy};

@@ -67,41 +67,96 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     if meta.is_dir() {
         return images::load_folder(path, opts);
     }
-    let name = source::inner_name(path);
-    let gz = source::is_gz(path);
-    if name.ends_with(".csv") {
-        csv::load_csv(path, opts.delimiter, opts)
-    } else if name.ends_with(".tsv") {
-        let delimiter = if opts.delimiter == b',' { b'\t' } else { opts.delimiter };
-        csv::load_csv(path, delimiter, opts)
-    } else if name.ends_with(".npy") {
-        npy::load_npy(path)
-    } else if name.ends_with(".npz") && !gz {
-        npy::load_npz(path)
-    } else if name.contains("idx") {
-        idx::load_idx(path)
-    } else {
-        load_by_content(path, &name, gz, opts)
+    let format = match format_by_name(path, opts) {
+        Some(format) => format,
+        None => format_by_content(path, &source::peek(path, SNIFF_BYTES)?, opts)?,
+    };
+    match format {
+        Format::Csv(delimiter) => csv::load_csv(path, delimiter, opts),
+        Format::Npy => npy::load_npy(path),
+        Format::Npz => npy::load_npz(path),
+        Format::Idx => idx::load_idx(path),
     }
 }
 
-/// Recognises a file whose name says nothing by its first bytes.
-fn load_by_content(path: &Path, name: &str, gz: bool, opts: &LoadOptions) -> Result<Dataset> {
-    let head = source::peek(path, SNIFF_BYTES)?;
-    if head.starts_with(npy::MAGIC) {
-        return npy::load_npy(path);
+/// Loads a data set from the content of one file, `bytes`, as [`load`] would load it from a
+/// file named `name` (`name` picks the reader and names the data in errors; nothing is read
+/// from the disk): gunzipped when `name` ends in `.gz`, then read as CSV/TSV, NPY, NPZ or IDX
+/// by name or, failing that, by content. An IDX images file gets no labels (there is no
+/// sibling labels file). For one image, see [`load_image_bytes`].
+pub fn load_bytes(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Dataset> {
+    let gunzipped;
+    let data = if source::is_gz(name) {
+        gunzipped = source::gunzip(name, bytes)?;
+        gunzipped.as_slice()
+    } else {
+        bytes
+    };
+    let format = match format_by_name(name, opts) {
+        Some(format) => format,
+        None => format_by_content(name, &data[..data.len().min(SNIFF_BYTES)], opts)?,
+    };
+    match format {
+        Format::Csv(delimiter) => csv::read_csv(name, data, delimiter, opts),
+        Format::Npy => npy::read_npy(name, data),
+        Format::Npz => npy::read_npz(name, std::io::Cursor::new(data)),
+        Format::Idx => idx::read_idx(name, data),
     }
-    if idx::is_idx_magic(&head) {
-        return idx::load_idx(path);
+}
+
+/// Loads one PNG or JPEG image from its bytes as a one-row data set, decoded, resized and
+/// converted exactly as each image of a folder is by [`load`]. The format is recognised by
+/// content, else by the extension of `name`, which also names the image in errors.
+pub fn load_image_bytes(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Dataset> {
+    images::load_image_bytes(name, bytes, opts)
+}
+
+/// A file reader, chosen by [`format_by_name`] or [`format_by_content`].
+enum Format {
+    /// Delimited text with this delimiter.
+    Csv(u8),
+    Npy,
+    Npz,
+    Idx,
+}
+
+/// The reader the file name asks for, or `None` when the name says nothing.
+fn format_by_name(path: &Path, opts: &LoadOptions) -> Option<Format> {
+    let name = source::inner_name(path);
+    let gz = source::is_gz(path);
+    if name.ends_with(".csv") {
+        Some(Format::Csv(opts.delimiter))
+    } else if name.ends_with(".tsv") {
+        Some(Format::Csv(if opts.delimiter == b',' { b'\t' } else { opts.delimiter }))
+    } else if name.ends_with(".npy") {
+        Some(Format::Npy)
+    } else if name.ends_with(".npz") && !gz {
+        Some(Format::Npz)
+    } else if name.contains("idx") {
+        Some(Format::Idx)
+    } else {
+        None
+    }
+}
+
+/// Recognises a file whose name says nothing by `head`, its first (decompressed) bytes.
+fn format_by_content(path: &Path, head: &[u8], opts: &LoadOptions) -> Result<Format> {
+    let name = source::inner_name(path);
+    let gz = source::is_gz(path);
+    if head.starts_with(npy::MAGIC) {
+        return Ok(Format::Npy);
+    }
+    if idx::is_idx_magic(head) {
+        return Ok(Format::Idx);
     }
     if !gz && head.starts_with(b"PK\x03\x04") {
-        return npy::load_npz(path);
+        return Ok(Format::Npz);
     }
-    let extension = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("");
+    let extension = Path::new(&name).extension().and_then(|e| e.to_str()).unwrap_or("");
     let text_name = gz || matches!(extension, "" | "txt" | "data" | "dat");
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
     if text_name && !head.contains(&0) && first_line.contains(&opts.delimiter) {
-        return csv::load_csv(path, opts.delimiter, opts);
+        return Ok(Format::Csv(opts.delimiter));
     }
     Err(Error::Unsupported { path: path.to_path_buf() })
 }

@@ -4,7 +4,7 @@
 //! (from f32, f64, signed/unsigned integers or bools, either byte order, C or Fortran order).
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read};
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use latent::Column;
@@ -162,7 +162,12 @@ pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
 
 /// Loads an `.npy` file (gunzipped when its name ends in `.gz`).
 pub(crate) fn load_npy(path: &Path) -> Result<Dataset> {
-    let array = read_array(path, source::open(path)?)?;
+    read_npy(path, source::open(path)?)
+}
+
+/// Reads an NPY array from `reader` as a data set; `path` names it in errors.
+pub(crate) fn read_npy(path: &Path, reader: impl Read) -> Result<Dataset> {
+    let array = read_array(path, reader)?;
     let frame = array::array_to_frame(path, &array, "f0")?;
     Ok(Dataset { frame, labels: None, source: path.to_path_buf() })
 }
@@ -176,9 +181,9 @@ fn zip_error(path: &Path, e: zip::result::ZipError) -> Error {
 }
 
 /// Reads the array stored as `entry` in the archive.
-fn read_entry(
+fn read_entry<R: Read + Seek>(
     path: &Path,
-    archive: &mut zip::ZipArchive<BufReader<File>>,
+    archive: &mut zip::ZipArchive<R>,
     entry: &str,
 ) -> Result<(PathBuf, Array)> {
     let entry_path = path.join(entry);
@@ -191,7 +196,12 @@ fn read_entry(
 /// other array), labels from an array named `y`, `labels` or `label` when there is one.
 pub(crate) fn load_npz(path: &Path) -> Result<Dataset> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| zip_error(path, e))?;
+    read_npz(path, BufReader::new(file))
+}
+
+/// Reads an NPZ archive from `reader` (see [`load_npz`]); `path` names it in errors.
+pub(crate) fn read_npz<R: Read + Seek>(path: &Path, reader: R) -> Result<Dataset> {
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(path, e))?;
     let entries: Vec<String> = archive.file_names().map(str::to_string).collect();
     let array_name = |entry: &String| entry.strip_suffix(".npy").unwrap_or(entry).to_string();
     let find = |names: &[&str]| {

@@ -52,6 +52,13 @@ pub(crate) fn read_all(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The gunzipped content of `bytes`; `path` names them in errors.
+pub(crate) fn gunzip(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    MultiGzDecoder::new(bytes).read_to_end(&mut out).map_err(|e| Error::io(path, e))?;
+    Ok(out)
+}
+
 /// Up to `n` leading (decompressed) bytes of the file.
 pub(crate) fn peek(path: &Path, n: usize) -> Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(n);

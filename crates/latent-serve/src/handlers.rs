@@ -3,7 +3,7 @@
 
 use crate::error::json_response;
 use crate::request::Schema;
-use crate::{infer, ApiError, AppState};
+use crate::{infer, ApiError, AppState, Endpoint};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -58,11 +58,19 @@ async fn read_body(req: Request, state: &AppState, deadline: Instant) -> Result<
     Ok(buf)
 }
 
-type Job = fn(&Model, &Schema, &[u8]) -> Result<(Vec<u8>, usize), ApiError>;
+/// The blocking work of a `/v1` call: parse the body, run the model, answer JSON and the row
+/// count.
+pub(crate) type Job = fn(&Model, &Schema, &[u8]) -> Result<(Vec<u8>, usize), ApiError>;
 
 /// Reads the body, then runs `job` on the blocking pool (at most `max_concurrent_jobs` at once)
 /// and answers its JSON. Past the deadline: 503.
-async fn run_job(state: AppState, req: Request, job: Job, count: fn(&AppState, usize)) -> Response {
+async fn run_job(
+    state: AppState,
+    req: Request,
+    endpoint: Endpoint,
+    count: fn(&AppState, usize),
+) -> Response {
+    let job = endpoint.job();
     let timeout = state.config().timeout;
     let deadline = Instant::now() + timeout;
     let body = match read_body(req, &state, deadline).await {
@@ -102,17 +110,17 @@ async fn run_job(state: AppState, req: Request, job: Job, count: fn(&AppState, u
 
 /// `POST /v1/score`.
 pub(crate) async fn score(State(state): State<AppState>, req: Request) -> Response {
-    run_job(state, req, infer::score, |s, n| s.metrics().add_scored(n)).await
+    run_job(state, req, Endpoint::Score, |s, n| s.metrics().add_scored(n)).await
 }
 
 /// `POST /v1/encode`.
 pub(crate) async fn encode(State(state): State<AppState>, req: Request) -> Response {
-    run_job(state, req, infer::encode, |s, n| s.metrics().add_encoded(n)).await
+    run_job(state, req, Endpoint::Encode, |s, n| s.metrics().add_encoded(n)).await
 }
 
 /// `POST /v1/reconstruct`.
 pub(crate) async fn reconstruct(State(state): State<AppState>, req: Request) -> Response {
-    run_job(state, req, infer::reconstruct, |s, n| s.metrics().add_reconstructed(n)).await
+    run_job(state, req, Endpoint::Reconstruct, |s, n| s.metrics().add_reconstructed(n)).await
 }
 
 /// `GET /v1/model`.

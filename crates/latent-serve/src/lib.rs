@@ -116,6 +116,36 @@ impl AppState {
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
+
+    /// Answers a request body as `POST` to `endpoint` does once the body is read: parses the
+    /// rows, runs the model and returns the JSON answer, or the error the client would get.
+    /// Runs on the calling thread and touches no metrics (the handlers run the same work on the
+    /// blocking pool).
+    pub fn answer(&self, endpoint: Endpoint, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        endpoint.job()(&self.inner.model, &self.inner.schema, body).map(|(json, _)| json)
+    }
+}
+
+/// The `/v1` endpoints that take a body of rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /v1/score`.
+    Score,
+    /// `POST /v1/encode`.
+    Encode,
+    /// `POST /v1/reconstruct`.
+    Reconstruct,
+}
+
+impl Endpoint {
+    /// The blocking work of the endpoint.
+    fn job(self) -> handlers::Job {
+        match self {
+            Endpoint::Score => infer::score,
+            Endpoint::Encode => infer::encode,
+            Endpoint::Reconstruct => infer::reconstruct,
+        }
+    }
 }
 
 /// The service's router: `/v1/*` (behind the token when one is set), `/healthz`, `/metrics`.
