@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The PyTorch (CPU) side of the reference workloads of DESIGN.md section 4.
 
-Usage: pytorch_workloads.py <w1|w2|tiny|kernels> [--data random|mnist] [--mnist-dir DIR]
+Usage: pytorch_workloads.py <w1|w2|w3|tiny|kernels> [--data random|mnist] [--mnist-dir DIR]
                             [--epochs N] [--reps N] [--threads N] [--rows N]
 
 Prints one JSON line like crates/latent/examples/workloads.rs does, with "impl": "pytorch"
@@ -65,6 +65,16 @@ def autoencoder(widths, output):
         layers.append(nn.Linear(a, b))
         layers.append(nn.ReLU() if i + 1 < len(dec) else output)
     return nn.Sequential(*layers)
+
+
+def conv_autoencoder():
+    """DESIGN.md W3: two stride-2 convs, two transposed convs, on 1x28x28."""
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(32, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),
+    )
 
 
 def train(model, x, epochs, batch=256):
@@ -137,7 +147,7 @@ def kernels(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("workload", choices=["w1", "w2", "tiny", "kernels"])
+    p.add_argument("workload", choices=["w1", "w2", "w3", "tiny", "kernels"])
     p.add_argument("--data", choices=["random", "mnist"], default="random")
     p.add_argument("--mnist-dir")
     p.add_argument("--epochs", type=int, default=3)
@@ -179,6 +189,14 @@ def main():
                 del r
         out.update(samples_per_s=round(rows / statistics.median(seconds), 3),
                    pass_seconds=[round(s, 3) for s in seconds], checksum=checksum,
+                   rows=rows, data=args.data)
+    elif args.workload == "w3":
+        rows = args.rows or MNIST_ROWS
+        x = uniform_or_mnist(args, rows).view(rows, 1, 28, 28).contiguous()
+        model = conv_autoencoder()
+        seconds, loss = train(model, x, max(1, args.epochs), batch=128)
+        out.update(samples_per_s=round(rate(rows, seconds), 3),
+                   epoch_seconds=[round(s, 3) for s in seconds], final_loss=loss,
                    rows=rows, data=args.data)
     else:  # tiny
         rows = args.rows or 200_000

@@ -6,7 +6,7 @@
 #
 # Environment:
 #   RUNS=3              runs of each implementation per workload
-#   WORKLOADS="w1 w2 tiny"
+#   WORKLOADS="w1 w2 tiny"  (w3: conv training; not in the default list, it takes minutes)
 #   KERNELS=1           first time the W1 matrix products, gemm vs faer (0 skips it)
 #   DATA=random         or mnist (then MNIST_DIR must hold train-images-idx3-ubyte.gz)
 #   EPOCHS=3            training epochs (the first is warm-up and not timed)

@@ -63,6 +63,9 @@ pub struct FamilyArgs {
     /// Conv stride.
     #[arg(long, value_name = "N")]
     pub stride: Option<usize>,
+    /// Conv models: the last feature map is the code (no dense code layer).
+    #[arg(long)]
+    pub fully_convolutional: bool,
 }
 
 /// Activation of the code layer.
@@ -79,7 +82,12 @@ pub enum CodeActivation {
 impl FamilyArgs {
     /// Applies the preset, then the individual flags, to `c`.
     pub fn apply(&self, c: &mut FitConfig) -> Result<()> {
-        let conv = || Architecture::Conv { channels: vec![32, 64], kernel: 3, stride: 2 };
+        let conv = || Architecture::Conv {
+            channels: vec![32, 64],
+            kernel: 3,
+            stride: 2,
+            dense_code: true,
+        };
         match self.preset {
             None | Some(Preset::Dense) => {}
             Some(Preset::Denoising) => c.objective.corruption = Corruption::Gaussian { sigma: 0.3 },
@@ -127,13 +135,19 @@ impl FamilyArgs {
         if self.binarize {
             c.objective.binarize = true;
         }
-        if self.channels.is_some() || self.kernel.is_some() || self.stride.is_some() {
-            let Architecture::Conv { channels, kernel, stride } = &mut c.model.architecture else {
+        let conv_flag = self.channels.is_some() || self.kernel.is_some() || self.stride.is_some();
+        if conv_flag || self.fully_convolutional {
+            let Architecture::Conv { channels, kernel, stride, dense_code } =
+                &mut c.model.architecture
+            else {
                 return Err(BadInput(
-                    "--channels, --kernel and --stride apply to convolutional models (--preset conv or conv-vae)".into(),
+                    "--channels, --kernel, --stride and --fully-convolutional apply to \
+                     convolutional models (--preset conv or conv-vae)"
+                        .into(),
                 )
                 .into());
             };
+            *dense_code &= !self.fully_convolutional;
             if let Some(ch) = &self.channels {
                 channels.clone_from(ch);
             }

@@ -81,8 +81,9 @@ fn losses(dir: &Path) -> (f64, f64) {
 fn every_preset_trains_and_its_loss_falls() {
     let dir = tempfile::tempdir().expect("tempdir");
     let idx = digits_idx(dir.path());
-    let cases: [(&str, String); 7] = [
+    let cases: [(&str, String); 8] = [
         ("dense", digits()),
+        ("fully-convolutional", p(&idx).to_string()),
         ("denoising", digits()),
         ("sparse", digits()),
         ("vae", digits()),
@@ -95,6 +96,9 @@ fn every_preset_trains_and_its_loss_falls() {
         std::fs::create_dir_all(&sub).expect("dir");
         let extra: Vec<&str> = match preset {
             "conv" | "conv-vae" => vec!["--preset", preset, "--channels", "8,16", "--latent", "8"],
+            "fully-convolutional" => {
+                vec!["--preset", "conv", "--channels", "8,4", "--fully-convolutional"]
+            }
             _ => vec!["--preset", preset, "--hidden", "32", "--latent", "8"],
         };
         train(&sub, &data, "m.safetensors", &extra);
@@ -188,11 +192,12 @@ fn invalid_combinations_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("x.safetensors");
     let d = digits();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--beta", "2"], "variational"),
         (&["--preset", "conv"], "image data"),
         (&["--preset", "vae", "--sparsity", "kl:0.05"], "deterministic"),
         (&["--channels", "8,16"], "convolutional"),
+        (&["--fully-convolutional"], "convolutional"),
         (&["--corruption", "blur:3"], "--corruption"),
     ];
     for (extra, needle) in cases {

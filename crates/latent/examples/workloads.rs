@@ -2,7 +2,7 @@
 //! BENCHMARKS.md; `bench/pytorch_workloads.py` is the PyTorch side).
 //!
 //! ```text
-//! workloads <w1|w2|tiny> [--data random|mnist] [--mnist-dir DIR] [--epochs N] [--reps N]
+//! workloads <w1|w2|w3|tiny> [--data random|mnist] [--mnist-dir DIR] [--epochs N] [--reps N]
 //!           [--threads N] [--rows N]
 //! ```
 //!
@@ -13,6 +13,9 @@
 //!   first (warm-up).
 //! - `w2`: the same model's inference (`Model::reconstruct_inputs`, chunks of 1,024 rows) over
 //!   60,000 rows; median of `--reps` passes.
+//! - `w3`: conv AE training on 1x28x28 (Conv 1->32 3x3 s2 p1 + ReLU, Conv 32->64 3x3 s2 p1 +
+//!   ReLU, ConvT 64->32 + ReLU, ConvT 32->1 + sigmoid; fully convolutional, MSE, Adam 1e-3,
+//!   batch 128) on 60,000 rows (`--rows` fewer for a shorter run); samples/s like `w1`.
 //! - `tiny`: 30-16-8-16-30 AE training (ReLU, identity output, MSE, batch 256) on 200,000
 //!   standard-normal rows; samples/s like `w1`.
 //!
@@ -21,9 +24,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use latent::config::{FitConfig, Loss, ModelConfig, PreprocessConfig, Scaling, TrainConfig};
+use latent::config::{
+    Architecture, FitConfig, Loss, ModelConfig, PreprocessConfig, Scaling, TrainConfig,
+};
 use latent::engine::{Activation, AdamConfig};
-use latent::frame::{Column, Frame};
+use latent::frame::{Column, Frame, ImageShape};
 use latent::{train::Silent, Model};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -48,7 +53,7 @@ struct Args {
 }
 
 fn usage() -> String {
-    "usage: workloads <w1|w2|tiny> [--data random|mnist] [--mnist-dir DIR] [--epochs N] \
+    "usage: workloads <w1|w2|w3|tiny> [--data random|mnist] [--mnist-dir DIR] [--epochs N] \
      [--reps N] [--threads N] [--rows N]"
         .to_string()
 }
@@ -56,7 +61,7 @@ fn usage() -> String {
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let workload = it.next().ok_or_else(usage)?;
-    if !matches!(workload.as_str(), "w1" | "w2" | "tiny") {
+    if !matches!(workload.as_str(), "w1" | "w2" | "w3" | "tiny") {
         return Err(format!("unknown workload {workload:?}\n{}", usage()));
     }
     let mut args = Args {
@@ -247,6 +252,28 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
             out["samples_per_s"] = round(rows as f64 / median(&seconds)).into();
             out["pass_seconds"] = seconds.into_iter().map(round).collect::<Vec<_>>().into();
             out["checksum"] = checksum.into();
+            out["rows"] = rows.into();
+            out["data"] = args.data.clone().into();
+        }
+        "w3" => {
+            let rows = args.rows.unwrap_or(MNIST_ROWS);
+            let image = ImageShape { channels: 1, height: 28, width: 28 };
+            let frame = frame_of(uniform_or_mnist(args, rows, MNIST_WIDTH)?, MNIST_WIDTH)
+                .with_image_shape(image)
+                .map_err(|e| format!("image frame: {e}"))?;
+            let mut cfg = config(vec![], 1, Activation::Sigmoid, args.epochs);
+            cfg.model.architecture = Architecture::Conv {
+                channels: vec![32, 64],
+                kernel: 3,
+                stride: 2,
+                dense_code: false,
+            };
+            cfg.model.latent = None;
+            cfg.train.batch_size = 128;
+            let (rate, seconds, loss) = train_rate(&frame, &cfg);
+            out["samples_per_s"] = round(rate).into();
+            out["epoch_seconds"] = seconds.into_iter().map(round).collect::<Vec<_>>().into();
+            out["final_loss"] = loss.into();
             out["rows"] = rows.into();
             out["data"] = args.data.clone().into();
         }

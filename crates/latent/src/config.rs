@@ -32,7 +32,16 @@ pub enum Architecture {
         kernel: usize,
         /// Stride of each convolution (must divide the image size at every layer).
         stride: usize,
+        /// A dense layer maps the last feature map to the code (the default). When false the
+        /// last feature map itself is the code (fully convolutional: no `hidden` layers,
+        /// deterministic code, its size is the map's; `latent` is ignored).
+        #[serde(default = "yes")]
+        dense_code: bool,
     },
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the latent code is.
@@ -125,7 +134,19 @@ impl ModelConfig {
                 )))
             }
         }
-        if let Architecture::Conv { channels, kernel, stride } = &self.architecture {
+        if let Architecture::Conv { channels, kernel, stride, dense_code } = &self.architecture {
+            if !dense_code && self.latent_kind == LatentKind::Gaussian {
+                return Err(Error::Config(
+                    "a variational model needs a dense code (fully convolutional codes are \
+                     deterministic)"
+                        .into(),
+                ));
+            }
+            if !dense_code && self.hidden.as_ref().is_some_and(|h| !h.is_empty()) {
+                return Err(Error::Config(
+                    "a fully convolutional model has no dense hidden layers".into(),
+                ));
+            }
             if channels.is_empty() || channels.contains(&0) {
                 return Err(Error::Config(
                     "conv channels must be a non-empty list of sizes >= 1".into(),

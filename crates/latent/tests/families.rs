@@ -68,10 +68,15 @@ fn inputs(rows: usize, width: usize, seed: u64) -> Vec<f32> {
 
 #[test]
 fn conv_gradients_match_finite_differences() {
-    for (c, h, w) in [(1, 8, 8), (2, 4, 8)] {
+    for (c, h, w, dense_code) in [(1, 8, 8, true), (2, 4, 8, true), (2, 4, 8, false)] {
         let img = ImageShape { channels: c, height: h, width: w };
         let cfg = ModelConfig {
-            architecture: Architecture::Conv { channels: vec![3, 2], kernel: 3, stride: 2 },
+            architecture: Architecture::Conv {
+                channels: vec![3, 2],
+                kernel: 3,
+                stride: 2,
+                dense_code,
+            },
             hidden: Some(vec![]),
             latent: Some(3),
             activation: Activation::Tanh,
@@ -80,8 +85,32 @@ fn conv_gradients_match_finite_differences() {
         };
         let (net, mut params) = build(&cfg, &Objective::default(), img.len(), Some(img));
         let x = inputs(3, img.len(), 1);
-        check_gradients(&format!("conv {c}x{h}x{w}"), &net, &mut params, &x, 3, 1.0);
+        check_gradients(&format!("conv {c}x{h}x{w} {dense_code}"), &net, &mut params, &x, 3, 1.0);
     }
+}
+
+#[test]
+fn fully_convolutional_code_is_the_last_feature_map() {
+    let img = ImageShape { channels: 1, height: 28, width: 28 };
+    let cfg = ModelConfig {
+        architecture: Architecture::Conv {
+            channels: vec![32, 64],
+            kernel: 3,
+            stride: 2,
+            dense_code: false,
+        },
+        output: Some(Activation::Sigmoid),
+        ..ModelConfig::default()
+    };
+    let (net, params) = build(&cfg, &Objective::default(), img.len(), Some(img));
+    // DESIGN.md W3: two convs and two transposed convs, no dense layer.
+    assert_eq!(net.layers().len(), 4);
+    assert_eq!(net.code_width(), 7 * 7 * 64);
+    let mut ws = net.workspace(2);
+    net.forward(&params, &mut ws, &inputs(2, img.len(), 4), 2, None);
+    assert_eq!(net.reconstructions(&ws, 2).len(), 2 * img.len());
+    let vae = ModelConfig { latent_kind: LatentKind::Gaussian, ..cfg };
+    assert!(vae.validate().is_err(), "a variational code must be dense");
 }
 
 #[test]
@@ -138,7 +167,7 @@ fn conv_output_shape_equals_input_shape() {
     {
         let img = ImageShape { channels: c, height: h, width: w };
         let cfg = ModelConfig {
-            architecture: Architecture::Conv { channels, kernel: 3, stride: 2 },
+            architecture: Architecture::Conv { channels, kernel: 3, stride: 2, dense_code: true },
             latent: Some(5),
             output: Some(Activation::Sigmoid),
             ..ModelConfig::default()
@@ -152,7 +181,12 @@ fn conv_output_shape_equals_input_shape() {
     // A stride that does not divide the image is a clear configuration error.
     let img = ImageShape { channels: 1, height: 10, width: 10 };
     let cfg = ModelConfig {
-        architecture: Architecture::Conv { channels: vec![4, 4], kernel: 3, stride: 2 },
+        architecture: Architecture::Conv {
+            channels: vec![4, 4],
+            kernel: 3,
+            stride: 2,
+            dense_code: true,
+        },
         ..ModelConfig::default()
     };
     let err = Net::new(

@@ -48,7 +48,7 @@ impl Net {
         objective: &Objective,
     ) -> Result<Self> {
         let cfg = cfg.resolve(inputs);
-        let latent = cfg.latent.unwrap_or(1);
+        let mut latent = cfg.latent.unwrap_or(1);
         let code_out = match cfg.latent_kind {
             LatentKind::Deterministic => latent,
             LatentKind::Gaussian => 2 * latent,
@@ -62,9 +62,11 @@ impl Net {
         let mut b = Builder { params, layers: Vec::new(), encoder: 0, decoder: 0 };
         // Convolutions first (conv models), then a dense stack to the code and back.
         let mut shapes = Vec::new();
+        let mut dense_code = true;
         let (flat, conv) = match &cfg.architecture {
             Architecture::Dense => (inputs, None),
-            Architecture::Conv { channels, kernel, stride } => {
+            Architecture::Conv { channels, kernel, stride, dense_code: dense } => {
+                dense_code = *dense;
                 let img = image.ok_or_else(|| {
                     Error::Config("a convolutional model needs image data (IDX, NPY with 3-4 dimensions, or an image folder)".into())
                 })?;
@@ -87,20 +89,27 @@ impl Net {
                 (shape.len(), Some((*kernel, *stride)))
             }
         };
-        let mut widths = vec![flat];
-        widths.extend(&hidden);
-        for w in widths.windows(2) {
-            b.dense(Part::Encoder, w[0], w[1], act);
-        }
-        b.dense(Part::Encoder, *widths.last().unwrap_or(&flat), code_out, code_act);
-        let code_layer = b.layers.len() - 1;
-        let mut back = vec![latent];
-        back.extend(hidden.iter().rev());
-        back.push(flat);
-        for (i, w) in back.windows(2).enumerate() {
-            let last = i + 2 == back.len() && conv.is_none();
-            b.dense(Part::Decoder, w[0], w[1], if last { output } else { act });
-        }
+        let code_layer = if dense_code {
+            let mut widths = vec![flat];
+            widths.extend(&hidden);
+            for w in widths.windows(2) {
+                b.dense(Part::Encoder, w[0], w[1], act);
+            }
+            b.dense(Part::Encoder, *widths.last().unwrap_or(&flat), code_out, code_act);
+            let code_layer = b.layers.len() - 1;
+            let mut back = vec![latent];
+            back.extend(hidden.iter().rev());
+            back.push(flat);
+            for (i, w) in back.windows(2).enumerate() {
+                let last = i + 2 == back.len() && conv.is_none();
+                b.dense(Part::Decoder, w[0], w[1], if last { output } else { act });
+            }
+            code_layer
+        } else {
+            // Fully convolutional: the last feature map is the code.
+            latent = flat;
+            b.layers.len() - 1
+        };
         if let Some((kernel, stride)) = conv {
             for i in (0..shapes.len() - 1).rev() {
                 let a = if i == 0 { output } else { act };
