@@ -10,6 +10,7 @@
 #   KERNELS=1           first time the W1 matrix products, gemm vs faer (0 skips it)
 #   DATA=random         or mnist (then MNIST_DIR must hold train-images-idx3-ubyte.gz)
 #   EPOCHS=3            training epochs (the first is warm-up and not timed)
+#   ROWS=N              rows per workload instead of its default (a shorter run)
 #   THREADS=2
 #   PYTHON=...          a python that already has torch and numpy (skips the venv)
 #   NO_BUILD=1          use the binaries already in target/release/examples
@@ -45,6 +46,7 @@ fi
 LATENT=target/release/examples/workloads
 ARGS=(--data "$DATA" --epochs "$EPOCHS" --threads "$THREADS")
 if [ -n "${MNIST_DIR:-}" ]; then ARGS+=(--mnist-dir "$MNIST_DIR"); fi
+if [ -n "${ROWS:-}" ]; then ARGS+=(--rows "$ROWS"); fi
 
 # PyTorch runs without the OpenBLAS tuning variables the Rust side may have been given.
 pytorch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $PIN "$PY" bench/pytorch_workloads.py "$@"; }
