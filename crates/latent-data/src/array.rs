@@ -109,10 +109,15 @@ pub(crate) fn to_frame<T: Copy>(
         }
     };
     let rows = shape.first().copied().unwrap_or(0);
-    let width: usize = shape.iter().skip(1).product();
     if rows == 0 {
         return Err(Error::format(path, "no data rows (array has 0 rows)"));
     }
+    let width = shape
+        .iter()
+        .skip(1)
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|w| w.checked_mul(rows).is_some())
+        .ok_or_else(|| Error::format(path, format!("array of shape {shape:?} is too large")))?;
     if width == 0 {
         return Err(Error::format(path, format!("array of shape {shape:?} has no columns")));
     }

@@ -112,6 +112,20 @@ fn convert(data: &[u8], elem: Elem, big: bool) -> Vec<f32> {
     }
 }
 
+/// Longest NPY header accepted (NumPy itself refuses headers over 10000 bytes by default).
+const MAX_HEADER_BYTES: u64 = 1 << 16;
+
+/// Error when the header length field claims more than [`MAX_HEADER_BYTES`].
+fn check_header_len(path: &Path, len: u64) -> Result<()> {
+    if len > MAX_HEADER_BYTES {
+        return Err(Error::format(
+            path,
+            format!("invalid NPY header: it claims {len} bytes (at most {MAX_HEADER_BYTES})"),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads one NPY array from `reader`; `path` names it in errors.
 pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
     let mut magic = Vec::with_capacity(MAGIC.len());
@@ -128,7 +142,20 @@ pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
         }
         return Err(Error::format(path, "not an NPY file (bad magic)"));
     }
-    let header = NpyHeader::from_reader(Cursor::new(magic).chain(&mut reader)).map_err(|e| {
+    // Version and header length: check the length before `npyz` allocates it.
+    let mut pre = magic;
+    (&mut reader).take(4).read_to_end(&mut pre).map_err(|e| Error::io(path, e))?;
+    if let [.., 1, _, a, b] = pre[..] {
+        check_header_len(path, u64::from(u16::from_le_bytes([a, b])))?;
+    } else if let [.., 2 | 3, _, a, b] = pre[..] {
+        let mut rest = [0u8; 2];
+        let n = (&mut reader).take(2).read(&mut rest).map_err(|e| Error::io(path, e))?;
+        pre.extend_from_slice(&rest[..n]);
+        if let [c, d] = rest[..n] {
+            check_header_len(path, u64::from(u32::from_le_bytes([a, b, c, d])))?;
+        }
+    }
+    let header = NpyHeader::from_reader(Cursor::new(pre).chain(&mut reader)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             Error::format(path, "truncated NPY file (incomplete header)")
         } else {
