@@ -257,11 +257,11 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         &args.delimiter,
         args.no_header,
     )?;
-    let out: Box<dyn Write> = match &args.out {
+    let out: Box<dyn Write + Send> = match &args.out {
         Some(p) => Box::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         ),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(std::io::stdout()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let out_name =
@@ -281,41 +281,91 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     writeln!(out, "{header}").map_err(write_err)?;
 
-    let width = model.preprocessor().output_width();
-    let mut line = String::with_capacity(256);
+    // Parsing (this thread) overlaps with scoring and writing (the other), with at most two
+    // chunks in flight: memory stays constant however long the input.
     let bar = crate::progress::job_bar(args.quiet, None, "rows");
-    while let Some(chunk) = input.next_chunk() {
-        let chunk = chunk?;
-        bar.inc(chunk.frame.rows() as u64);
+    let writer = ChunkWriter { model: &model, args: &args, threshold: &threshold, kind, k };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
+    std::thread::scope(|scope| {
+        let scorer = scope.spawn(move || -> Result<()> {
+            let mut line = String::with_capacity(256);
+            for chunk in rx {
+                writer.write(&chunk, &mut out, &mut line, &write_err)?;
+            }
+            out.flush().map_err(write_err)
+        });
+        let mut read = Ok(());
+        while let Some(chunk) = input.next_chunk() {
+            match chunk {
+                Ok(chunk) => {
+                    bar.inc(chunk.frame.rows() as u64);
+                    if tx.send(chunk).is_err() {
+                        break; // the scorer stopped on an error, reported below
+                    }
+                }
+                Err(e) => {
+                    read = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let scored = scorer.join().map_err(|_| anyhow::anyhow!("the scoring thread panicked"));
+        bar.finish_and_clear();
+        scored??;
+        read
+    })
+}
+
+/// Scores chunks and writes their output lines.
+struct ChunkWriter<'a> {
+    model: &'a Model,
+    args: &'a ScoreArgs,
+    threshold: &'a Threshold,
+    kind: ScoreKind,
+    k: usize,
+}
+
+impl ChunkWriter<'_> {
+    fn write(
+        &self,
+        chunk: &Chunk,
+        out: &mut impl Write,
+        line: &mut String,
+        write_err: &dyn Fn(std::io::Error) -> anyhow::Error,
+    ) -> Result<()> {
+        let (model, args) = (self.model, self.args);
+        let width = model.preprocessor().output_width();
         let x = model.inputs(&chunk.frame).with_context(|| {
             format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
         })?;
         let r = model.reconstruct_inputs(&x);
-        let scores = row_scores(&x, &r.data, width, kind);
-        let explanations =
-            if k > 0 { explain_rows(&model, &x, &r.data, k, kind) } else { Vec::new() };
+        let scores = row_scores(&x, &r.data, width, self.kind);
+        let explanations = if self.k > 0 {
+            explain_rows(model, &x, &r.data, self.k, self.kind)
+        } else {
+            Vec::new()
+        };
         for (i, &s) in scores.iter().enumerate() {
             line.clear();
-            line += &format!("{s},{}", u8::from(threshold.is_anomaly(s)));
+            *line += &format!("{s},{}", u8::from(self.threshold.is_anomaly(s)));
             if args.proba {
-                line += &format!(",{}", threshold.proba(s));
+                *line += &format!(",{}", self.threshold.proba(s));
             }
             if let Some(ex) = explanations.get(i) {
                 for e in ex {
-                    line += &format!(",{},{}", csv_field(&e.column), e.share);
+                    *line += &format!(",{},{}", csv_field(&e.column), e.share);
                 }
             }
             if let Some(l) = &chunk.labels {
                 line.push(',');
-                line += &csv_field(&l.values.cell_text(i));
+                *line += &csv_field(&l.values.cell_text(i));
             }
             line.push('\n');
             out.write_all(line.as_bytes()).map_err(write_err)?;
         }
+        Ok(())
     }
-    out.flush().map_err(write_err)?;
-    bar.finish_and_clear();
-    Ok(())
 }
 
 /// A CSV field, quoted when needed.
