@@ -204,12 +204,18 @@ impl CsvChunks {
                     format!("row has {} fields, header has {}", record.len(), self.names.len()),
                 ));
             }
-            for ((field, cell), name) in record.iter().zip(&mut cells).zip(&self.names) {
-                let text = std::str::from_utf8(field)
-                    .map_err(|_| {
+            // One UTF-8 check per row; the field that fails is only looked for on failure.
+            let row_text = std::str::from_utf8(record.as_slice()).ok();
+            for (i, ((field, cell), name)) in
+                record.iter().zip(&mut cells).zip(&self.names).enumerate()
+            {
+                let text = match row_text.and_then(|t| record.range(i).and_then(|r| t.get(r))) {
+                    Some(text) => text,
+                    None => std::str::from_utf8(field).map_err(|_| {
                         text_error(&self.path, line, Some(name), "invalid UTF-8 text".into())
-                    })?
-                    .trim();
+                    })?,
+                }
+                .trim();
                 match cell {
                     Cells::Text(v) => v.push(text.to_string()),
                     Cells::Numeric(v) => {
