@@ -546,9 +546,21 @@ impl Net {
     }
 
     /// Initialises every layer from `rng` (PyTorch's default scheme); log σ starts at 0.
+    ///
+    /// With KL sparsity on a sigmoid code, the code layer's bias then starts at
+    /// `logit(rho) = ln(rho / (1 - rho))` (about −2.94 for rho 0.05), so every code unit starts
+    /// near the target activation instead of near 0.5 and training does not begin by fighting
+    /// the penalty. The random draws are the same either way.
     pub fn init(&self, params: &mut Params, rng: &mut impl Rng) {
         for layer in &self.layers {
             layer.init(params, rng);
+        }
+        if let (Sparsity::Kl { rho, .. }, LatentKind::Deterministic, Layer::Dense(code)) =
+            (self.objective.sparsity, self.kind, &self.layers[self.code_layer])
+        {
+            if code.activation == Activation::Sigmoid && rho > 0.0 && rho < 1.0 {
+                params.value_mut(code.bias).fill((rho / (1.0 - rho)).ln());
+            }
         }
     }
 
