@@ -113,17 +113,81 @@ fn convert(data: &[u8], elem: Elem, big: bool) -> Vec<f32> {
 }
 
 /// Longest NPY header accepted (NumPy itself refuses headers over 10000 bytes by default).
-const MAX_HEADER_BYTES: u64 = 1 << 16;
+const MAX_HEADER_BYTES: usize = 1 << 16;
+/// Deepest bracket nesting accepted in the header dict: `{'shape': (...)}` is 2 deep, a
+/// structured dtype (refused later anyway) 3 or 4. `npyz` parses nesting in exponential time.
+const MAX_HEADER_DEPTH: usize = 4;
 
-/// Error when the header length field claims more than [`MAX_HEADER_BYTES`].
-fn check_header_len(path: &Path, len: u64) -> Result<()> {
+/// Reads the rest of the NPY header after `magic` (version, length, dict text) and returns all
+/// of it, for `npyz` to parse, once the length and the bracket nesting of the dict are checked:
+/// a corrupt header must not make `npyz` allocate gigabytes or parse for minutes.
+fn read_header_bytes(path: &Path, magic: Vec<u8>, reader: &mut impl Read) -> Result<Vec<u8>> {
+    let mut pre = magic;
+    let mut take = |pre: &mut Vec<u8>, n: usize| {
+        reader.take(n as u64).read_to_end(pre).map_err(|e| Error::io(path, e))
+    };
+    take(&mut pre, 2)?;
+    let len_bytes = match pre.get(MAGIC.len()) {
+        Some(1) => 2,
+        Some(2 | 3) => 4,
+        // Missing or unknown version: npyz says what is wrong.
+        _ => return Ok(pre),
+    };
+    take(&mut pre, len_bytes)?;
+    let field = pre.get(MAGIC.len() + 2..).unwrap_or_default();
+    if field.len() < len_bytes {
+        return Ok(pre); // truncated: npyz says so
+    }
+    // Little-endian u16 or u32.
+    let len = field.iter().rev().fold(0usize, |a, &b| (a << 8) | usize::from(b));
     if len > MAX_HEADER_BYTES {
         return Err(Error::format(
             path,
             format!("invalid NPY header: it claims {len} bytes (at most {MAX_HEADER_BYTES})"),
         ));
     }
-    Ok(())
+    let start = pre.len();
+    take(&mut pre, len)?;
+    let depth = nesting_depth(&pre[start..]);
+    if depth > MAX_HEADER_DEPTH {
+        return Err(Error::format(
+            path,
+            format!(
+                "invalid NPY header: brackets nested {depth} deep (at most {MAX_HEADER_DEPTH})"
+            ),
+        ));
+    }
+    Ok(pre)
+}
+
+/// The deepest nesting of `()`, `[]` and `{}` in Python literal text, outside of strings.
+fn nesting_depth(text: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for &c in text {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == b'\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                b'\'' | b'"' => quote = Some(c),
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
 }
 
 /// Reads one NPY array from `reader`; `path` names it in errors.
@@ -142,19 +206,7 @@ pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
         }
         return Err(Error::format(path, "not an NPY file (bad magic)"));
     }
-    // Version and header length: check the length before `npyz` allocates it.
-    let mut pre = magic;
-    (&mut reader).take(4).read_to_end(&mut pre).map_err(|e| Error::io(path, e))?;
-    if let [.., 1, _, a, b] = pre[..] {
-        check_header_len(path, u64::from(u16::from_le_bytes([a, b])))?;
-    } else if let [.., 2 | 3, _, a, b] = pre[..] {
-        let mut rest = [0u8; 2];
-        let n = (&mut reader).take(2).read(&mut rest).map_err(|e| Error::io(path, e))?;
-        pre.extend_from_slice(&rest[..n]);
-        if let [c, d] = rest[..n] {
-            check_header_len(path, u64::from(u32::from_le_bytes([a, b, c, d])))?;
-        }
-    }
+    let pre = read_header_bytes(path, magic, &mut reader)?;
     let header = NpyHeader::from_reader(Cursor::new(pre).chain(&mut reader)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             Error::format(path, "truncated NPY file (incomplete header)")
@@ -295,6 +347,19 @@ mod tests {
         assert_eq!(a.shape, vec![3, 2]);
         assert_eq!(a.values, vec![1., 2., 3., 4., 5., 6.]);
         Ok(())
+    }
+
+    #[test]
+    fn header_nesting_is_measured_outside_strings() {
+        assert_eq!(nesting_depth(b"{'descr': '<f4', 'shape': (3, 2), }"), 2);
+        assert_eq!(nesting_depth(b"{'descr': '[[[[(', 'x': \"]'\\\"[[\"}"), 1);
+        assert_eq!(nesting_depth(b"(((((((]]]"), 7);
+        let mut bytes = MAGIC.to_vec();
+        let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': ([[[[[[[[[[1]]]]]]]]]],)}\n";
+        bytes.extend_from_slice(&[1, 0, dict.len() as u8, 0]);
+        bytes.extend_from_slice(dict.as_bytes());
+        let e = read_array(Path::new("n.npy"), bytes.as_slice()).err().map(|e| e.to_string());
+        assert!(e.as_deref().is_some_and(|e| e.contains("nested 12 deep")), "{e:?}");
     }
 
     #[test]

@@ -99,6 +99,8 @@ const FIXED: &[(&str, &str, &str)] = &[
     ("idx", "zero_rows_width_overflow.idx", "no data rows"),
     // An NPY v2 header claiming 2.9 GB: npyz allocated it before reading (out of memory).
     ("npy", "v2_header_length_3gb.npy", "invalid NPY header: it claims"),
+    // An NPY header dict with brackets nested ~60 deep: npyz took minutes to parse it.
+    ("npy", "nested_brackets_slow_header.npy", "invalid NPY header: brackets nested"),
 ];
 
 #[test]
