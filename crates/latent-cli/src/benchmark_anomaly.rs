@@ -76,6 +76,9 @@ pub struct BenchmarkAnomalyArgs {
     /// Override the scaling of numeric columns.
     #[arg(long, value_enum)]
     pub scale: Option<crate::args::ScaleArg>,
+    /// Train the autoencoder on corrupted inputs (gaussian:SIGMA, mask:P, salt-pepper:P).
+    #[arg(long, value_name = "KIND:V")]
+    pub corruption: Option<String>,
     /// The autoencoder's score.
     #[arg(long, value_enum, default_value = "mse")]
     pub score: crate::score::ScoreArg,
@@ -160,8 +163,11 @@ pub fn anomaly_fit_config(seed: u64) -> FitConfig {
     c
 }
 
-fn config_for(args: &BenchmarkAnomalyArgs, seed: u64) -> FitConfig {
+fn config_for(args: &BenchmarkAnomalyArgs, seed: u64) -> Result<FitConfig> {
     let mut c = anomaly_fit_config(seed);
+    if let Some(spec) = &args.corruption {
+        c.objective.corruption = crate::family::parse_corruption(spec)?;
+    }
     if let Some(e) = args.epochs {
         c.train.epochs = e;
     }
@@ -199,7 +205,7 @@ fn config_for(args: &BenchmarkAnomalyArgs, seed: u64) -> FitConfig {
             crate::args::ScaleArg::None => Scaling::None,
         };
     }
-    c
+    Ok(c)
 }
 
 fn data_files(dir: &Path, only: &[String]) -> Result<Vec<PathBuf>> {
@@ -251,7 +257,7 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
     let mut inputs: Option<(Vec<f32>, usize)> = None;
     for seed in 0..seeds {
         let t = Instant::now();
-        let model = Model::fit(&ds.frame, &config_for(args, seed), &mut Silent)
+        let model = Model::fit(&ds.frame, &config_for(args, seed)?, &mut Silent)
             .with_context(|| path.display().to_string())?;
         let x = model.inputs(&ds.frame)?;
         let w = model.preprocessor().output_width();
@@ -367,7 +373,7 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
     }
     let report = BenchmarkReport {
         seeds: args.seeds.max(1),
-        config: config_for(&args, 0),
+        config: config_for(&args, 0)?,
         datasets,
         mean: means,
     };

@@ -14,7 +14,9 @@ pub enum Preset {
     Dense,
     /// Dense autoencoder trained on corrupted inputs (Gaussian noise 0.3) to rebuild clean ones.
     Denoising,
-    /// Sigmoid code with a KL sparsity penalty (rho 0.05, beta 1).
+    /// Sigmoid code with a KL sparsity penalty (rho 0.05, beta 0.01: the KL term sums over
+    /// code units while the loss averages over features, so a small beta already holds the
+    /// mean activation at rho).
     Sparse,
     /// Variational autoencoder: Gaussian code, KL to N(0, I).
     Vae,
@@ -93,7 +95,7 @@ impl FamilyArgs {
             Some(Preset::Denoising) => c.objective.corruption = Corruption::Gaussian { sigma: 0.3 },
             Some(Preset::Sparse) => {
                 c.model.code_activation = Activation::Sigmoid;
-                c.objective.sparsity = Sparsity::Kl { rho: 0.05, beta: 1.0 };
+                c.objective.sparsity = Sparsity::Kl { rho: 0.05, beta: 0.01 };
             }
             Some(Preset::Vae) => c.model.latent_kind = LatentKind::Gaussian,
             Some(Preset::BetaVae) => {
@@ -173,7 +175,8 @@ fn spec(s: &str) -> (String, Vec<f32>, bool) {
     (kind, values, ok)
 }
 
-fn parse_corruption(s: &str) -> Result<Corruption> {
+/// Parses `gaussian:SIGMA`, `mask:P` or `salt-pepper:P`.
+pub fn parse_corruption(s: &str) -> Result<Corruption> {
     let bad = || {
         BadInput(format!(
             "--corruption expects gaussian:SIGMA, mask:P or salt-pepper:P, got \"{s}\""
