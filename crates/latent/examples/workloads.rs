@@ -209,12 +209,25 @@ fn train_rate(frame: &Frame, cfg: &FitConfig) -> (f64, Vec<f64>, f64) {
     (rate, seconds, loss)
 }
 
+/// Trains and records the rate, epoch times, final loss, rows and data kind in `out`.
+fn report_training(out: &mut serde_json::Value, frame: &Frame, cfg: &FitConfig, data: &str) {
+    let (rate, seconds, loss) = train_rate(frame, cfg);
+    out["samples_per_s"] = round(rate).into();
+    out["epoch_seconds"] = seconds.into_iter().map(round).collect::<Vec<_>>().into();
+    out["final_loss"] = loss.into();
+    out["rows"] = frame.rows().into();
+    out["data"] = data.into();
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
 fn run(args: &Args) -> Result<serde_json::Value, String> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build_global()
         .map_err(|e| format!("thread pool: {e}"))?;
-    let round = |v: f64| (v * 1000.0).round() / 1000.0;
     let mut out = serde_json::json!({
         "workload": args.workload,
         "impl": "latent",
@@ -225,12 +238,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
             let rows = args.rows.unwrap_or(MNIST_ROWS);
             let frame = frame_of(uniform_or_mnist(args, rows, MNIST_WIDTH)?, MNIST_WIDTH);
             let cfg = config(vec![512, 128], 32, Activation::Sigmoid, args.epochs);
-            let (rate, seconds, loss) = train_rate(&frame, &cfg);
-            out["samples_per_s"] = round(rate).into();
-            out["epoch_seconds"] = seconds.into_iter().map(round).collect::<Vec<_>>().into();
-            out["final_loss"] = loss.into();
-            out["rows"] = rows.into();
-            out["data"] = args.data.clone().into();
+            report_training(&mut out, &frame, &cfg, &args.data);
         }
         "w2" => {
             let rows = args.rows.unwrap_or(MNIST_ROWS);
@@ -270,12 +278,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
             };
             cfg.model.latent = None;
             cfg.train.batch_size = 128;
-            let (rate, seconds, loss) = train_rate(&frame, &cfg);
-            out["samples_per_s"] = round(rate).into();
-            out["epoch_seconds"] = seconds.into_iter().map(round).collect::<Vec<_>>().into();
-            out["final_loss"] = loss.into();
-            out["rows"] = rows.into();
-            out["data"] = args.data.clone().into();
+            report_training(&mut out, &frame, &cfg, &args.data);
         }
         "tiny" => {
             let rows = args.rows.unwrap_or(200_000);
@@ -285,12 +288,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                 (0..rows * width).map(|_| rng.sample::<f32, _>(StandardNormal)).collect();
             let frame = frame_of(values, width);
             let cfg = config(vec![16], 8, Activation::Identity, args.epochs);
-            let (rate, seconds, loss) = train_rate(&frame, &cfg);
-            out["samples_per_s"] = round(rate).into();
-            out["epoch_seconds"] = seconds.into_iter().map(round).collect::<Vec<_>>().into();
-            out["final_loss"] = loss.into();
-            out["rows"] = rows.into();
-            out["data"] = "normal".into();
+            report_training(&mut out, &frame, &cfg, "normal");
         }
         other => return Err(format!("unknown workload {other:?}")),
     }
