@@ -216,3 +216,36 @@ fn divergence_keeps_the_last_good_checkpoint() {
     assert!(err.contains("diverged at epoch 1"), "{err}");
     assert_eq!(std::fs::read(&ckpt).expect("checkpoint"), before, "checkpoint was overwritten");
 }
+
+/// A run that early stopping ended stays ended: resuming its last checkpoint writes the same
+/// model again instead of training on.
+#[test]
+fn resuming_an_early_stopped_run_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = digits();
+    let out = dir.path().join("es.safetensors");
+    let m = out.to_str().expect("utf-8");
+    let ckpt = format!("{m}.ckpt");
+    let base = [
+        "train",
+        "--data",
+        &d,
+        "--label-column",
+        "label",
+        "--epochs",
+        "300",
+        "--lr",
+        "0.05",
+        "--patience",
+        "3",
+        "--quiet",
+        "--out",
+        m,
+    ];
+    let o = latent(&[&base[..], &["--checkpoint-every", "1"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first = std::fs::read(&out).expect("model");
+    let o = latent(&[&base[..], &["--resume", &ckpt]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read(&out).expect("model") == first, "resuming a stopped run trained on");
+}

@@ -255,10 +255,12 @@ pub fn train(
     let mut batch_buf = vec![0.0f32; batch * width];
     let started = Instant::now();
     let batches = train_idx.len().div_ceil(batch);
-    let mut stopped_early = false;
+    // A run that early stopping had ended stays ended when resumed.
+    let mut stopped_early = history.last().is_some_and(|r| r.patience_left == Some(0));
     let mut checkpoints = options.checkpoints;
+    let last_epoch = if stopped_early { 0 } else { cfg.epochs };
 
-    for epoch in first_epoch..=cfg.epochs {
+    for epoch in first_epoch..=last_epoch {
         let epoch_start = Instant::now();
         observer.epoch_start(epoch, cfg.epochs, batches);
         model.start_epoch(epoch);
