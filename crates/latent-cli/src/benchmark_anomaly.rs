@@ -261,7 +261,7 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
             .with_context(|| path.display().to_string())?;
         let x = model.inputs(&ds.frame)?;
         let w = model.preprocessor().output_width();
-        let scores = model.score_inputs(&x, args.score.into());
+        let scores = model.score_inputs(&x, args.score.into())?;
         let (roc, pr) = rank_metrics(&scores, &labels);
         ae.roc_auc += roc;
         ae.pr_auc += pr;

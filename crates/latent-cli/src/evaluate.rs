@@ -9,7 +9,6 @@ use crate::score::{chunks, resolve_threshold, ScoreArg};
 use anyhow::{Context, Result};
 use clap::Args;
 use latent::metrics::{average_precision, roc_auc, Confusion};
-use latent::score::row_scores;
 use latent::{Column, ColumnValues};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -132,15 +131,13 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         &args.delimiter,
         args.no_header,
     )?;
-    let width = model.preprocessor().output_width();
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
     while let Some(chunk) = next() {
         let chunk = chunk?;
         let x = model.inputs(&chunk.frame).with_context(|| {
             format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
         })?;
-        let r = model.reconstruct_inputs(&x);
-        scores.extend(row_scores(&x, &r.data, width, kind));
+        scores.extend(model.score_inputs(&x, kind)?);
         let column = chunk.labels.ok_or_else(|| {
             BadInput(format!("{}: no label column \"{}\"", args.data.display(), args.label_column))
         })?;

@@ -2,7 +2,7 @@
 
 use crate::args::{Format, InfoArgs};
 use crate::data;
-use crate::output::{architecture, print_json, print_table};
+use crate::output::{architecture, family, print_json, print_table, threshold_text};
 use anyhow::Result;
 
 /// Runs `latent info`.
@@ -22,11 +22,12 @@ pub fn run(args: InfoArgs) -> Result<()> {
     let mut rows = vec![
         ("model", args.model.display().to_string()),
         ("format", format!("{} v{} (latent {})", m.format, m.format_version, m.latent_version)),
-        ("architecture", format!("dense {}", architecture(&model))),
+        ("architecture", format!("{} {}", family(&model), architecture(&model))),
         ("latent size", model.code_width().to_string()),
         ("activation", format!("{:?} hidden, {:?} output", cfg.activation, m.output)),
         ("loss", format!("{:?}", cfg.loss)),
         ("dropout", cfg.dropout.to_string()),
+        ("threshold", threshold_text(&model)),
         ("parameters", model.parameter_count().to_string()),
         ("input columns", pre.columns.len().to_string()),
         ("model inputs", pre.output_width().to_string()),

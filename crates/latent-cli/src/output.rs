@@ -24,6 +24,44 @@ pub fn architecture(model: &Model) -> String {
     model.layer_widths().iter().map(usize::to_string).collect::<Vec<_>>().join("-")
 }
 
+/// What kind of network: `dense`, `conv` or `fully convolutional`, and `VAE` for a Gaussian
+/// code (with its beta when not 1).
+pub fn family(model: &Model) -> String {
+    let cfg = model.manifest().model();
+    let mut s = match &cfg.architecture {
+        latent::config::Architecture::Dense => "dense".to_string(),
+        latent::config::Architecture::Conv { dense_code: true, .. } => "conv".to_string(),
+        latent::config::Architecture::Conv { .. } => "fully convolutional".to_string(),
+    };
+    if model.is_variational() {
+        let beta = model.manifest().config.objective.beta;
+        s += &if beta == 1.0 { " VAE".to_string() } else { format!(" VAE (beta {beta})") };
+    }
+    s
+}
+
+/// The saved anomaly threshold and the rule that chose it.
+pub fn threshold_text(model: &Model) -> String {
+    use latent::score::ThresholdRule;
+    let Some(t) = model.threshold() else {
+        return "none saved in the model".into();
+    };
+    let rule = match &t.rule {
+        ThresholdRule::Contamination { share } => format!("contamination {share}"),
+        ThresholdRule::Quantile { q } => format!("quantile {q} of the reference scores"),
+        ThresholdRule::MeanStd { k } => format!("mean + {k} std of the reference scores"),
+        ThresholdRule::Fixed { value } => format!("fixed value {value}"),
+        ThresholdRule::Auto => "auto (robust 3-sigma on log scores)".into(),
+    };
+    format!(
+        "{} > {:.6} ({rule}; flags {:.1}% of {} reference rows)",
+        t.score.name(),
+        t.value,
+        100.0 * f64::from(t.flagged_share),
+        t.rows
+    )
+}
+
 /// The lines printed after training.
 pub fn train_summary(model: &Model, path: &Path) -> String {
     let mut s = format!(

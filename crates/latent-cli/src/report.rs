@@ -10,7 +10,6 @@ use crate::output::architecture;
 use crate::plots::{analyse, Analysis, PlotOptions};
 use anyhow::{Context, Result};
 use base64::Engine as _;
-use latent::score::ThresholdRule;
 use latent::{ImageShape, Model};
 use latent_data::Dataset;
 use std::fmt::Write as _;
@@ -294,36 +293,15 @@ fn model_rows(model: &Model) -> Vec<(&'static str, String)> {
     let m = model.manifest();
     let cfg = m.model();
     vec![
-        ("architecture", esc(&format!("dense {}", architecture(model)))),
+        ("architecture", esc(&format!("{} {}", crate::output::family(model), architecture(model)))),
         ("parameters", model.parameter_count().to_string()),
         ("latent size", model.code_width().to_string()),
         ("activation", esc(&format!("{:?} hidden, {:?} output", cfg.activation, m.output))),
         ("loss", esc(&format!("{:?}", cfg.loss))),
         ("dropout", cfg.dropout.to_string()),
-        ("threshold", threshold_text(model)),
+        ("threshold", esc(&crate::output::threshold_text(model))),
         ("file format", esc(&format!("{} v{}", m.format, m.format_version))),
     ]
-}
-
-/// The saved anomaly threshold and the rule that chose it.
-fn threshold_text(model: &Model) -> String {
-    let Some(t) = model.threshold() else {
-        return "none saved in the model".into();
-    };
-    let rule = match &t.rule {
-        ThresholdRule::Contamination { share } => format!("contamination {share}"),
-        ThresholdRule::Quantile { q } => format!("quantile {q} of the reference scores"),
-        ThresholdRule::MeanStd { k } => format!("mean + {k} std of the reference scores"),
-        ThresholdRule::Fixed { value } => format!("fixed value {value}"),
-        ThresholdRule::Auto => "auto (robust 3-sigma on log scores)".into(),
-    };
-    esc(&format!(
-        "{} > {:.6} ({rule}; flags {:.1}% of {} reference rows)",
-        t.score.name(),
-        t.value,
-        100.0 * f64::from(t.flagged_share),
-        t.rows
-    ))
 }
 
 fn preprocess_rows(model: &Model) -> Vec<(&'static str, String)> {

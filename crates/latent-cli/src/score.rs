@@ -12,7 +12,7 @@ use crate::exit::BadInput;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use latent::preprocess::ColumnTransform;
-use latent::score::{explain_rows, row_scores, ScoreKind, Threshold};
+use latent::score::{explain_rows, ScoreKind, Threshold};
 use latent::{Column, Frame, Model};
 use latent_data::{Chunk, CsvChunks, StreamOptions};
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
@@ -28,6 +28,10 @@ pub enum ScoreArg {
     Mse,
     /// Mean absolute reconstruction error (after scaling).
     Mae,
+    /// Variational models: negative ELBO in nats at the posterior mean.
+    NegElbo,
+    /// Variational models: reconstruction negative log-likelihood in nats.
+    ReconNll,
 }
 
 impl From<ScoreArg> for ScoreKind {
@@ -35,6 +39,8 @@ impl From<ScoreArg> for ScoreKind {
         match a {
             ScoreArg::Mse => ScoreKind::Mse,
             ScoreArg::Mae => ScoreKind::Mae,
+            ScoreArg::NegElbo => ScoreKind::NegElbo,
+            ScoreArg::ReconNll => ScoreKind::ReconNll,
         }
     }
 }
@@ -91,6 +97,13 @@ pub fn resolve_threshold(
 ) -> Result<Threshold> {
     let saved = model.threshold();
     let kind = score.map(ScoreKind::from).or(saved.map(|t| t.score)).unwrap_or(ScoreKind::Mse);
+    if kind.is_variational() && !model.is_variational() {
+        return Err(BadInput(format!(
+            "the {} score needs a variational model (--preset vae or conv-vae); use mse or mae",
+            kind.name()
+        ))
+        .into());
+    }
     let same_kind = saved.filter(|t| t.score == kind);
     if let Some(v) = value {
         if !v.is_finite() {
@@ -335,12 +348,10 @@ impl ChunkWriter<'_> {
         write_err: &dyn Fn(std::io::Error) -> anyhow::Error,
     ) -> Result<()> {
         let (model, args) = (self.model, self.args);
-        let width = model.preprocessor().output_width();
         let x = model.inputs(&chunk.frame).with_context(|| {
             format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
         })?;
-        let r = model.reconstruct_inputs(&x);
-        let scores = row_scores(&x, &r.data, width, self.kind);
+        let (scores, r) = model.score_and_reconstruct(&x, self.kind)?;
         let explanations = if self.k > 0 {
             explain_rows(model, &x, &r.data, self.k, self.kind)
         } else {
@@ -567,9 +578,13 @@ impl ThresholdArgs {
     }
 }
 
-/// The score a model's threshold is calibrated on at training: MAE for models trained with the
-/// MAE loss, MSE otherwise.
+/// The score a model's threshold is calibrated on at training: the negative ELBO for
+/// variational models (their own measure of how unlikely a row is), MAE for models trained with
+/// the MAE loss, MSE otherwise.
 pub fn training_score_kind(model: &Model) -> ScoreKind {
+    if model.is_variational() {
+        return ScoreKind::NegElbo;
+    }
     match model.manifest().model().loss {
         latent::Loss::Mae => ScoreKind::Mae,
         _ => ScoreKind::Mse,

@@ -313,3 +313,48 @@ fn benchmark_anomaly_compares_three_detectors() {
         assert!(v["mean"][m]["pr_auc"].as_f64().is_some());
     }
 }
+
+/// Variational models score rows by their negative ELBO (the default threshold's score) or
+/// reconstruction NLL, in nats; the difference is the KL term, never negative. A deterministic
+/// model refuses those scores with exit 2.
+#[test]
+fn variational_scores_are_elbo_and_reconstruction_nll() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("t.csv");
+    std::fs::write(&data, table()).expect("write");
+    let vae = dir.path().join("vae.safetensors");
+    let base = ["train", "--data", p(&data), "--label-column", "label", "--quiet"];
+    ok(latent(&[&base[..], &["--preset", "vae", "--epochs", "30", "--out", p(&vae)]].concat()));
+    let info = stdout(&ok(latent(&["info", "--model", p(&vae)])));
+    assert!(info.contains("neg_elbo"), "VAE threshold should be on neg_elbo:\n{info}");
+    let column = |score: &str| -> Vec<f64> {
+        let o = ok(latent(&[
+            "score",
+            "--model",
+            p(&vae),
+            "--data",
+            p(&data),
+            "--label-column",
+            "label",
+            "--score",
+            score,
+            "--threshold",
+            "0",
+        ]));
+        stdout(&o).lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect()
+    };
+    let (elbo, nll) = (column("neg-elbo"), column("recon-nll"));
+    assert_eq!(elbo.len(), 400);
+    for (e, n) in elbo.iter().zip(&nll) {
+        assert!(e.is_finite() && n.is_finite() && e + 1e-4 >= *n, "neg_elbo {e} < recon_nll {n}");
+    }
+    // The rows that break the correlations score higher on average.
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(mean(&elbo[392..]) > mean(&elbo[..392]));
+
+    let dense = dir.path().join("dense.safetensors");
+    ok(latent(&[&base[..], &["--epochs", "5", "--out", p(&dense)]].concat()));
+    let o = latent(&["score", "--model", p(&dense), "--data", p(&data), "--score", "neg-elbo"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("variational"));
+}

@@ -3,7 +3,7 @@
 
 use crate::request::Schema;
 use crate::ApiError;
-use latent::score::{explain_rows, row_scores, ScoreKind};
+use latent::score::{explain_rows, ScoreKind};
 use latent::{ColumnValues, Model};
 use serde::Serialize;
 
@@ -76,9 +76,7 @@ pub(crate) fn score(
     // One forward pass serves both the scores and the explanations.
     let x = model.inputs(&req.frame).map_err(lib)?;
     drop(req.frame);
-    let y = model.reconstruct_inputs(&x);
-    let width = model.preprocessor().output_width();
-    let scores = row_scores(&x, &y.data, width, kind);
+    let (scores, y) = model.score_and_reconstruct(&x, kind).map_err(lib)?;
     let is_anomaly = scores.iter().map(|&s| threshold.map(|t| s > t)).collect();
     let explanations = req.explain.map(|k| {
         explain_rows(model, &x, &y.data, k, kind)

@@ -38,7 +38,7 @@
 //! is flagged. It is a calibrated rank, not a posterior probability.
 
 use crate::frame::Frame;
-use crate::model::Model;
+use crate::model::{Matrix, Model};
 use crate::preprocess::ColumnTransform;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -51,23 +51,36 @@ pub enum ScoreKind {
     Mse,
     /// Mean absolute reconstruction error over the model inputs (after scaling).
     Mae,
+    /// Variational models: negative ELBO in nats, `−log p(x | z = μ) + KL(q(z|x) ‖ p(z))`,
+    /// evaluated at the posterior mean so that a row always gets the same score.
+    NegElbo,
+    /// Variational models: reconstruction negative log-likelihood `−log p(x | z = μ)` in nats.
+    ReconNll,
 }
 
 impl ScoreKind {
-    /// The score's name as written in files and flags (`mse`, `mae`).
+    /// The score's name as written in files and flags (`mse`, `mae`, `neg_elbo`, `recon_nll`).
     pub fn name(self) -> &'static str {
         match self {
             ScoreKind::Mse => "mse",
             ScoreKind::Mae => "mae",
+            ScoreKind::NegElbo => "neg_elbo",
+            ScoreKind::ReconNll => "recon_nll",
         }
     }
 
-    /// Error contribution of one value with reconstruction error `e`.
+    /// Whether the score needs a variational model.
+    pub fn is_variational(self) -> bool {
+        matches!(self, ScoreKind::NegElbo | ScoreKind::ReconNll)
+    }
+
+    /// Error contribution of one value with reconstruction error `e` (explanations of the
+    /// variational scores use the squared error).
     #[inline]
     fn term(self, e: f32) -> f32 {
         match self {
-            ScoreKind::Mse => e * e,
             ScoreKind::Mae => e.abs(),
+            ScoreKind::Mse | ScoreKind::NegElbo | ScoreKind::ReconNll => e * e,
         }
     }
 }
@@ -326,17 +339,26 @@ pub fn row_scores(x: &[f32], y: &[f32], width: usize, kind: ScoreKind) -> Vec<f3
 }
 
 impl Model {
-    /// Anomaly score of every row of `frame` (reconstruction error after preprocessing).
+    /// Anomaly score of every row of `frame` (after preprocessing).
     pub fn scores(&self, frame: &Frame, kind: ScoreKind) -> Result<Vec<f32>> {
         let x = self.inputs(frame)?;
-        Ok(self.score_inputs(&x, kind))
+        self.score_inputs(&x, kind)
     }
 
     /// Anomaly score of already-preprocessed rows (row-major, model input width).
-    pub fn score_inputs(&self, x: &[f32], kind: ScoreKind) -> Vec<f32> {
+    pub fn score_inputs(&self, x: &[f32], kind: ScoreKind) -> Result<Vec<f32>> {
+        Ok(self.score_and_reconstruct(x, kind)?.0)
+    }
+
+    /// Scores of already-preprocessed rows and their reconstructions (for explanations), from
+    /// one forward pass. The variational scores fail on a deterministic model.
+    pub fn score_and_reconstruct(&self, x: &[f32], kind: ScoreKind) -> Result<(Vec<f32>, Matrix)> {
+        if kind.is_variational() {
+            return self.variational_scores(x, kind == ScoreKind::NegElbo);
+        }
         let w = self.preprocessor().output_width();
         let r = self.reconstruct_inputs(x);
-        row_scores(x, &r.data, w, kind)
+        Ok((row_scores(x, &r.data, w, kind), r))
     }
 
     /// The threshold saved with the model, if it was calibrated.

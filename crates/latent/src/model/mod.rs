@@ -404,6 +404,14 @@ impl Model {
         }
     }
 
+    /// Feature-order rows in the network's order (borrowed when they are the same).
+    fn network_order<'x>(&self, x: &'x [f32]) -> std::borrow::Cow<'x, [f32]> {
+        match &self.perm {
+            Some(perm) => std::borrow::Cow::Owned(permute_rows(x, perm)),
+            None => std::borrow::Cow::Borrowed(x),
+        }
+    }
+
     /// Network-order rows back to feature order.
     fn to_feature_order(&self, data: Vec<f32>) -> Vec<f32> {
         match &self.perm {

@@ -1,7 +1,7 @@
 //! Variational models: sampling from the prior, and the ELBO and importance-weighted (IWAE)
 //! bounds on the log-likelihood of data, in nats per example.
 
-use super::Model;
+use super::{Matrix, Model};
 use crate::config::Likelihood;
 use crate::objective::{bce_from_logit, HALF_LN_2PI};
 use crate::{Error, Result};
@@ -52,6 +52,8 @@ impl Model {
         }
         let likelihood = self.net.likelihood().unwrap_or(Likelihood::Bernoulli);
         let log_sigma = self.net.log_sigma(&self.params).map(<[f32]>::to_vec);
+        // The network's own row order (channels-last for multi-channel images).
+        let x_net = self.network_order(x);
         // Posterior parameters of every row.
         let mut post = Vec::with_capacity(rows * 2 * k);
         self.for_each_chunk(x, |ws, n| post.extend_from_slice(self.net.posterior(ws, n)));
@@ -85,7 +87,7 @@ impl Model {
             self.net.decode(&self.params, &mut ws, &z[..m * k], m);
             let y = self.net.reconstructions(&ws, m);
             let logits = self.net.output_logits(&ws, m);
-            let xs = &x[start * width..(start + n) * width];
+            let xs = &x_net[start * width..(start + n) * width];
             log_w[..m].par_iter_mut().enumerate().for_each(|(r, lw)| {
                 let t = &xs[(r / samples) * width..(r / samples + 1) * width];
                 let span = r * width..(r + 1) * width;
@@ -106,6 +108,65 @@ impl Model {
             }
         }
         Ok(Bounds { elbo: elbo / rows as f64, nll: nll / rows as f64, samples })
+    }
+
+    /// Per-row negative ELBO (`with_kl`) or reconstruction NLL at the posterior mean, in nats,
+    /// and the reconstructions (the decoder's mean at `z = μ`), on preprocessed rows.
+    pub(crate) fn variational_scores(
+        &self,
+        x: &[f32],
+        with_kl: bool,
+    ) -> Result<(Vec<f32>, Matrix)> {
+        if !self.is_variational() {
+            return Err(Error::Config(
+                "the neg_elbo and recon_nll scores need a variational model (--preset vae or \
+                 conv-vae); use mse or mae"
+                    .into(),
+            ));
+        }
+        let width = self.net.width();
+        let k = self.code_width();
+        let likelihood = self.net.likelihood().unwrap_or(Likelihood::Bernoulli);
+        let log_sigma = self.net.log_sigma(&self.params).map(<[f32]>::to_vec);
+        // The network sees rows in its own order (channels-last for multi-channel images).
+        let x_net = self.network_order(x);
+        let mut scores = Vec::with_capacity(x.len() / width.max(1));
+        let mut recon = Vec::with_capacity(x.len());
+        let mut done = 0;
+        self.for_each_chunk(x, |ws, n| {
+            let y = self.net.reconstructions(ws, n);
+            let logits = self.net.output_logits(ws, n);
+            let post = self.net.posterior(ws, n);
+            let rows = &x_net[done * width..(done + n) * width];
+            let chunk: Vec<f32> = (0..n)
+                .into_par_iter()
+                .map(|r| {
+                    let span = r * width..(r + 1) * width;
+                    let ll = log_likelihood(
+                        likelihood,
+                        &y[span.clone()],
+                        &logits[span.clone()],
+                        &rows[span],
+                        log_sigma.as_deref(),
+                    );
+                    let kl = if with_kl {
+                        let (mu, lv) = post[r * 2 * k..(r + 1) * 2 * k].split_at(k);
+                        mu.iter()
+                            .zip(lv)
+                            .map(|(&m, &l)| 0.5 * f64::from(m * m + l.exp() - 1.0 - l))
+                            .sum::<f64>()
+                    } else {
+                        0.0
+                    };
+                    (kl - ll) as f32
+                })
+                .collect();
+            scores.extend(chunk);
+            recon.extend_from_slice(y);
+            done += n;
+        });
+        let rows = x.len() / width.max(1);
+        Ok((scores, Matrix { rows, cols: width, data: self.to_feature_order(recon) }))
     }
 
     fn require_variational(&self) -> Result<()> {
