@@ -388,10 +388,17 @@ impl Model {
 
     /// Runs the forward pass (no noise; a variational code at its mean) over `x` (feature
     /// order) in chunks, calling `f` with the workspace after each chunk.
-    pub fn for_each_chunk(&self, x: &[f32], mut f: impl FnMut(&Workspace, usize)) {
+    pub fn for_each_chunk(&self, x: &[f32], f: impl FnMut(&Workspace, usize)) {
+        self.forward_chunks(x, false, f);
+    }
+
+    /// [`Model::for_each_chunk`], keeping the output layer's logits when `with_logits` (for
+    /// likelihoods; plain inference skips storing pre-activations).
+    fn forward_chunks(&self, x: &[f32], with_logits: bool, mut f: impl FnMut(&Workspace, usize)) {
         let w = self.net.width();
         let rows = x.len() / w;
-        let mut ws = self.net.workspace(INFERENCE_CHUNK.min(rows.max(1))).for_inference();
+        let ws = self.net.workspace(INFERENCE_CHUNK.min(rows.max(1)));
+        let mut ws = if with_logits { ws } else { ws.for_inference() };
         for part in x.chunks(INFERENCE_CHUNK * w) {
             let n = part.len() / w;
             match &self.perm {

@@ -133,7 +133,7 @@ impl Model {
         let mut scores = Vec::with_capacity(x.len() / width.max(1));
         let mut recon = Vec::with_capacity(x.len());
         let mut done = 0;
-        self.for_each_chunk(x, |ws, n| {
+        self.forward_chunks(x, true, |ws, n| {
             let y = self.net.reconstructions(ws, n);
             let logits = self.net.output_logits(ws, n);
             let post = self.net.posterior(ws, n);
