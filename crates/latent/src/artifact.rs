@@ -157,6 +157,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<(Manifest, HashMap<String, Vec
         .ok_or_else(|| not_model("no latent manifest in its metadata".into()))?;
     let manifest = parse_manifest(path, json)?;
     let tensors = read_tensors(path, bytes)?;
+    let stored = tensors.values().map(|(_, data)| data.len() / 4).sum();
+    check_manifest(path, &manifest, stored)?;
     let out = tensors
         .into_iter()
         .map(|(name, (dtype, data))| f32_values(path, &name, dtype, &data).map(|v| (name, v)))
@@ -183,6 +185,46 @@ pub(crate) fn parse_manifest(path: &Path, json: &str) -> Result<Manifest> {
         ));
     }
     serde_json::from_value(header).map_err(|e| file_error(path, format!("corrupt manifest: {e}")))
+}
+
+/// Checks, before anything is built from it, that a manifest agrees with itself and with a
+/// file storing `stored` weight values: the image shape has no zero dimension and matches the
+/// number of inputs, and no layer (nor the input, nor a convolution kernel) is wider than the
+/// weights stored — every layer stores at least a bias of its width. A corrupt manifest must
+/// not make the loader allocate gigabytes or build impossible layers.
+fn check_manifest(path: &Path, manifest: &Manifest, stored: usize) -> Result<()> {
+    let bad = |why: String| Err(file_error(path, format!("inconsistent manifest: {why}")));
+    let inputs = manifest.preprocess.output_width();
+    if let Some(img) = manifest.preprocess.image {
+        let len = img.channels.checked_mul(img.height).and_then(|n| n.checked_mul(img.width));
+        if img.channels == 0 || img.height == 0 || img.width == 0 || len != Some(inputs) {
+            return bad(format!(
+                "image shape {}x{}x{} does not match its {inputs} inputs",
+                img.channels, img.height, img.width
+            ));
+        }
+    }
+    let model = manifest.model();
+    let mut widths = vec![("inputs", inputs)];
+    widths.extend(model.hidden.iter().flatten().map(|&h| ("a hidden layer", h)));
+    let mut dense_code = true;
+    if let crate::config::Architecture::Conv { channels, kernel, dense_code: dense, .. } =
+        &model.architecture
+    {
+        dense_code = *dense;
+        widths.extend(channels.iter().map(|&c| ("a convolution", c)));
+        let taps = kernel.checked_mul(*kernel).unwrap_or(usize::MAX);
+        widths.push(("the kernel", taps));
+    }
+    if dense_code {
+        widths.extend(model.latent.map(|l| ("the code", l)));
+    }
+    match widths.into_iter().find(|&(_, w)| w > stored) {
+        Some((what, w)) => {
+            bad(format!("{what} has width {w} but the file stores only {stored} weight values"))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Every tensor of a safetensors file: element type and raw little-endian bytes, by name.

@@ -47,3 +47,25 @@ fn model_file_regressions_do_not_panic() {
         let _ = replay(&path);
     }
 }
+
+/// Each crash found by fuzzing, with the clear error it now gives instead: (file in
+/// `fuzz/regressions/model_file/`, words of the message).
+const FIXED: &[(&str, &str)] = &[
+    // A conv model whose manifest says its images are 8 pixels high and 0 wide: building the
+    // first convolution underflowed (a panic).
+    ("conv_image_width_zero.safetensors", "image shape 1x8x0 does not match its 64 inputs"),
+    // A manifest asking for a hidden layer of 400 million units over a file of a few hundred
+    // weights: the loader allocated 9.6 GB before looking at the tensors.
+    ("hidden_400m.manifest.json", "a hidden layer has width 400000000 but the file stores"),
+    // A conv kernel of 2^32 + 1: kernel x kernel overflowed.
+    ("conv_kernel_overflow.manifest.json", "the kernel has width"),
+];
+
+#[test]
+fn fixed_crashes_give_clear_errors() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/model_file");
+    for &(file, words) in FIXED {
+        let err = replay(&dir.join(file)).expect_err(file);
+        assert!(err.contains(words), "{file}: {err}");
+    }
+}
