@@ -10,6 +10,7 @@
 # out-of-memory stops that target's run; its input is saved under fuzz/artifacts/<target>/.
 # Reproduce one with `cargo +nightly fuzz run <target> <file>`, fix it, and copy the input to
 # fuzz/regressions/<target>/ so the regression tests of `cargo test --workspace` replay it.
+# Inputs slower than 10 s are saved as slow-unit-* and counted apart (they do not stop a run).
 #
 # Environment: FUZZ_NICE (nice level, default 10), FUZZ_TIMEOUT (seconds one input may take,
 # default 10), FUZZ_RSS_MB (memory limit, default 2048). Logs go to fuzz/logs/<target>.log and
@@ -19,7 +20,7 @@ set -euo pipefail
 ALL_TARGETS=(csv npy idx image model_file serve_request)
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 seconds="${1:-600}"
@@ -66,14 +67,15 @@ done
 
 summary=logs/summary.md
 {
-    echo "| target | seconds | executions | exec/s | corpus | crashes | result |"
-    echo "|---|---:|---:|---:|---:|---:|---|"
+    echo "| target | seconds | executions | exec/s | corpus | crashes | slow units | result |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|"
 } > "$summary"
 failed=0
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
     log="logs/$t.log"
-    before=$(find "artifacts/$t" -type f | wc -l)
+    before=$(find "artifacts/$t" -type f ! -name 'slow-unit-*' | wc -l)
+    slow_before=$(find "artifacts/$t" -type f -name 'slow-unit-*' | wc -l)
     start=$(date +%s)
     echo "fuzzing $t for ${seconds}s (log: fuzz/$log)" >&2
     status=0
@@ -93,15 +95,17 @@ for t in "${targets[@]}"; do
     execs="${execs:-0}"
     rate=$((execs / (elapsed > 0 ? elapsed : 1)))
     corpus=$(find "corpus/$t" -type f | wc -l)
-    crashes=$(($(find "artifacts/$t" -type f | wc -l) - before))
+    crashes=$(($(find "artifacts/$t" -type f ! -name 'slow-unit-*' | wc -l) - before))
+    slow=$(($(find "artifacts/$t" -type f -name 'slow-unit-*' | wc -l) - slow_before))
     if ((status == 0 && crashes == 0)); then
         result="clean"
     else
         failed=1
-        found=$(find "artifacts/$t" -type f -newermt "@$start" -printf '%f ' 2>/dev/null || true)
+        found=$(find "artifacts/$t" -type f ! -name 'slow-unit-*' -newermt "@$start" \
+            -printf '%f ' 2> /dev/null || true)
         result="FAILED (exit $status): ${found:-see fuzz/$log}"
     fi
-    line="| $t | $elapsed | $execs | $rate | $corpus | $crashes | $result |"
+    line="| $t | $elapsed | $execs | $rate | $corpus | $crashes | $slow | $result |"
     echo "$line" >> "$summary"
     echo "$line" >&2
 done
