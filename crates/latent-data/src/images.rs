@@ -7,11 +7,20 @@ use std::io::{BufRead, Cursor, Seek};
 use std::path::{Path, PathBuf};
 
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageFormat, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use latent::{Column, Frame, ImageShape};
 
 use crate::error::{Error, Result};
 use crate::{Dataset, LoadOptions};
+
+/// Most values (pixels times channels) one image may have once decoded and resized: every
+/// value becomes a column, so a few hundred bytes of JPEG claiming 59400 x 2048 pixels must not
+/// become 121 million columns.
+pub const MAX_IMAGE_VALUES: usize = 1 << 20;
+
+/// Most pixels an image may have to be decoded at all (resized or not): 8192 x 8192, above
+/// the largest camera photos, below a decompression bomb's billions.
+const MAX_DECODED_PIXELS: u64 = 1 << 26;
 
 /// File extensions read as images.
 const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
@@ -71,15 +80,42 @@ fn decode<R: BufRead + Seek>(
     opts: &LoadOptions,
 ) -> Result<(DynamicImage, (u32, u32))> {
     let bad = |message: String| Error::Image { path: path.to_path_buf(), message };
-    let mut img = reader
-        .with_guessed_format()
-        .map_err(|e| Error::io(path, e))?
-        .decode()
-        .map_err(|e| bad(format!("cannot decode image: {e}")))?;
+    let cannot = |e: image::ImageError| bad(format!("cannot decode image: {e}"));
     if let Some((w, h)) = opts.resize {
         if w == 0 || h == 0 {
             return Err(bad(format!("cannot resize to {w}x{h}")));
         }
+    }
+    // As `ImageReader::decode`, but the size is checked before the pixels are decoded.
+    let decoder = reader
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?
+        .into_decoder()
+        .map_err(cannot)?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_DECODED_PIXELS {
+        return Err(bad(format!(
+            "image is {width}x{height}: {pixels} pixels, more than the {MAX_DECODED_PIXELS} \
+             latent decodes"
+        )));
+    }
+    let (w, h) = opts.resize.unwrap_or((width, height));
+    let channels = if opts.grayscale || !decoder.color_type().has_color() { 1 } else { 3 };
+    let values = u64::from(w).saturating_mul(u64::from(h)).saturating_mul(channels);
+    if values > MAX_IMAGE_VALUES as u64 {
+        let what = match opts.resize {
+            Some(_) => format!("resized to {w}x{h}, the image"),
+            None => format!("at {w}x{h}, the image"),
+        };
+        return Err(bad(format!(
+            "{what} has {values} values ({channels} channel(s)), more than the \
+             {MAX_IMAGE_VALUES} latent takes per image (one column each); resize it smaller"
+        )));
+    }
+    image::Limits::default().reserve(decoder.total_bytes()).map_err(cannot)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(cannot)?;
+    if let Some((w, h)) = opts.resize {
         if (img.width(), img.height()) != (w, h) {
             img = img.resize_exact(w, h, FilterType::Triangle);
         }

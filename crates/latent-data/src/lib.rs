@@ -20,6 +20,7 @@ mod write;
 
 pub use error::{Error, Result};
 pub use grid::{write_png_folder, write_png_grid};
+pub use images::MAX_IMAGE_VALUES;
 pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
 pub use stream::{open_input, Chunk, CsvChunks, StreamOptions};
 pub use write::{write_frame, write_idx_images, write_matrix, write_npy};

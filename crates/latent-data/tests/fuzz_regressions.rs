@@ -101,6 +101,10 @@ const FIXED: &[(&str, &str, &str)] = &[
     ("npy", "v2_header_length_3gb.npy", "invalid NPY header: it claims"),
     // An NPY header dict with brackets nested ~60 deep: npyz took minutes to parse it.
     ("npy", "nested_brackets_slow_header.npy", "invalid NPY header: brackets nested"),
+    // 508 bytes of JPEG claiming 59400 x 2048 grey pixels: decoded, then one column per
+    // pixel with a name each (2.9 GB for the names alone; out of memory). Asked to resize it,
+    // the loader decoded all 121 million pixels first (10 s).
+    ("image", "jpeg_59400x2048.jpg", "image is 59400x2048: 121651200 pixels, more than"),
 ];
 
 #[test]
@@ -121,6 +125,16 @@ fn fixed_crashes_give_clear_errors() {
         let msg = first.expect_err(file);
         assert!(msg.contains(words), "{file}: {msg}");
     }
+}
+
+/// Resizing is asked for by the caller, but is held to the same limit.
+#[test]
+fn images_resized_too_large_are_refused() {
+    let seed = inputs("seeds", "image").remove(0);
+    let data = std::fs::read(&seed).unwrap();
+    let opts = latent_data::LoadOptions { resize: Some((2000, 1000)), ..Default::default() };
+    let e = latent_data::load_image_bytes(&seed, &data, &opts).err().map(|e| e.to_string());
+    assert!(e.as_deref().is_some_and(|e| e.contains("resized to 2000x1000")), "{e:?}");
 }
 
 /// The in-memory entry point the targets use reads exactly what [`latent_data::load`] reads
