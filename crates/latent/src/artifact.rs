@@ -219,12 +219,27 @@ fn check_manifest(path: &Path, manifest: &Manifest, stored: usize) -> Result<()>
     if dense_code {
         widths.extend(model.latent.map(|l| ("the code", l)));
     }
-    match widths.into_iter().find(|&(_, w)| w > stored) {
-        Some((what, w)) => {
-            bad(format!("{what} has width {w} but the file stores only {stored} weight values"))
-        }
-        None => Ok(()),
+    if let Some((what, w)) = widths.into_iter().find(|&(_, w)| w > stored) {
+        return bad(format!(
+            "{what} has width {w} but the file stores only {stored} weight values"
+        ));
     }
+    // Each dense layer stores at least `from x to` weights: a manifest whose consecutive
+    // widths multiply past what the file holds would only make the loader allocate.
+    if model.architecture == crate::config::Architecture::Dense {
+        let mut chain = vec![inputs];
+        chain.extend(model.hidden.iter().flatten());
+        chain.extend(model.latent);
+        for pair in chain.windows(2) {
+            if pair[0].checked_mul(pair[1]).is_none_or(|n| n > stored) {
+                return bad(format!(
+                    "a {}x{} layer needs more weights than the {stored} the file stores",
+                    pair[0], pair[1]
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every tensor of a safetensors file: element type and raw little-endian bytes, by name.
