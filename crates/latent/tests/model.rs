@@ -146,3 +146,42 @@ proptest! {
         prop_assert_eq!(&back.columns()[0].values, &latent::ColumnValues::Text(cats));
     }
 }
+
+/// Inference splits rows into chunks over the threads; a row's reconstruction and code must not
+/// depend on how many rows came with it (beyond the rounding of a differently blocked product).
+#[test]
+fn inference_does_not_depend_on_the_batch() -> latent::Result<()> {
+    let (rows, width) = (2_100, 48);
+    let values: Vec<f32> = (0..rows * width).map(|i| ((i * 7919 % 1000) as f32) / 1000.0).collect();
+    let frame = Frame::from_rows(Frame::default_names("f", width), &values)?;
+    let mut config = quick_config();
+    config.model.hidden = Some(vec![256, 64]);
+    config.model.latent = Some(16);
+    config.train.epochs = 1;
+    config.train.batch_size = 256;
+    let model = Model::fit(&frame, &config, &mut Silent)?;
+    let x = model.reconstruct_scaled(&frame)?;
+    let inputs: Vec<f32> = x.data.clone();
+    let whole = model.reconstruct_inputs(&inputs);
+    let codes = model.encode_inputs(&inputs);
+    for batch in [1, 7, 1_000, 1_500] {
+        let mut start = 0;
+        while start < rows {
+            let n = batch.min(rows - start);
+            let part = &inputs[start * width..(start + n) * width];
+            let r = model.reconstruct_inputs(part);
+            assert_close(&r.data, &whole.data[start * width..(start + n) * width], batch);
+            let c = model.encode_inputs(part);
+            assert_close(&c.data, &codes.data[start * 16..(start + n) * 16], batch);
+            start += n;
+        }
+    }
+    Ok(())
+}
+
+fn assert_close(got: &[f32], want: &[f32], batch: usize) {
+    assert_eq!(got.len(), want.len(), "batch {batch}");
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "batch {batch}: {g} vs {w}");
+    }
+}

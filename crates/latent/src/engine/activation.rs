@@ -92,27 +92,55 @@ impl Activation {
             Some(pre) => y
                 .par_chunks_mut(block * width)
                 .zip(pre.par_chunks_mut(block * width))
-                .for_each(|(y, pre)| {
-                    for (row, pre_row) in y.chunks_exact_mut(width).zip(pre.chunks_exact_mut(width))
-                    {
-                        row.iter_mut().zip(bias).zip(pre_row).for_each(|((v, b), p)| {
-                            *p = *v + b;
-                            *v += b;
-                        });
-                        self.apply_slice(row);
-                    }
-                }),
-            None => y.par_chunks_mut(block * width).for_each(|y| {
+                .for_each(|(y, pre)| self.bias_rows(y, bias, Some(pre))),
+            None => y.par_chunks_mut(block * width).for_each(|y| self.bias_rows(y, bias, None)),
+        }
+    }
+
+    /// `row = f(row + bias)` for every row of `y`, compiled for AVX2 where the CPU has it (8
+    /// lanes instead of the baseline's 4). The values are the same either way: each lane
+    /// computes what the scalar code would, and no fused multiply-adds are introduced.
+    fn bias_rows(self, y: &mut [f32], bias: &[f32], pre: Option<&mut [f32]>) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { self.bias_rows_avx2(y, bias, pre) };
+            return;
+        }
+        self.bias_rows_portable(y, bias, pre);
+    }
+
+    /// [`Activation::bias_rows`] compiled with AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn bias_rows_avx2(self, y: &mut [f32], bias: &[f32], pre: Option<&mut [f32]>) {
+        self.bias_rows_portable(y, bias, pre);
+    }
+
+    #[inline(always)]
+    fn bias_rows_portable(self, y: &mut [f32], bias: &[f32], pre: Option<&mut [f32]>) {
+        let width = bias.len().max(1);
+        match pre {
+            Some(pre) => {
+                for (row, pre_row) in y.chunks_exact_mut(width).zip(pre.chunks_exact_mut(width)) {
+                    row.iter_mut().zip(bias).zip(pre_row).for_each(|((v, b), p)| {
+                        *p = *v + b;
+                        *v += b;
+                    });
+                    self.apply_slice(row);
+                }
+            }
+            None => {
                 for row in y.chunks_exact_mut(width) {
                     row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
                     self.apply_slice(row);
                 }
-            }),
+            }
         }
     }
 
     /// `v = f(v)` over a slice, one tight (vectorisable) loop per activation.
-    #[inline]
+    #[inline(always)]
     pub fn apply_slice(self, v: &mut [f32]) {
         match self {
             Activation::Identity => {}
@@ -163,39 +191,42 @@ fn rows_per_block(width: usize) -> usize {
 /// `e^x` for f32 without branches or library calls, so loops over it vectorise: round
 /// `x / ln 2` to an integer `n`, evaluate a degree-6 polynomial on the remainder, and scale
 /// by `2^n` through the exponent bits. Relative error about 2e-7 over the clamped range.
-#[inline]
+#[inline(always)]
 pub fn fast_exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (0.166_666_67
                     + r * (0.041_666_66 + r * (0.008_333_452 + r * 0.001_388_889)))));
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // The low bits of `shifted` hold n in two's complement; shifting n + 127 into the exponent
+    // field drops the rest (integer ops only, so the loop stays vectorised).
+    let scale = f32::from_bits(shifted.to_bits().wrapping_add(127) << 23);
     p * scale
 }
 
 /// The logistic function `1 / (1 + e^-x)`, branch-free.
-#[inline]
+#[inline(always)]
 pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + fast_exp(-x))
 }
 
 /// `tanh(x) = 1 - 2 / (e^{2x} + 1)`, branch-free.
-#[inline]
+#[inline(always)]
 pub fn tanh(x: f32) -> f32 {
     let x = x.clamp(-9.0, 9.0);
     1.0 - 2.0 / (fast_exp(2.0 * x) + 1.0)
 }
 
 /// GELU in its tanh form.
-#[inline]
+#[inline(always)]
 pub fn gelu(z: f32) -> f32 {
     0.5 * z * (1.0 + tanh(GELU_C * (z + GELU_A * z * z * z)))
 }

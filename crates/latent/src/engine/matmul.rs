@@ -42,7 +42,10 @@ impl<'a> MatRef<'a> {
     }
 }
 
-/// Products smaller than this many multiply-adds run on the calling thread.
+/// Products smaller than this many multiply-adds run on the calling thread, and so do products
+/// called from a rayon worker (work already split over the threads, as in inference chunks),
+/// where nesting would only add synchronisation. The kernel splits rows and columns over
+/// threads, never an inner sum, so the split does not change the result.
 const PARALLEL_THRESHOLD: usize = 1 << 20;
 
 /// `dst = a · b` (or `dst += a · b` when `accumulate`), `dst` row-major `a.rows x b.cols`.
@@ -62,7 +65,8 @@ pub fn matmul(dst: &mut [f32], a: MatRef<'_>, b: MatRef<'_>, accumulate: bool) {
         }
         return;
     }
-    let parallelism = if m * n * k >= PARALLEL_THRESHOLD {
+    let parallelism = if m * n * k >= PARALLEL_THRESHOLD && rayon::current_thread_index().is_none()
+    {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None

@@ -17,6 +17,7 @@ use crate::{Error, Result};
 use net::{Net, Workspace};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Rows per forward pass in inference.
@@ -334,8 +335,8 @@ impl Model {
     pub fn encode_inputs(&self, x: &[f32]) -> Matrix {
         let cw = self.code_width();
         let rows = x.len() / self.net.width();
-        let mut data = Vec::with_capacity(rows * cw);
-        self.for_each_chunk(x, |ws, n| self.net.codes_into(ws, n, &mut data));
+        let mut data = vec![0.0; rows * cw];
+        self.fill_rows(x, &mut data, cw, |ws, n, out| self.net.codes_into(ws, n, out));
         Matrix { rows, cols: cw, data }
     }
 
@@ -347,8 +348,10 @@ impl Model {
     /// Reconstructions of already-preprocessed rows.
     pub fn reconstruct_inputs(&self, x: &[f32]) -> Matrix {
         let w = self.net.width();
-        let mut data = Vec::with_capacity(x.len());
-        self.for_each_chunk(x, |ws, n| data.extend_from_slice(self.net.reconstructions(ws, n)));
+        let mut data = vec![0.0; x.len() - x.len() % w.max(1)];
+        self.fill_rows(x, &mut data, w, |ws, n, out| {
+            out.copy_from_slice(self.net.reconstructions(ws, n));
+        });
         Matrix { rows: x.len() / w, cols: w, data: self.to_feature_order(data) }
     }
 
@@ -387,27 +390,75 @@ impl Model {
     }
 
     /// Runs the forward pass (no noise; a variational code at its mean) over `x` (feature
-    /// order) in chunks, calling `f` with the workspace after each chunk.
-    pub fn for_each_chunk(&self, x: &[f32], f: impl FnMut(&Workspace, usize)) {
-        self.forward_chunks(x, false, f);
+    /// order) in chunks spread over the threads, and lets `f(ws, n, out)` write each chunk's
+    /// `n` rows of `out_width` values into its part of `out` (`rows x out_width`).
+    pub fn fill_rows(
+        &self,
+        x: &[f32],
+        out: &mut [f32],
+        out_width: usize,
+        f: impl Fn(&Workspace, usize, &mut [f32]) + Sync,
+    ) {
+        let w = self.net.width();
+        let rows = x.len() / w.max(1);
+        if rows == 0 || out_width == 0 {
+            return;
+        }
+        let chunk = inference_chunk_rows(rows);
+        x[..rows * w]
+            .par_chunks(chunk * w)
+            .zip(out[..rows * out_width].par_chunks_mut(chunk * out_width))
+            .for_each_init(
+                || self.net.workspace(chunk).for_inference(),
+                |ws, (part, out)| {
+                    let n = part.len() / w;
+                    self.forward_chunk(ws, part, n);
+                    f(ws, n, out);
+                },
+            );
     }
 
-    /// [`Model::for_each_chunk`], keeping the output layer's logits when `with_logits` (for
-    /// likelihoods; plain inference skips storing pre-activations).
-    fn forward_chunks(&self, x: &[f32], with_logits: bool, mut f: impl FnMut(&Workspace, usize)) {
+    /// Runs the forward pass over `x` in chunks spread over the threads, keeping the output
+    /// layer's logits when `with_logits` (for likelihoods), and returns `f(ws, rows)` of each
+    /// chunk in row order, `rows` being the chunk's range of row indices.
+    fn map_chunks<T: Send>(
+        &self,
+        x: &[f32],
+        with_logits: bool,
+        f: impl Fn(&Workspace, std::ops::Range<usize>) -> T + Sync,
+    ) -> Vec<T> {
         let w = self.net.width();
-        let rows = x.len() / w;
-        let ws = self.net.workspace(INFERENCE_CHUNK.min(rows.max(1)));
-        let mut ws = if with_logits { ws } else { ws.for_inference() };
-        for part in x.chunks(INFERENCE_CHUNK * w) {
-            let n = part.len() / w;
-            match &self.perm {
-                Some(perm) => {
-                    self.net.forward(&self.params, &mut ws, &permute_rows(part, perm), n, None)
-                }
-                None => self.net.forward(&self.params, &mut ws, part, n, None),
-            }
-            f(&ws, n);
+        let rows = x.len() / w.max(1);
+        if rows == 0 {
+            return Vec::new();
+        }
+        let chunk = inference_chunk_rows(rows);
+        x[..rows * w]
+            .par_chunks(chunk * w)
+            .enumerate()
+            .map_init(
+                || {
+                    let ws = self.net.workspace(chunk);
+                    if with_logits {
+                        ws
+                    } else {
+                        ws.for_inference()
+                    }
+                },
+                |ws, (i, part)| {
+                    let n = part.len() / w;
+                    self.forward_chunk(ws, part, n);
+                    f(ws, i * chunk..i * chunk + n)
+                },
+            )
+            .collect()
+    }
+
+    /// One inference forward pass over `n` feature-order rows.
+    fn forward_chunk(&self, ws: &mut Workspace, part: &[f32], n: usize) {
+        match &self.perm {
+            Some(perm) => self.net.forward(&self.params, ws, &permute_rows(part, perm), n, None),
+            None => self.net.forward(&self.params, ws, part, n, None),
         }
     }
 
@@ -426,6 +477,13 @@ impl Model {
             None => data,
         }
     }
+}
+
+/// Rows per chunk of parallel inference: every thread gets a chunk, and none is larger than
+/// [`INFERENCE_CHUNK`]. A row's result depends on the chunking only through the rounding of
+/// the matrix product's blocking (a few ulps).
+fn inference_chunk_rows(rows: usize) -> usize {
+    rows.div_ceil(rayon::current_num_threads().max(1)).clamp(1, INFERENCE_CHUNK)
 }
 
 /// `perm[i]` = C x H x W index of the H x W x C position `i`.

@@ -506,15 +506,18 @@ impl Net {
         loss
     }
 
-    /// Latent codes (the mean for a variational model) of the last forward pass, appended.
-    pub fn codes_into(&self, ws: &Workspace, rows: usize, out: &mut Vec<f32>) {
+    /// Latent codes (the mean for a variational model) of the last forward pass, written into
+    /// `out` (`rows x latent`).
+    pub fn codes_into(&self, ws: &Workspace, rows: usize, out: &mut [f32]) {
         let k = self.latent;
         let h = &ws.outputs[self.code_layer];
         match self.kind {
-            LatentKind::Deterministic => out.extend_from_slice(&h[..rows * k]),
-            LatentKind::Gaussian => {
-                h.chunks_exact(2 * k).take(rows).for_each(|r| out.extend_from_slice(&r[..k]))
-            }
+            LatentKind::Deterministic => out[..rows * k].copy_from_slice(&h[..rows * k]),
+            LatentKind::Gaussian => h
+                .chunks_exact(2 * k)
+                .zip(out.chunks_exact_mut(k))
+                .take(rows)
+                .for_each(|(r, o)| o.copy_from_slice(&r[..k])),
         }
     }
 

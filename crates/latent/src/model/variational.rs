@@ -55,8 +55,10 @@ impl Model {
         // The network's own row order (channels-last for multi-channel images).
         let x_net = self.network_order(x);
         // Posterior parameters of every row.
-        let mut post = Vec::with_capacity(rows * 2 * k);
-        self.for_each_chunk(x, |ws, n| post.extend_from_slice(self.net.posterior(ws, n)));
+        let mut post = vec![0.0; rows * 2 * k];
+        self.fill_rows(x, &mut post, 2 * k, |ws, n, out| {
+            out.copy_from_slice(self.net.posterior(ws, n));
+        });
 
         let per_pass = (DECODE_ROWS / samples).max(1);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -130,23 +132,20 @@ impl Model {
         let log_sigma = self.net.log_sigma(&self.params).map(<[f32]>::to_vec);
         // The network sees rows in its own order (channels-last for multi-channel images).
         let x_net = self.network_order(x);
-        let mut scores = Vec::with_capacity(x.len() / width.max(1));
-        let mut recon = Vec::with_capacity(x.len());
-        let mut done = 0;
-        self.forward_chunks(x, true, |ws, n| {
+        let chunks = self.map_chunks(x, true, |ws, rows| {
+            let n = rows.len();
             let y = self.net.reconstructions(ws, n);
             let logits = self.net.output_logits(ws, n);
             let post = self.net.posterior(ws, n);
-            let rows = &x_net[done * width..(done + n) * width];
-            let chunk: Vec<f32> = (0..n)
-                .into_par_iter()
+            let x_rows = &x_net[rows.start * width..rows.end * width];
+            let scores: Vec<f32> = (0..n)
                 .map(|r| {
                     let span = r * width..(r + 1) * width;
                     let ll = log_likelihood(
                         likelihood,
                         &y[span.clone()],
                         &logits[span.clone()],
-                        &rows[span],
+                        &x_rows[span],
                         log_sigma.as_deref(),
                     );
                     let kl = if with_kl {
@@ -161,10 +160,10 @@ impl Model {
                     (kl - ll) as f32
                 })
                 .collect();
-            scores.extend(chunk);
-            recon.extend_from_slice(y);
-            done += n;
+            (scores, y.to_vec())
         });
+        let (scores, recon): (Vec<Vec<f32>>, Vec<Vec<f32>>) = chunks.into_iter().unzip();
+        let (scores, recon) = (scores.concat(), recon.concat());
         let rows = x.len() / width.max(1);
         Ok((scores, Matrix { rows, cols: width, data: self.to_feature_order(recon) }))
     }
