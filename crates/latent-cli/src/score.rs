@@ -14,7 +14,8 @@ use clap::{Args, ValueEnum};
 use latent::preprocess::ColumnTransform;
 use latent::score::{explain_rows, ScoreKind, Threshold};
 use latent::{Column, Frame, Model};
-use latent_data::{Chunk, CsvChunks, StreamOptions};
+use latent_data::{Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};
+use rayon::prelude::*;
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -184,6 +185,32 @@ impl Input {
     }
 }
 
+/// Input on its way to the scorer: CSV records still to parse, or parsed rows.
+enum Piece {
+    Raw(RawBlock),
+    Rows(Chunk),
+}
+
+impl Input {
+    /// The next piece of input: CSV comes unparsed, so that parsing runs on every thread.
+    fn next_piece(&mut self) -> Option<Result<Piece>> {
+        match self {
+            Input::Csv(c) => {
+                c.next_block().map_err(anyhow::Error::from).transpose().map(|b| b.map(Piece::Raw))
+            }
+            _ => self.next_chunk().map(|c| c.map(Piece::Rows)),
+        }
+    }
+
+    /// The schema that parses raw pieces (CSV input only).
+    fn schema(&self) -> Option<CsvSchema> {
+        match self {
+            Input::Csv(c) => Some(c.schema().clone()),
+            _ => None,
+        }
+    }
+}
+
 /// True for inputs that are not delimited text or JSON lines.
 fn is_array_or_images(path: &Path) -> bool {
     if path.as_os_str() == "-" {
@@ -198,7 +225,10 @@ fn is_array_or_images(path: &Path) -> bool {
 }
 
 /// Reads up to the first non-space byte; returns that byte and a reader over the whole input.
-fn sniff(mut input: Box<dyn Read>, path: &Path) -> Result<(Option<u8>, Box<dyn Read>)> {
+fn sniff(
+    mut input: Box<dyn Read + Send>,
+    path: &Path,
+) -> Result<(Option<u8>, Box<dyn Read + Send>)> {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -294,39 +324,44 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     writeln!(out, "{header}").map_err(write_err)?;
 
-    // Parsing (this thread) overlaps with scoring and writing (the other), with at most two
-    // chunks in flight: memory stays constant however long the input.
+    // One thread cuts the input into pieces; batches of pieces are parsed, scored and
+    // rendered on every thread, then written in order. At most two batches are in flight:
+    // memory stays constant however long the input.
     let bar = crate::progress::job_bar(args.quiet, None, "rows");
     let writer = ChunkWriter { model: &model, args: &args, threshold: &threshold, kind, k };
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
+    let schema = input.schema();
+    let batch_len = 2 * rayon::current_num_threads().max(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Piece>>(batch_len);
     std::thread::scope(|scope| {
-        let scorer = scope.spawn(move || -> Result<()> {
-            let mut line = String::with_capacity(256);
-            for chunk in rx {
-                writer.write(&chunk, &mut out, &mut line, &write_err)?;
+        scope.spawn(move || {
+            while let Some(piece) = input.next_piece() {
+                let failed = piece.is_err();
+                if tx.send(piece).is_err() || failed {
+                    break; // the scorer stopped, or the input is bad (reported in order)
+                }
             }
-            out.flush().map_err(write_err)
         });
-        let mut read = Ok(());
-        while let Some(chunk) = input.next_chunk() {
-            match chunk {
-                Ok(chunk) => {
-                    bar.inc(chunk.frame.rows() as u64);
-                    if tx.send(chunk).is_err() {
-                        break; // the scorer stopped on an error, reported below
-                    }
+        let mut pieces = rx.into_iter();
+        let result = (|| -> Result<()> {
+            loop {
+                let batch: Vec<Result<Piece>> = pieces.by_ref().take(batch_len).collect();
+                if batch.is_empty() {
+                    return out.flush().map_err(write_err);
                 }
-                Err(e) => {
-                    read = Err(e);
-                    break;
+                let rendered: Vec<Result<(u64, Vec<u8>)>> = batch
+                    .into_par_iter()
+                    .map(|piece| writer.render(piece?, schema.as_ref()))
+                    .collect();
+                for part in rendered {
+                    let (rows, bytes) = part?;
+                    out.write_all(&bytes).map_err(write_err)?;
+                    bar.inc(rows);
                 }
             }
-        }
-        drop(tx);
-        let scored = scorer.join().map_err(|_| anyhow::anyhow!("the scoring thread panicked"));
+        })();
+        drop(pieces); // the reader, if waiting to send, stops
         bar.finish_and_clear();
-        scored??;
-        read
+        result
     })
 }
 
@@ -340,13 +375,25 @@ struct ChunkWriter<'a> {
 }
 
 impl ChunkWriter<'_> {
-    fn write(
-        &self,
-        chunk: &Chunk,
-        out: &mut impl Write,
-        line: &mut String,
-        write_err: &dyn Fn(std::io::Error) -> anyhow::Error,
-    ) -> Result<()> {
+    /// Parses (if raw), scores and renders one piece: its row count and output lines.
+    fn render(&self, piece: Piece, schema: Option<&CsvSchema>) -> Result<(u64, Vec<u8>)> {
+        let chunk = match piece {
+            Piece::Rows(chunk) => chunk,
+            Piece::Raw(block) => {
+                let schema = schema.context("raw CSV records without a schema")?;
+                match schema.parse(&block)? {
+                    Some(chunk) => chunk,
+                    None => return Ok((0, Vec::new())), // blank lines only
+                }
+            }
+        };
+        let mut bytes = Vec::with_capacity(chunk.frame.rows() * 24);
+        self.write(&chunk, &mut bytes)?;
+        Ok((chunk.frame.rows() as u64, bytes))
+    }
+
+    /// Scores a chunk and appends its output lines to `out`.
+    fn write(&self, chunk: &Chunk, out: &mut Vec<u8>) -> Result<()> {
         let (model, args) = (self.model, self.args);
         let x = model.inputs(&chunk.frame).with_context(|| {
             format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
@@ -358,22 +405,19 @@ impl ChunkWriter<'_> {
             Vec::new()
         };
         for (i, &s) in scores.iter().enumerate() {
-            line.clear();
-            *line += &format!("{s},{}", u8::from(self.threshold.is_anomaly(s)));
+            write!(out, "{s},{}", u8::from(self.threshold.is_anomaly(s)))?;
             if args.proba {
-                *line += &format!(",{}", self.threshold.proba(s));
+                write!(out, ",{}", self.threshold.proba(s))?;
             }
             if let Some(ex) = explanations.get(i) {
                 for e in ex {
-                    *line += &format!(",{},{}", csv_field(&e.column), e.share);
+                    write!(out, ",{},{}", csv_field(&e.column), e.share)?;
                 }
             }
             if let Some(l) = &chunk.labels {
-                line.push(',');
-                *line += &csv_field(&l.values.cell_text(i));
+                write!(out, ",{}", csv_field(&l.values.cell_text(i)))?;
             }
-            line.push('\n');
-            out.write_all(line.as_bytes()).map_err(write_err)?;
+            out.push(b'\n');
         }
         Ok(())
     }
@@ -390,7 +434,7 @@ pub fn csv_field(s: &str) -> String {
 
 /// JSON lines (one object per line, keys are column names) read in chunks.
 struct JsonChunks {
-    reader: BufReader<Box<dyn Read>>,
+    reader: BufReader<Box<dyn Read + Send>>,
     path: PathBuf,
     /// Input columns: name, and whether categorical.
     columns: Vec<(String, bool)>,
@@ -400,7 +444,12 @@ struct JsonChunks {
 }
 
 impl JsonChunks {
-    fn new(reader: Box<dyn Read>, path: &Path, model: &Model, label: Option<&str>) -> JsonChunks {
+    fn new(
+        reader: Box<dyn Read + Send>,
+        path: &Path,
+        model: &Model,
+        label: Option<&str>,
+    ) -> JsonChunks {
         let columns = model
             .preprocessor()
             .columns

@@ -275,6 +275,57 @@ fn bad_input_exits_2() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// A bad row in a large file stops the parallel pipeline with the row's line, after writing
+/// the rows before it in order, and never hangs (the reader may be blocked sending pieces).
+#[test]
+fn a_bad_row_in_a_large_input_stops_in_order() {
+    let s = setup(&[]);
+    for bad_line in [3usize, 150_000] {
+        let mut text = String::from("a,b,c,kind\n");
+        for i in 2..200_000 {
+            let v = (i % 97) as f64 / 97.0;
+            if i == bad_line {
+                text += "1,oops,2,pos\n";
+            } else {
+                text += &format!("{v},{},{},pos\n", 2.0 * v, -v);
+            }
+        }
+        let data = s.dir.join("large.csv");
+        std::fs::write(&data, text).expect("write");
+        let out = s.dir.join("large-scores.csv");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_latent"))
+            .args(["score", "--model", p(&s.model), "--data", p(&data), "--out", p(&out)])
+            .args(["--quiet"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().expect("kill");
+                panic!("latent score hung on a bad row at line {bad_line}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+            .expect("read stderr");
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("line {bad_line}")) && stderr.contains("\"b\""),
+            "{stderr}"
+        );
+        // Every line written before the error is complete, in order: header + whole chunks.
+        let written = std::fs::read_to_string(&out).expect("read scores");
+        let rows = written.lines().count().saturating_sub(1);
+        assert!(rows < bad_line - 1, "{rows} rows written before line {bad_line}");
+        assert!(written.is_empty() || written.ends_with('\n'));
+    }
+}
+
 #[test]
 fn benchmark_anomaly_compares_three_detectors() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -74,7 +74,7 @@ impl Acc {
                     values.push(f32::NAN);
                     return Ok(());
                 }
-                match cell.parse::<f32>() {
+                match crate::number::parse_f32(cell) {
                     Ok(x) if x.is_finite() => values.push(x),
                     Ok(_) => return Err(ctx.not_finite(line, &self.name, cell)),
                     Err(_) if values.iter().all(|v| v.is_nan()) => {
@@ -90,7 +90,7 @@ impl Acc {
             Cells::Text { values, first: None } => values.push(cell.to_string()),
             Cells::Text { values, first: Some(first) } => {
                 if !cell.is_empty() {
-                    match cell.parse::<f32>() {
+                    match crate::number::parse_f32(cell) {
                         Ok(x) if !x.is_finite() => {
                             return Err(ctx.not_finite(line, &self.name, cell))
                         }

@@ -28,7 +28,7 @@ pub(crate) fn inner_name(path: &Path) -> String {
 }
 
 /// A buffered reader over the file's content, gunzipped when the name ends in `.gz`.
-pub(crate) fn open(path: &Path) -> Result<Box<dyn Read>> {
+pub(crate) fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let buffered = BufReader::with_capacity(1 << 16, file);
     if is_gz(path) {

@@ -1,6 +1,11 @@
 //! Delimited text read in fixed-size chunks of rows, for scoring inputs of any size in
 //! constant memory.
 //!
+//! Reading is split in two so that parsing can run on many threads: [`CsvChunks::next_block`]
+//! cuts the input into [`RawBlock`]s of whole records (cheap: it only looks for line ends
+//! outside quotes), and [`CsvSchema::parse`] turns a block into a [`Chunk`] on any thread.
+//! Iterating a [`CsvChunks`] does both in turn.
+//!
 //! Unlike [`crate::load`], which infers column types from the whole file, a stream is typed up
 //! front: the columns named in [`StreamOptions::categorical`] (a model's one-hot columns) are
 //! text, the label column is kept as text, and every other column is numeric — an empty cell
@@ -56,7 +61,7 @@ pub struct Chunk {
 }
 
 /// Opens `path` for streaming: `-` is standard input; a name ending in `.gz` is gunzipped.
-pub fn open_input(path: &Path) -> Result<Box<dyn Read>> {
+pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
     if path.as_os_str() == "-" {
         Ok(Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())))
     } else {
@@ -64,23 +69,48 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read>> {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Numeric,
     Text,
     Label,
 }
 
-/// An iterator over chunks of a delimited text stream.
-pub struct CsvChunks {
-    reader: ::csv::Reader<Box<dyn Read>>,
+/// Blocks never grow past this many bytes: a record longer than this is refused.
+const MAX_BLOCK_BYTES: usize = 1 << 28;
+
+/// Bytes read from the input at a time.
+const READ_BYTES: usize = 1 << 20;
+
+/// Whole records of the input, in order, not yet parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawBlock {
+    /// The records' bytes, each ending in `\n` (the last one of the input may not).
+    pub bytes: Vec<u8>,
+    /// Physical line of the block's first byte (1-based; the header is line 1).
+    pub first_line: u64,
+}
+
+/// What [`CsvSchema::parse`] needs to turn a [`RawBlock`] into a [`Chunk`]: the columns and
+/// their types. Cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct CsvSchema {
     path: PathBuf,
+    delimiter: u8,
     names: Vec<String>,
     kinds: Vec<Kind>,
+}
+
+/// An iterator over chunks of a delimited text stream.
+pub struct CsvChunks {
+    input: Box<dyn Read + Send>,
+    schema: CsvSchema,
     chunk_rows: usize,
-    /// A data record read ahead (the first row of a headerless file).
-    pending: Option<ByteRecord>,
-    record: ByteRecord,
-    done: bool,
+    /// Bytes read but not yet handed out as a block.
+    buf: Vec<u8>,
+    /// Line of `buf[0]`.
+    line: u64,
+    eof: bool,
 }
 
 impl CsvChunks {
@@ -90,17 +120,38 @@ impl CsvChunks {
     }
 
     /// Reads the header (or first row) of `input`; `path` names the input in errors.
-    pub fn new(input: Box<dyn Read>, path: &Path, opts: &StreamOptions) -> Result<CsvChunks> {
-        let mut reader = ReaderBuilder::new()
-            .delimiter(opts.delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 16)
-            .from_reader(input);
-        let mut first = ByteRecord::new();
-        if !read_record(path, &mut reader, &mut first)? {
-            return Err(Error::format(path, "input is empty"));
-        }
+    pub fn new(
+        input: Box<dyn Read + Send>,
+        path: &Path,
+        opts: &StreamOptions,
+    ) -> Result<CsvChunks> {
+        let mut stream = CsvChunks {
+            input,
+            schema: CsvSchema {
+                path: path.to_path_buf(),
+                delimiter: opts.delimiter,
+                names: Vec::new(),
+                kinds: Vec::new(),
+            },
+            chunk_rows: opts.chunk_rows.max(1),
+            buf: Vec::new(),
+            line: 1,
+            eof: false,
+        };
+        // The first record that is not blank: the header, or the first data row.
+        let first = loop {
+            let Some(end) = stream.records_end(1)? else {
+                return Err(Error::format(path, "input is empty"));
+            };
+            let mut reader = stream.schema.reader(&stream.buf[..end]);
+            let mut record = ByteRecord::new();
+            let found = read_record(path, &mut reader, &mut record, stream.line - 1)?;
+            if found && !is_blank(&record) {
+                break (record, end);
+            }
+            stream.consume(end);
+        };
+        let (first, end) = first;
         let names: Vec<String> = if opts.has_header {
             let mut names = Vec::with_capacity(first.len());
             for (i, field) in first.iter().enumerate() {
@@ -119,6 +170,7 @@ impl CsvChunks {
                 }
                 names.push(name);
             }
+            stream.consume(end);
             names
         } else {
             Frame::default_names("col", first.len())
@@ -134,7 +186,7 @@ impl CsvChunks {
                 ));
             }
         }
-        let kinds = names
+        stream.schema.kinds = names
             .iter()
             .map(|n| {
                 if opts.label_column.as_ref() == Some(n) {
@@ -146,110 +198,169 @@ impl CsvChunks {
                 }
             })
             .collect();
-        Ok(CsvChunks {
-            reader,
-            path: path.to_path_buf(),
-            names,
-            kinds,
-            chunk_rows: opts.chunk_rows.max(1),
-            pending: if opts.has_header { None } else { Some(first) },
-            record: ByteRecord::new(),
-            done: false,
-        })
+        stream.schema.names = names;
+        Ok(stream)
     }
 
+    /// All column names of the input, label column included.
+    pub fn names(&self) -> &[String] {
+        &self.schema.names
+    }
+
+    /// The columns and their types, to parse blocks with.
+    pub fn schema(&self) -> &CsvSchema {
+        &self.schema
+    }
+
+    /// The next block of up to `chunk_rows` whole records, or `None` at the end of the input.
+    pub fn next_block(&mut self) -> Result<Option<RawBlock>> {
+        let Some(end) = self.records_end(self.chunk_rows)? else {
+            return Ok(None);
+        };
+        let first_line = self.line;
+        let bytes = self.buf[..end].to_vec();
+        self.consume(end);
+        Ok(Some(RawBlock { bytes, first_line }))
+    }
+
+    /// Drops the first `end` bytes of the buffer, counting the lines they held.
+    fn consume(&mut self, end: usize) {
+        self.line += memchr::memchr_iter(b'\n', &self.buf[..end]).count() as u64;
+        self.buf.drain(..end);
+    }
+
+    /// The end of the first `records` records in the buffer (after the `\n` that ends the
+    /// last of them, outside quotes), reading more input as needed; at the end of the input,
+    /// the end of whatever is left. `None` when nothing is left.
+    fn records_end(&mut self, records: usize) -> Result<Option<usize>> {
+        let (mut pos, mut found, mut quoted) = (0, 0, false);
+        loop {
+            for i in memchr::memchr2_iter(b'\n', b'"', &self.buf[pos..]) {
+                let at = pos + i;
+                if self.buf[at] == b'"' {
+                    quoted = !quoted;
+                } else if !quoted {
+                    found += 1;
+                    if found == records {
+                        return Ok(Some(at + 1));
+                    }
+                }
+            }
+            pos = self.buf.len();
+            if self.eof {
+                return Ok((pos > 0).then_some(pos));
+            }
+            if pos > MAX_BLOCK_BYTES {
+                return Err(text_error(
+                    &self.schema.path,
+                    self.line,
+                    None,
+                    format!(
+                        "no line end within {} MiB (lines must end in \\n)",
+                        MAX_BLOCK_BYTES >> 20
+                    ),
+                ));
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Appends up to [`READ_BYTES`] of input to the buffer; sets `eof` at the end.
+    fn fill(&mut self) -> Result<()> {
+        let old = self.buf.len();
+        self.buf.resize(old + READ_BYTES, 0);
+        let n = loop {
+            match self.input.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(Error::io(&self.schema.path, e));
+                }
+            }
+        };
+        self.buf.truncate(old + n);
+        self.eof = n == 0;
+        Ok(())
+    }
+}
+
+impl CsvSchema {
     /// All column names of the input, label column included.
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
-    fn read_chunk(&mut self) -> Result<Option<Chunk>> {
-        enum Cells {
-            Numeric(Vec<f32>),
-            Text(Vec<String>),
-        }
+    fn reader<'b>(&self, bytes: &'b [u8]) -> ::csv::Reader<&'b [u8]> {
+        ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes)
+    }
+
+    /// Parses a block's records into a chunk; `None` when the block holds only blank lines.
+    /// Errors name the line and column.
+    pub fn parse(&self, block: &RawBlock) -> Result<Option<Chunk>> {
+        let capacity = memchr::memchr_iter(b'\n', &block.bytes).count() + 1;
         let mut cells: Vec<Cells> = self
             .kinds
             .iter()
             .map(|k| match k {
-                Kind::Numeric => Cells::Numeric(Vec::with_capacity(self.chunk_rows)),
-                Kind::Text | Kind::Label => Cells::Text(Vec::with_capacity(self.chunk_rows)),
+                Kind::Numeric => Cells::Numeric(Vec::with_capacity(capacity)),
+                Kind::Text | Kind::Label => Cells::Text(Vec::with_capacity(capacity)),
             })
             .collect();
-        let mut rows = 0;
-        let mut first_line = 0;
-        while rows < self.chunk_rows {
-            match self.pending.take() {
-                Some(r) => self.record = r,
-                None => {
-                    if !read_record(&self.path, &mut self.reader, &mut self.record)? {
-                        self.done = true;
-                        break;
+        // Lines of the rows read: the first one, and how many.
+        let mut lines = (0, 0);
+        if self.is_plain(&block.bytes) {
+            // No quotes: records are lines and fields lie between delimiters.
+            let mut start = 0;
+            let ends = memchr::memchr_iter(b'\n', &block.bytes).chain([block.bytes.len()]);
+            for (i, end) in ends.enumerate() {
+                let Some(bytes) = block.bytes.get(start..end) else { break };
+                start = end + 1;
+                let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+                if bytes.trim_ascii().is_empty() {
+                    continue;
+                }
+                let line = block.first_line + i as u64;
+                count_row(&mut lines, line);
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => {
+                        let fields = split_fields(text, self.delimiter).map(Field::Text);
+                        self.push_row(&mut cells, line, fields)?;
+                    }
+                    Err(_) => {
+                        let d = self.delimiter;
+                        let fields = bytes.split(move |&b| b == d).map(Field::Bytes);
+                        self.push_row(&mut cells, line, fields)?;
                     }
                 }
             }
-            let record = &self.record;
-            let line = record.position().map_or(0, |p| p.line());
-            if record.len() == 1 && record.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
-                continue; // a blank line
-            }
-            if rows == 0 {
-                first_line = line;
-            }
-            if record.len() != self.names.len() {
-                return Err(text_error(
-                    &self.path,
-                    line,
-                    None,
-                    format!("row has {} fields, header has {}", record.len(), self.names.len()),
-                ));
-            }
-            // One UTF-8 check per row; the field that fails is only looked for on failure.
-            let row_text = std::str::from_utf8(record.as_slice()).ok();
-            for (i, ((field, cell), name)) in
-                record.iter().zip(&mut cells).zip(&self.names).enumerate()
-            {
-                let text = match row_text.and_then(|t| record.range(i).and_then(|r| t.get(r))) {
-                    Some(text) => text,
-                    None => std::str::from_utf8(field).map_err(|_| {
-                        text_error(&self.path, line, Some(name), "invalid UTF-8 text".into())
-                    })?,
+        } else {
+            let mut reader = self.reader(&block.bytes);
+            let mut record = ByteRecord::new();
+            let mut counter = LineCounter { bytes: &block.bytes, at: 0, line: block.first_line };
+            while read_record(&self.path, &mut reader, &mut record, block.first_line - 1)? {
+                if is_blank(&record) {
+                    continue;
                 }
-                .trim();
-                match cell {
-                    Cells::Text(v) => v.push(text.to_string()),
-                    Cells::Numeric(v) => {
-                        if text.is_empty() {
-                            v.push(f32::NAN);
-                            continue;
-                        }
-                        match text.parse::<f32>() {
-                            Ok(x) if x.is_finite() => v.push(x),
-                            Ok(_) => {
-                                return Err(text_error(
-                                    &self.path,
-                                    line,
-                                    Some(name),
-                                    format!("value \"{text}\" is not finite"),
-                                ))
-                            }
-                            Err(_) => {
-                                return Err(text_error(
-                                    &self.path,
-                                    line,
-                                    Some(name),
-                                    format!(
-                                        "non-numeric value \"{text}\" in a column the model \
-                                         expects to be numeric"
-                                    ),
-                                ))
-                            }
-                        }
+                let offset = record.position().map_or(0, |p| p.byte());
+                let line = counter.record_line(usize::try_from(offset).unwrap_or(usize::MAX));
+                count_row(&mut lines, line);
+                // One UTF-8 check per row; the field that fails is only looked for on failure.
+                match std::str::from_utf8(record.as_slice()) {
+                    Ok(text) => {
+                        let field = |i| record.range(i).and_then(|r| text.get(r)).unwrap_or("");
+                        let fields = (0..record.len()).map(|i| Field::Text(field(i)));
+                        self.push_row(&mut cells, line, fields)?;
                     }
+                    Err(_) => self.push_row(&mut cells, line, record.iter().map(Field::Bytes))?,
                 }
             }
-            rows += 1;
         }
+        let (first_line, rows) = lines;
         if rows == 0 {
             return Ok(None);
         }
@@ -268,38 +379,177 @@ impl CsvChunks {
         let frame = Frame::new(columns).map_err(|e| Error::frame(&self.path, e))?;
         Ok(Some(Chunk { frame, labels, first_line }))
     }
+
+    /// Whether a block can be split on line ends and delimiters alone: an ASCII delimiter,
+    /// no quotes, and no carriage return other than in a `\r\n` line end.
+    fn is_plain(&self, bytes: &[u8]) -> bool {
+        self.delimiter.is_ascii()
+            && memchr::memchr(b'"', bytes).is_none()
+            && memchr::memchr_iter(b'\r', bytes).all(|i| bytes.get(i + 1) == Some(&b'\n'))
+    }
+
+    /// Appends one record's fields to the columns' cells.
+    fn push_row<'f>(
+        &self,
+        cells: &mut [Cells],
+        line: u64,
+        mut fields: impl Iterator<Item = Field<'f>>,
+    ) -> Result<()> {
+        let path = &self.path;
+        let mut count = 0;
+        for field in fields.by_ref() {
+            let (Some(cell), Some(name)) = (cells.get_mut(count), self.names.get(count)) else {
+                count += 1;
+                break;
+            };
+            count += 1;
+            let text = match field {
+                Field::Text(text) => text,
+                Field::Bytes(bytes) => std::str::from_utf8(bytes)
+                    .map_err(|_| text_error(path, line, Some(name), "invalid UTF-8 text".into()))?,
+            };
+            match cell {
+                Cells::Text(v) => v.push(text.trim().to_string()),
+                Cells::Numeric(v) => v.push(
+                    parse_number(text)
+                        .map_err(|message| text_error(path, line, Some(name), message))?,
+                ),
+            }
+        }
+        let count = count + fields.count();
+        if count != self.names.len() {
+            return Err(text_error(
+                path,
+                line,
+                None,
+                format!("row has {count} fields, header has {}", self.names.len()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Notes a row read at `line` in `(first line, rows)`.
+fn count_row(lines: &mut (u64, usize), line: u64) {
+    if lines.1 == 0 {
+        lines.0 = line;
+    }
+    lines.1 += 1;
+}
+
+/// Splits a line at each `delimiter` (an ASCII byte, so every piece is UTF-8 too). A plain
+/// scan: fields are short, where a vectorised search costs more than it saves.
+fn split_fields(line: &str, delimiter: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.bytes().position(|b| b == delimiter) {
+            Some(at) => {
+                rest = text.get(at + 1..);
+                text.get(..at)
+            }
+            None => rest.take(),
+        }
+    })
+}
+
+/// Line numbers of records from their byte offsets, counted once through a block. (The csv
+/// crate's own line of a record that follows blank lines is that of the first blank line.)
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Bytes counted so far.
+    at: usize,
+    /// Line of `bytes[at]`.
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// Line of the record whose bytes start at `offset` (or at the line ends after it).
+    fn record_line(&mut self, offset: usize) -> u64 {
+        let offset = offset.clamp(self.at, self.bytes.len());
+        let skipped = &self.bytes[self.at..offset];
+        self.line += memchr::memchr_iter(b'\n', skipped).count() as u64;
+        self.at = offset;
+        let ends = self.bytes[offset..].iter().take_while(|&&b| b == b'\n' || b == b'\r');
+        self.line + ends.filter(|&&b| b == b'\n').count() as u64
+    }
+}
+
+/// A field of a record: text, or bytes not yet checked to be UTF-8.
+enum Field<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+/// The cells of one column of a chunk.
+enum Cells {
+    Numeric(Vec<f32>),
+    Text(Vec<String>),
+}
+
+/// A numeric cell: empty is missing (`NaN`); anything not a finite number is an error.
+fn parse_number(text: &str) -> std::result::Result<f32, String> {
+    let trimmed = text.trim_ascii();
+    let value = match crate::number::parse_f32(trimmed) {
+        Ok(x) => x,
+        Err(_) => {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(f32::NAN);
+            }
+            crate::number::parse_f32(text).map_err(|_| {
+                format!("non-numeric value \"{text}\" in a column the model expects to be numeric")
+            })?
+        }
+    };
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(format!("value \"{trimmed}\" is not finite"))
+    }
 }
 
 impl Iterator for CsvChunks {
     type Item = Result<Chunk>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done && self.pending.is_none() {
-            return None;
-        }
-        match self.read_chunk() {
-            Ok(Some(chunk)) => Some(Ok(chunk)),
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                self.pending = None;
-                Some(Err(e))
+        loop {
+            let parsed = self.next_block().and_then(|b| match b {
+                Some(block) => self.schema.parse(&block).map(Some),
+                None => Ok(None),
+            });
+            match parsed {
+                Ok(Some(Some(chunk))) => return Some(Ok(chunk)),
+                Ok(Some(None)) => continue, // blank lines only
+                Ok(None) => return None,
+                Err(e) => {
+                    self.eof = true;
+                    self.buf.clear();
+                    return Some(Err(e));
+                }
             }
         }
     }
+}
+
+/// A record from a line holding nothing but spaces.
+fn is_blank(record: &ByteRecord) -> bool {
+    record.len() == 1 && record.get(0).is_some_and(|f| f.trim_ascii().is_empty())
 }
 
 fn text_error(path: &Path, line: u64, column: Option<&str>, message: String) -> Error {
     Error::Text { path: path.to_path_buf(), line, column: column.map(str::to_string), message }
 }
 
-fn read_record(
+/// Reads one record; `line_offset` turns the reader's line numbers into the input's.
+fn read_record<R: Read>(
     path: &Path,
-    reader: &mut ::csv::Reader<Box<dyn Read>>,
+    reader: &mut ::csv::Reader<R>,
     record: &mut ByteRecord,
+    line_offset: u64,
 ) -> Result<bool> {
     reader.read_byte_record(record).map_err(|e| {
-        let line = e.position().map(|p| p.line());
+        let line = e.position().map(|p| p.line() + line_offset);
         match (e.into_kind(), line) {
             (::csv::ErrorKind::Io(io), _) => Error::io(path, io),
             (kind, Some(line)) => text_error(path, line, None, format!("{kind:?}")),
@@ -307,7 +557,6 @@ fn read_record(
         }
     })
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,5 +601,81 @@ mod tests {
         let mut s = stream("a,b\n1\n", &StreamOptions::default())?;
         assert!(matches!(s.next(), Some(Err(_))));
         Ok(())
+    }
+
+    #[test]
+    fn plain_and_quoted_blocks_report_lines_columns_and_bad_text() -> Result<()> {
+        let message = |text: &'static [u8]| -> Result<String> {
+            let input: Box<dyn Read + Send> = Box::new(text);
+            let mut s = CsvChunks::new(input, Path::new("t.csv"), &StreamOptions::default())?;
+            Ok(match s.find_map(|r| r.err()) {
+                Some(e) => e.to_string(),
+                None => "no error".into(),
+            })
+        };
+        let m = message(b"a,b\n1,2\n\n3,\xff\n")?;
+        assert!(m.contains("line 4") && m.contains("\"b\"") && m.contains("UTF-8"), "{m}");
+        let m = message(b"a,b\n\"1\",2\n3,\xff\n")?;
+        assert!(m.contains("line 3") && m.contains("\"b\"") && m.contains("UTF-8"), "{m}");
+        let m = message(b"a,b\r\n1,2\r\n3,4,5\r\n")?;
+        assert!(m.contains("line 3") && m.contains("3 fields"), "{m}");
+        let m = message(b"a,b\n1,2\n3\n")?;
+        assert!(m.contains("line 3") && m.contains("1 fields"), "{m}");
+        // A lone carriage return ends a record, as the csv crate reads it.
+        let input: Box<dyn Read + Send> = Box::new(&b"a,b\n1,2\r3,4\n"[..]);
+        let s = CsvChunks::new(input, Path::new("t.csv"), &StreamOptions::default())?;
+        let rows: usize = s.map(|c| c.map(|c| c.frame.rows())).sum::<Result<usize>>()?;
+        assert_eq!(rows, 2);
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// However the input is cut into blocks, quoted fields (with delimiters, quotes and
+        /// line ends inside), CRLF line ends and blank lines give the same rows, and each
+        /// chunk names the line of its first row.
+        #[test]
+        fn blocks_cut_only_between_records(
+            rows in proptest::collection::vec(
+                (-999i32..999, "[a-z ,\n\"]{0,6}", proptest::bool::ANY, 0..3usize), 1..30),
+            chunk_rows in 1..5usize,
+            crlf in proptest::bool::ANY,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("n,t{end}");
+            let mut lines = Vec::new(); // line of each row
+            for (n, t, quote, blanks) in &rows {
+                for _ in 0..*blanks {
+                    text += end;
+                }
+                lines.push(1 + text.matches('\n').count() as u64);
+                let n = if *quote { format!("\"{n}\"") } else { n.to_string() };
+                text += &format!("{n},\"{}\"{end}", t.replace('"', "\"\""));
+            }
+            let opts = StreamOptions {
+                chunk_rows,
+                categorical: vec!["t".into()],
+                ..StreamOptions::default()
+            };
+            let input: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(text.into_bytes()));
+            let chunks: Vec<Chunk> =
+                CsvChunks::new(input, Path::new("t.csv"), &opts)?.collect::<Result<_>>()?;
+            let (mut numbers, mut texts, mut row) = (Vec::new(), Vec::new(), 0);
+            for chunk in &chunks {
+                proptest::prop_assert_eq!(chunk.first_line, lines[row]);
+                row += chunk.frame.rows();
+                match chunk.frame.column("n").map(|c| &c.values) {
+                    Some(ColumnValues::Numeric(v)) => numbers.extend_from_slice(v),
+                    other => proptest::prop_assert!(false, "n: {other:?}"),
+                }
+                match chunk.frame.column("t").map(|c| &c.values) {
+                    Some(ColumnValues::Text(v)) => texts.extend_from_slice(v),
+                    other => proptest::prop_assert!(false, "t: {other:?}"),
+                }
+            }
+            let want_numbers: Vec<f32> = rows.iter().map(|r| r.0 as f32).collect();
+            let want_texts: Vec<String> = rows.iter().map(|r| r.1.trim().to_string()).collect();
+            proptest::prop_assert_eq!(numbers, want_numbers);
+            proptest::prop_assert_eq!(texts, want_texts);
+        }
     }
 }

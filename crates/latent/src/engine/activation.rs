@@ -88,6 +88,9 @@ impl Activation {
     pub fn bias_forward(self, y: &mut [f32], bias: &[f32], pre: Option<&mut [f32]>) {
         let width = bias.len().max(1);
         let block = rows_per_block(width);
+        if y.len() <= block * width {
+            return self.bias_rows(y, bias, pre); // one block: no round trip through the pool
+        }
         match pre {
             Some(pre) => y
                 .par_chunks_mut(block * width)

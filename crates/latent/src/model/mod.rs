@@ -405,6 +405,13 @@ impl Model {
             return;
         }
         let chunk = inference_chunk_rows(rows);
+        if rows <= chunk {
+            // One chunk: on this thread, without a round trip through the thread pool.
+            let mut ws = self.net.workspace(rows).for_inference();
+            self.forward_chunk(&mut ws, &x[..rows * w], rows);
+            f(&ws, rows, &mut out[..rows * out_width]);
+            return;
+        }
         x[..rows * w]
             .par_chunks(chunk * w)
             .zip(out[..rows * out_width].par_chunks_mut(chunk * out_width))
@@ -433,24 +440,27 @@ impl Model {
             return Vec::new();
         }
         let chunk = inference_chunk_rows(rows);
+        let workspace = || {
+            let ws = self.net.workspace(chunk.min(rows));
+            if with_logits {
+                ws
+            } else {
+                ws.for_inference()
+            }
+        };
+        if rows <= chunk {
+            let mut ws = workspace();
+            self.forward_chunk(&mut ws, &x[..rows * w], rows);
+            return vec![f(&ws, 0..rows)];
+        }
         x[..rows * w]
             .par_chunks(chunk * w)
             .enumerate()
-            .map_init(
-                || {
-                    let ws = self.net.workspace(chunk);
-                    if with_logits {
-                        ws
-                    } else {
-                        ws.for_inference()
-                    }
-                },
-                |ws, (i, part)| {
-                    let n = part.len() / w;
-                    self.forward_chunk(ws, part, n);
-                    f(ws, i * chunk..i * chunk + n)
-                },
-            )
+            .map_init(workspace, |ws, (i, part)| {
+                let n = part.len() / w;
+                self.forward_chunk(ws, part, n);
+                f(ws, i * chunk..i * chunk + n)
+            })
             .collect()
     }
 
@@ -479,11 +489,15 @@ impl Model {
     }
 }
 
+/// Fewer rows than this are not split over threads (a request of a few rows is answered on
+/// the caller's thread).
+const MIN_PARALLEL_CHUNK: usize = 32;
+
 /// Rows per chunk of parallel inference: every thread gets a chunk, and none is larger than
 /// [`INFERENCE_CHUNK`]. A row's result depends on the chunking only through the rounding of
 /// the matrix product's blocking (a few ulps).
 fn inference_chunk_rows(rows: usize) -> usize {
-    rows.div_ceil(rayon::current_num_threads().max(1)).clamp(1, INFERENCE_CHUNK)
+    rows.div_ceil(rayon::current_num_threads().max(1)).clamp(MIN_PARALLEL_CHUNK, INFERENCE_CHUNK)
 }
 
 /// `perm[i]` = C x H x W index of the H x W x C position `i`.
