@@ -14,14 +14,16 @@ const MAX_EXACT: u32 = 1 << 24;
 /// Parses `text` as `str::parse::<f32>` does (same value, same errors), faster for short
 /// plain decimals such as `-12.5`, `0.000731` or `3.2e-05`.
 pub(crate) fn parse_f32(text: &str) -> Result<f32, std::num::ParseFloatError> {
-    match fast_path(text.as_bytes()) {
-        Some(value) => Ok(value),
-        None => text.parse(),
+    match parse_prefix(text.as_bytes()) {
+        Some((value, len)) if len == text.len() => Ok(value),
+        _ => text.parse(),
     }
 }
 
-/// `[+-]digits[.digits][(e|E)[+-]digits]` with few digits and a small exponent, else `None`.
-fn fast_path(bytes: &[u8]) -> Option<f32> {
+/// The number at the start of `bytes` and its length, when it is
+/// `[+-]digits[.digits][(e|E)[+-]digits]` with few digits and a small exponent: then the value
+/// is what `str::parse::<f32>` gives for those bytes. `None` for anything else.
+pub(crate) fn parse_prefix(bytes: &[u8]) -> Option<(f32, usize)> {
     let (negative, mut rest) = match bytes.split_first()? {
         (b'-', rest) => (true, rest),
         (b'+', rest) => (false, rest),
@@ -75,13 +77,10 @@ fn fast_path(bytes: &[u8]) -> Option<f32> {
         exponent += sign * e;
         rest = tail;
     }
-    if !rest.is_empty() {
-        return None;
-    }
     let m = mantissa as f32; // exact: mantissa < 2^24
     let power = *POW10.get(exponent.unsigned_abs() as usize)?;
     let value = if exponent >= 0 { m * power } else { m / power };
-    Some(if negative { -value } else { value })
+    Some((if negative { -value } else { value }, bytes.len() - rest.len()))
 }
 
 #[cfg(test)]
