@@ -89,6 +89,8 @@ pub struct RawBlock {
     pub bytes: Vec<u8>,
     /// Physical line of the block's first byte (1-based; the header is line 1).
     pub first_line: u64,
+    /// Line ends (`\n`) in the block.
+    pub lines: u64,
 }
 
 /// What [`CsvSchema::parse`] needs to turn a [`RawBlock`] into a [`Chunk`]: the columns and
@@ -143,7 +145,7 @@ impl CsvChunks {
             let Some(end) = stream.records_end(1)? else {
                 return Err(Error::format(path, "input is empty"));
             };
-            let mut reader = stream.schema.reader(&stream.buf[..end]);
+            let mut reader = stream.schema.reader(&stream.buf[..end.0]);
             let mut record = ByteRecord::new();
             let found = read_record(path, &mut reader, &mut record, stream.line - 1)?;
             if found && !is_blank(&record) {
@@ -214,41 +216,47 @@ impl CsvChunks {
 
     /// The next block of up to `chunk_rows` whole records, or `None` at the end of the input.
     pub fn next_block(&mut self) -> Result<Option<RawBlock>> {
-        let Some(end) = self.records_end(self.chunk_rows)? else {
+        let Some((end, lines)) = self.records_end(self.chunk_rows)? else {
             return Ok(None);
         };
         let first_line = self.line;
-        let bytes = self.buf[..end].to_vec();
-        self.consume(end);
-        Ok(Some(RawBlock { bytes, first_line }))
+        // The block keeps the buffer's allocation; only the bytes after it are copied.
+        let rest = self.buf.split_off(end);
+        let bytes = std::mem::replace(&mut self.buf, rest);
+        self.line += lines;
+        Ok(Some(RawBlock { bytes, first_line, lines }))
     }
 
-    /// Drops the first `end` bytes of the buffer, counting the lines they held.
-    fn consume(&mut self, end: usize) {
-        self.line += memchr::memchr_iter(b'\n', &self.buf[..end]).count() as u64;
+    /// Drops the first `end` bytes of the buffer, which hold `lines` line ends.
+    fn consume(&mut self, (end, lines): (usize, u64)) {
+        self.line += lines;
         self.buf.drain(..end);
     }
 
     /// The end of the first `records` records in the buffer (after the `\n` that ends the
-    /// last of them, outside quotes), reading more input as needed; at the end of the input,
-    /// the end of whatever is left. `None` when nothing is left.
-    fn records_end(&mut self, records: usize) -> Result<Option<usize>> {
-        let (mut pos, mut found, mut quoted) = (0, 0, false);
+    /// last of them, outside quotes) and the line ends before it, reading more input as
+    /// needed; at the end of the input, the end of whatever is left. `None` when nothing is
+    /// left.
+    fn records_end(&mut self, records: usize) -> Result<Option<(usize, u64)>> {
+        let (mut pos, mut found, mut lines, mut quoted) = (0, 0, 0, false);
         loop {
             for i in memchr::memchr2_iter(b'\n', b'"', &self.buf[pos..]) {
                 let at = pos + i;
                 if self.buf[at] == b'"' {
                     quoted = !quoted;
-                } else if !quoted {
+                    continue;
+                }
+                lines += 1;
+                if !quoted {
                     found += 1;
                     if found == records {
-                        return Ok(Some(at + 1));
+                        return Ok(Some((at + 1, lines)));
                     }
                 }
             }
             pos = self.buf.len();
             if self.eof {
-                return Ok((pos > 0).then_some(pos));
+                return Ok((pos > 0).then_some((pos, lines)));
             }
             if pos > MAX_BLOCK_BYTES {
                 return Err(text_error(
@@ -265,21 +273,16 @@ impl CsvChunks {
         }
     }
 
-    /// Appends up to [`READ_BYTES`] of input to the buffer; sets `eof` at the end.
+    /// Appends up to [`READ_BYTES`] of input to the buffer (into its spare capacity, without
+    /// zeroing it first); sets `eof` at the end.
     fn fill(&mut self) -> Result<()> {
-        let old = self.buf.len();
-        self.buf.resize(old + READ_BYTES, 0);
-        let n = loop {
-            match self.input.read(&mut self.buf[old..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(Error::io(&self.schema.path, e));
-                }
-            }
-        };
-        self.buf.truncate(old + n);
+        let limit = READ_BYTES as u64;
+        let n = self
+            .input
+            .by_ref()
+            .take(limit)
+            .read_to_end(&mut self.buf)
+            .map_err(|e| Error::io(&self.schema.path, e))?;
         self.eof = n == 0;
         Ok(())
     }
@@ -302,7 +305,7 @@ impl CsvSchema {
     /// Parses a block's records into a chunk; `None` when the block holds only blank lines.
     /// Errors name the line and column.
     pub fn parse(&self, block: &RawBlock) -> Result<Option<Chunk>> {
-        let capacity = memchr::memchr_iter(b'\n', &block.bytes).count() + 1;
+        let capacity = usize::try_from(block.lines).unwrap_or(0) + 1;
         let mut cells: Vec<Cells> = self
             .kinds
             .iter()
