@@ -82,9 +82,32 @@ pub(crate) fn parse_prefix(bytes: &[u8]) -> Option<(f32, usize)> {
 }
 
 /// Accumulates the decimal digits of `bytes` from `i` into `value` (wrapping; callers bound
-/// the count); returns the index after the last digit.
+/// the count); returns the index after the last digit. Eight bytes at a time where the slice
+/// has them (SWAR: no branch per digit), then one at a time.
 #[inline(always)]
 fn digits(bytes: &[u8], mut i: usize, value: &mut u64) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(&chunk) = bytes.get(i..).and_then(|b| b.first_chunk::<8>()) {
+        // Each byte minus '0' (by xor: exactly '0'..='9' become 0..=9); a byte is a digit when
+        // that is below 10 and its top bit is clear.
+        let y = u64::from_le_bytes(chunk) ^ (0x30 * ONES);
+        let flags = (((y & (0x7f * ONES)) + 0x76 * ONES) | y) & (0x80 * ONES);
+        let n = (flags.trailing_zeros() / 8) as usize; // leading digits, 0..=8
+        if n == 0 {
+            return i;
+        }
+        // The n digits to the top bytes (zeros below are leading zeros), then pairs, quads
+        // and the whole: the first byte is the most significant digit.
+        let mut v = y << (8 * (8 - n));
+        v = ((v & (0x0f * ONES)).wrapping_mul(10 * 256 + 1)) >> 8;
+        v = ((v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 * 65_536 + 1)) >> 16;
+        v = ((v & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 * (1 << 32) + 1)) >> 32;
+        *value = value.wrapping_mul(POW10_U64[n]).wrapping_add(v);
+        i += n;
+        if n < 8 {
+            return i;
+        }
+    }
     while let Some(&b) = bytes.get(i) {
         let d = b.wrapping_sub(b'0');
         if d > 9 {
@@ -95,6 +118,10 @@ fn digits(bytes: &[u8], mut i: usize, value: &mut u64) -> usize {
     }
     i
 }
+
+/// `10^n` for the digit counts of one SWAR step.
+const POW10_U64: [u64; 9] =
+    [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
 
 #[cfg(test)]
 mod tests {
@@ -189,6 +216,23 @@ mod tests {
                 text += &format!("e{e}");
             }
             same(&text);
+        }
+
+        #[test]
+        fn eight_digits_at_a_time_match_one_at_a_time(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![b'0'..=b'9', any::<u8>()], 0..40),
+            start in 0usize..8,
+        ) {
+            let mut want = 0u64;
+            let mut end = start.min(bytes.len());
+            while let Some(d) = bytes.get(end).map(|b| b.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+                want = want.wrapping_mul(10).wrapping_add(u64::from(d));
+                end += 1;
+            }
+            let mut got = 0u64;
+            prop_assert_eq!(digits(&bytes, start.min(bytes.len()), &mut got), end);
+            prop_assert_eq!(got, want);
         }
 
         #[test]
