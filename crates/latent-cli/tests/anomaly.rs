@@ -4,43 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn latent(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_latent")).args(args).output().expect("run latent")
-}
-
-fn latent_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_latent"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn latent");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn ok(o: Output) -> Output {
-    assert!(
-        o.status.success(),
-        "latent failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    );
-    o
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
+use common::{latent, latent_command, latent_stdin, ok, p, stdout};
+use std::path::PathBuf;
+use std::process::Stdio;
 
 /// 400 rows: `a`, `b = 2a + noise`, `c = -a + noise`, a category `kind` that follows the sign of
 /// `a`, and `label`; the last 8 rows break the correlations (label 1).
@@ -293,7 +261,7 @@ fn a_bad_row_in_a_large_input_stops_in_order() {
         let data = s.dir.join("large.csv");
         std::fs::write(&data, text).expect("write");
         let out = s.dir.join("large-scores.csv");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_latent"))
+        let mut child = latent_command()
             .args(["score", "--model", p(&s.model), "--data", p(&data), "--out", p(&out)])
             .args(["--quiet"])
             .stderr(Stdio::piped())

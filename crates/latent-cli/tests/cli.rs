@@ -3,38 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{digits, latent, ok, p, repo, stderr, stdout};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn latent(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_latent")).args(args).output().expect("run latent")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn digits() -> String {
-    repo().join("data/digits/digits.csv").display().to_string()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "latent failed: {}\n{}", stderr(&o), stdout(&o));
-    o
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
+use std::process::Command;
 
 fn train_digits(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let model = dir.join(name);

@@ -3,25 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{digits, latent, ok, p};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn latent(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_latent")).args(args).output().expect("run latent")
-}
-
-fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "latent failed: {}", String::from_utf8_lossy(&o.stderr));
-    o
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8")
-}
-
-fn digits() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/digits/digits.csv").display().to_string()
-}
 
 /// The digits as an IDX image file (8x8, values scaled to [0, 1]), 600 rows.
 fn digits_idx(dir: &Path) -> PathBuf {

@@ -3,17 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{digits, latent, latent_command};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
-
-fn latent(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_latent")).args(args).output().expect("run latent")
-}
-
-fn digits() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/digits/digits.csv").display().to_string()
-}
 
 #[test]
 fn killing_training_never_leaves_a_broken_model() {
@@ -35,7 +30,7 @@ fn killing_training_never_leaves_a_broken_model() {
     loads("initial");
     // Kill (SIGKILL) runs at staggered moments: mid-training, around the save, after it.
     for (i, ms) in [30u64, 90, 150, 220, 300, 380, 460, 550, 650, 800].iter().enumerate() {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_latent"))
+        let mut child = latent_command()
             .args([&base[..], &["--epochs", "12", "--seed", &i.to_string()]].concat())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -106,13 +101,13 @@ fn resumed_run_after_sigkill_is_bit_identical() {
         .map(String::from)
         .to_vec()
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_latent")).args(run(&full)).output().expect("run");
+    let o = latent_command().args(run(&full)).output().expect("run");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let mut args = run(&killed);
     args.extend(["--checkpoint-every", "5"].map(String::from));
     let ckpt = dir.path().join("killed.safetensors.ckpt");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_latent"))
+    let mut child = latent_command()
         .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

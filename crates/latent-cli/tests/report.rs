@@ -10,35 +10,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{latent_command, ok, p, stdout};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// Runs `latent` with `args` at a fixed width for help texts (clap wraps them to the terminal,
+/// or to $COLUMNS).
 fn latent(args: &[&str]) -> Output {
-    // A fixed width for help texts (clap wraps them to the terminal, or to $COLUMNS).
-    Command::new(env!("CARGO_BIN_EXE_latent"))
-        .args(args)
-        .env("COLUMNS", "100")
-        .output()
-        .expect("run latent")
-}
-
-fn ok(o: Output) -> Output {
-    assert!(
-        o.status.success(),
-        "latent failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    );
-    o
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
+    latent_command().args(args).env("COLUMNS", "100").output().expect("run latent")
 }
 
 /// `latent demo` once for all tests of this binary: (temp dir kept alive, demo folder).
@@ -305,7 +287,7 @@ fn mask_digits(line: &str) -> String {
 #[test]
 fn table_output() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let digits = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/digits/digits.csv");
+    let digits = common::digits_path();
     let model = dir.path().join("m.safetensors");
     ok(latent(&[
         "train",

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::latent_command;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -43,7 +46,7 @@ fn serve_answers_then_stops_on_sigterm() {
     let model = model(dir.path());
     let token = dir.path().join("token");
     std::fs::write(&token, "tok-123\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_latent"))
+    let mut child = latent_command()
         .args(["serve", "--model", &model, "--addr", "127.0.0.1:0", "--token-file"])
         .arg(&token)
         .stderr(Stdio::piped())
@@ -92,8 +95,7 @@ fn serve_refuses_bad_settings() {
     let model = model(dir.path());
     let empty = dir.path().join("empty");
     std::fs::write(&empty, " \n").unwrap();
-    let bin = env!("CARGO_BIN_EXE_latent");
-    let run = |args: &[&str]| Command::new(bin).arg("serve").args(args).output().unwrap();
+    let run = |args: &[&str]| latent_command().arg("serve").args(args).output().unwrap();
     let o = run(&["--model", &model, "--token-file", empty.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("token file is empty"));

@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests: running the real `latent` binary, reading its
+//! output, and the paths of the shipped data. `tests/common/` is not a test binary of its own;
+//! each test file includes it with `mod common;`.
+
+#![allow(dead_code)] // Not every test binary uses every helper.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A `Command` for the `latent` binary built for these tests, with no arguments yet.
+pub fn latent_command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_latent"))
+}
+
+/// Runs `latent` with `args` and waits for its output.
+pub fn latent(args: &[&str]) -> Output {
+    latent_command().args(args).output().expect("run latent")
+}
+
+/// Runs `latent` with `args`, writing `input` to its standard input, and waits for its output.
+pub fn latent_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = latent_command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn latent");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// Asserts that the run succeeded (showing its stderr and stdout if not) and returns it.
+pub fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "latent failed: {}\n{}", stderr(&o), stdout(&o));
+    o
+}
+
+/// The run's standard output as text (invalid UTF-8 replaced).
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The run's standard error as text (invalid UTF-8 replaced).
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `path` as a `&str` for an argument list (the test paths are all UTF-8).
+pub fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// The workspace root (two levels above this crate).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The path of the shipped digits data set (`data/digits/digits.csv`, label column `label`).
+pub fn digits_path() -> PathBuf {
+    repo().join("data/digits/digits.csv")
+}
+
+/// The path of the shipped digits data set as a string, for argument lists.
+pub fn digits() -> String {
+    digits_path().display().to_string()
+}
