@@ -67,9 +67,9 @@ pub(crate) fn parse_prefix(bytes: &[u8]) -> Option<(f32, usize)> {
         // quotient m / 10^k with m < 2^24 that is not an f32 rounding midpoint lies at least
         // 2^-25 · 10^-k > 2^-49 from every one: rounding that product to f32 rounds the
         // exact value. (Faster than a division.)
-        Some(&inverse) if exponent < 0 => (mantissa as f64 * inverse) as f32,
+        Some(&inverse) if exponent < 0 => (f64::from(mantissa as u32) * inverse) as f32,
         _ => {
-            let m = mantissa as f32; // exact: mantissa < 2^24
+            let m = mantissa as u32 as f32; // exact: mantissa < 2^24
             let power = *POW10.get(k)?;
             if exponent >= 0 {
                 m * power
