@@ -656,6 +656,29 @@ mod tests {
         assert!(m.contains("line 3") && m.contains("3 fields"), "{m}");
         let m = message(b"a,b\n1,2\n3\n")?;
         assert!(m.contains("line 3") && m.contains("1 fields"), "{m}");
+        // Plain blocks: no final line end, CRLF, a byte-order mark, tabs and padded cells.
+        let numbers = |text: &'static [u8], delimiter: u8| -> Result<Vec<f32>> {
+            let input: Box<dyn Read + Send> = Box::new(text);
+            let opts = StreamOptions { delimiter, ..StreamOptions::default() };
+            let mut out = Vec::new();
+            for chunk in CsvChunks::new(input, Path::new("t.csv"), &opts)? {
+                let chunk = chunk?;
+                for name in ["a", "b"] {
+                    if let Some(ColumnValues::Numeric(v)) =
+                        chunk.frame.column(name).map(|c| &c.values)
+                    {
+                        out.extend_from_slice(v);
+                    }
+                }
+            }
+            Ok(out)
+        };
+        assert_eq!(numbers(b"a,b\n1,2\n3,4", b',')?, [1.0, 3.0, 2.0, 4.0]);
+        assert_eq!(numbers(b"\xef\xbb\xbfa,b\r\n1,2\r\n3,4", b',')?, [1.0, 3.0, 2.0, 4.0]);
+        assert_eq!(numbers(b"a\tb\n 1.5\t-2e1 \n+3\t\n", b'\t')?.len(), 4);
+        let padded = numbers(b"a\tb\n 1.5\t-2e1 \n+3\t\n", b'\t')?;
+        assert_eq!(&padded[..3], [1.5, 3.0, -20.0]);
+        assert!(padded[3].is_nan());
         // A lone carriage return ends a record, as the csv crate reads it.
         let input: Box<dyn Read + Send> = Box::new(&b"a,b\n1,2\r3,4\n"[..]);
         let s = CsvChunks::new(input, Path::new("t.csv"), &StreamOptions::default())?;
