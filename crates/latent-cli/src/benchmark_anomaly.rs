@@ -85,6 +85,11 @@ pub struct BenchmarkAnomalyArgs {
     /// Only the data sets whose file name contains one of these (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub only: Vec<String>,
+    /// Also measure an experimental hybrid: an Isolation Forest on each row's autoencoder
+    /// features (per-feature residuals, latent code and scaled inputs), from the same fitted
+    /// autoencoder. Not a detector `latent train` can save yet.
+    #[arg(long)]
+    pub hybrid: bool,
 }
 
 /// One method's mean results on one data set.
@@ -117,6 +122,9 @@ pub struct DatasetResult {
     pub pca: MethodResult,
     /// Isolation Forest.
     pub iforest: MethodResult,
+    /// The experimental hybrid (`--hybrid`): Isolation Forest on the autoencoder's features.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hybrid: Option<MethodResult>,
 }
 
 /// The whole benchmark.
@@ -141,6 +149,9 @@ pub struct Means {
     pub pca: MethodResult,
     /// Isolation Forest.
     pub iforest: MethodResult,
+    /// The experimental hybrid, with `--hybrid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hybrid: Option<MethodResult>,
 }
 
 /// The autoencoder defaults for unsupervised anomaly detection (fit on all rows, anomalies
@@ -252,6 +263,7 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
         anomaly_labels(column, &args.normal_label).with_context(|| path.display().to_string())?;
     let seeds = args.seeds.max(1);
     let (mut ae, mut forest) = (MethodResult::default(), MethodResult::default());
+    let mut hybrid = MethodResult::default();
     let mut arch = String::new();
     let mut code_width = 0;
     let mut inputs: Option<(Vec<f32>, usize)> = None;
@@ -266,6 +278,16 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
         ae.roc_auc += roc;
         ae.pr_auc += pr;
         ae.seconds += t.elapsed().as_secs_f64();
+        if args.hybrid {
+            let t = Instant::now();
+            let (features, width) = autoencoder_features(&model, &x, w);
+            let cfg = IForestConfig { seed, ..IForestConfig::default() };
+            let f = IsolationForest::fit(&features, width, &cfg)?;
+            let (roc, pr) = rank_metrics(&f.score(&features), &labels);
+            hybrid.roc_auc += roc;
+            hybrid.pr_auc += pr;
+            hybrid.seconds += t.elapsed().as_secs_f64();
+        }
         if seed == 0 {
             arch = model.layer_widths().iter().map(usize::to_string).collect::<Vec<_>>().join("-");
             code_width = model.code_width();
@@ -279,7 +301,7 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
         forest.pr_auc += pr;
         forest.seconds += t.elapsed().as_secs_f64();
     }
-    for m in [&mut ae, &mut forest] {
+    for m in [&mut ae, &mut forest, &mut hybrid] {
         m.roc_auc /= seeds as f64;
         m.pr_auc /= seeds as f64;
         m.seconds /= seeds as f64;
@@ -301,7 +323,51 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
         autoencoder: ae,
         pca,
         iforest: forest,
+        hybrid: args.hybrid.then_some(hybrid),
     })
+}
+
+/// Each row's per-feature residuals, latent code and scaled inputs, side by side, and the width
+/// of that row.
+fn autoencoder_features(model: &Model, x: &[f32], w: usize) -> (Vec<f32>, usize) {
+    let recon = model.reconstruct_inputs(x);
+    let codes = model.encode_inputs(x);
+    let cw = codes.cols;
+    let width = 2 * w + cw;
+    let mut features = Vec::with_capacity(recon.rows * width);
+    for ((row, r), code) in
+        x.chunks_exact(w).zip(recon.data.chunks_exact(w)).zip(codes.data.chunks_exact(cw.max(1)))
+    {
+        features.extend(row.iter().zip(r).map(|(a, b)| a - b));
+        features.extend_from_slice(code);
+        features.extend_from_slice(row);
+    }
+    (features, width)
+}
+
+/// One data set's line of the table.
+fn table_row(name: &str, rows: &str, dims: &str, r: &DatasetResult) -> String {
+    format!(
+        "{name:<14} {rows:>6} {dims:>5}  {}",
+        metric_columns(&r.autoencoder, &r.pca, &r.iforest, r.hybrid.as_ref())
+    )
+}
+
+/// ROC-AUC then PR-AUC of each method, as table columns.
+fn metric_columns(
+    ae: &MethodResult,
+    pca: &MethodResult,
+    iforest: &MethodResult,
+    hybrid: Option<&MethodResult>,
+) -> String {
+    let mut s = format!(
+        "{:>7.4} {:>7.4} {:>7.4}  {:>7.4} {:>7.4} {:>7.4}",
+        ae.roc_auc, pca.roc_auc, iforest.roc_auc, ae.pr_auc, pca.pr_auc, iforest.pr_auc
+    );
+    if let Some(h) = hybrid {
+        s += &format!("  {:>9.4} {:>8.4}", h.roc_auc, h.pr_auc);
+    }
+    s
 }
 
 /// Runs `latent benchmark-anomaly`.
@@ -310,10 +376,14 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
     let mut datasets = Vec::with_capacity(files.len());
     let table = args.format == Format::Table;
     if table {
-        println!(
+        let mut header = format!(
             "{:<14} {:>6} {:>5}  {:>7} {:>7} {:>7}  {:>7} {:>7} {:>7}",
             "dataset", "rows", "dims", "AE roc", "PCA roc", "IF roc", "AE pr", "PCA pr", "IF pr"
         );
+        if args.hybrid {
+            header += &format!("  {:>9} {:>8}", "AE+IF roc", "AE+IF pr");
+        }
+        println!("{header}");
     }
     let bar = crate::progress::job_bar(args.quiet, Some(files.len() as u64), "data sets");
     for f in &files {
@@ -323,20 +393,8 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
         let r = run_dataset(&args, f)?;
         bar.inc(1);
         if table {
-            bar.suspend(|| {
-                println!(
-                    "{:<14} {:>6} {:>5}  {:>7.4} {:>7.4} {:>7.4}  {:>7.4} {:>7.4} {:>7.4}",
-                    r.dataset,
-                    r.rows,
-                    r.dims,
-                    r.autoencoder.roc_auc,
-                    r.pca.roc_auc,
-                    r.iforest.roc_auc,
-                    r.autoencoder.pr_auc,
-                    r.pca.pr_auc,
-                    r.iforest.pr_auc
-                )
-            });
+            let line = table_row(&r.dataset, &r.rows.to_string(), &r.dims.to_string(), &r);
+            bar.suspend(|| println!("{line}"));
         }
         datasets.push(r);
     }
@@ -356,20 +414,17 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
         autoencoder: mean(&|d| d.autoencoder),
         pca: mean(&|d| d.pca),
         iforest: mean(&|d| d.iforest),
+        hybrid: args.hybrid.then(|| mean(&|d| d.hybrid.unwrap_or_default())),
     };
     if table {
-        println!(
-            "{:<14} {:>6} {:>5}  {:>7.4} {:>7.4} {:>7.4}  {:>7.4} {:>7.4} {:>7.4}",
+        let line = format!(
+            "{:<14} {:>6} {:>5}  {}",
             "mean",
             "",
             "",
-            means.autoencoder.roc_auc,
-            means.pca.roc_auc,
-            means.iforest.roc_auc,
-            means.autoencoder.pr_auc,
-            means.pca.pr_auc,
-            means.iforest.pr_auc
+            metric_columns(&means.autoencoder, &means.pca, &means.iforest, means.hybrid.as_ref())
         );
+        println!("{line}");
     }
     let report = BenchmarkReport {
         seeds: args.seeds.max(1),

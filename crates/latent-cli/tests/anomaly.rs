@@ -331,6 +331,27 @@ fn benchmark_anomaly_compares_three_detectors() {
         assert!(roc > 0.8, "{m}: {roc}");
         assert!(v["mean"][m]["pr_auc"].as_f64().is_some());
     }
+    assert!(d.get("hybrid").is_none(), "the hybrid is only measured with --hybrid");
+    // The experimental hybrid: a fourth pair of columns in the table and a key in the JSON.
+    let o = ok(latent(&[
+        "benchmark-anomaly",
+        "--data-dir",
+        p(dir.path()),
+        "--seeds",
+        "1",
+        "--epochs",
+        "20",
+        "--hybrid",
+        "--quiet",
+        "--out",
+        p(&out),
+    ]));
+    assert!(stdout(&o).lines().next().is_some_and(|h| h.contains("AE+IF roc")));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("read")).expect("json");
+    let roc = v["datasets"][0]["hybrid"]["roc_auc"].as_f64().unwrap_or(0.0);
+    assert!(roc > 0.8, "hybrid: {roc}");
+    assert!(v["mean"]["hybrid"]["pr_auc"].as_f64().is_some());
 }
 
 /// Variational models score rows by their negative ELBO (the default threshold's score) or
