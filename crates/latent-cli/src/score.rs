@@ -341,12 +341,16 @@ pub fn run(args: ScoreArgs) -> Result<()> {
                 }
             }
         });
-        let mut pieces = rx.into_iter();
         let result = (|| -> Result<()> {
-            loop {
-                let batch: Vec<Result<Piece>> = pieces.by_ref().take(batch_len).collect();
-                if batch.is_empty() {
-                    return out.flush().map_err(write_err);
+            // A batch is the next piece and whatever else has arrived: a file fills whole
+            // batches, a slow stream (stdin from a live process) is answered piece by piece.
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                while batch.len() < batch_len {
+                    match rx.try_recv() {
+                        Ok(piece) => batch.push(piece),
+                        Err(_) => break,
+                    }
                 }
                 let rendered: Vec<Result<(u64, Vec<u8>)>> = batch
                     .into_par_iter()
@@ -357,9 +361,11 @@ pub fn run(args: ScoreArgs) -> Result<()> {
                     out.write_all(&bytes).map_err(write_err)?;
                     bar.inc(rows);
                 }
+                out.flush().map_err(write_err)?; // what is scored is out before waiting
             }
+            out.flush().map_err(write_err)
         })();
-        drop(pieces); // the reader, if waiting to send, stops
+        drop(rx); // the reader, if waiting to send, stops
         bar.finish_and_clear();
         result
     })
