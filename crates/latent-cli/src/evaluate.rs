@@ -5,7 +5,7 @@ use crate::args::Format;
 use crate::data;
 use crate::exit::BadInput;
 use crate::output::{print_json, print_table};
-use crate::score::{chunks, resolve_threshold, ScoreArg};
+use crate::score::{map_chunks, resolve_threshold, ChunkSource, ScoreArg};
 use anyhow::{Context, Result};
 use clap::Args;
 use latent::metrics::{average_precision, roc_auc, Confusion};
@@ -123,29 +123,39 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
     let threshold = resolve_threshold(&model, args.score, args.threshold, false)?;
     let kind = threshold.score;
-    let mut next = chunks(
-        &model,
-        &args.data,
-        Some(&args.label_column),
-        &args.categorical,
-        &args.delimiter,
-        args.no_header,
-    )?;
+    let source = ChunkSource {
+        path: &args.data,
+        label_column: Some(&args.label_column),
+        categorical: &args.categorical,
+        delimiter: &args.delimiter,
+        no_header: args.no_header,
+    };
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
-    while let Some(chunk) = next() {
-        let chunk = chunk?;
-        let x = model.inputs(&chunk.frame).with_context(|| {
-            format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
-        })?;
-        scores.extend(model.score_inputs(&x, kind)?);
-        let column = chunk.labels.ok_or_else(|| {
-            BadInput(format!("{}: no label column \"{}\"", args.data.display(), args.label_column))
-        })?;
-        labels.extend(
-            anomaly_labels(&column, &args.normal_label)
-                .with_context(|| format!("{}", args.data.display()))?,
-        );
-    }
+    map_chunks(
+        &model,
+        &source,
+        |chunk| {
+            let x = model.inputs(&chunk.frame).with_context(|| {
+                format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
+            })?;
+            let chunk_scores = model.score_inputs(&x, kind)?;
+            let column = chunk.labels.ok_or_else(|| {
+                BadInput(format!(
+                    "{}: no label column \"{}\"",
+                    args.data.display(),
+                    args.label_column
+                ))
+            })?;
+            let chunk_labels = anomaly_labels(&column, &args.normal_label)
+                .with_context(|| format!("{}", args.data.display()))?;
+            Ok((chunk_scores, chunk_labels))
+        },
+        |(chunk_scores, chunk_labels)| {
+            scores.extend(chunk_scores);
+            labels.extend(chunk_labels);
+            Ok(())
+        },
+    )?;
     if scores.is_empty() {
         return Err(BadInput(format!("{}: no data rows", args.data.display())).into());
     }

@@ -292,7 +292,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     let threshold = resolve_threshold(&model, args.score, args.threshold, args.proba)?;
     let kind = threshold.score;
     let k = args.explain.unwrap_or(0).min(model.preprocessor().columns.len());
-    let mut input = open(
+    let input = open(
         &model,
         &args.data,
         args.label_column.as_deref(),
@@ -324,11 +324,33 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     writeln!(out, "{header}").map_err(write_err)?;
 
-    // One thread cuts the input into pieces; batches of pieces are parsed, scored and
-    // rendered on every thread, then written in order. At most two batches are in flight:
-    // memory stays constant however long the input.
     let bar = crate::progress::job_bar(args.quiet, None, "rows");
     let writer = ChunkWriter { model: &model, args: &args, threshold: &threshold, kind, k };
+    let result = map_in_order(
+        input,
+        |chunk| writer.render(&chunk),
+        |(rows, bytes)| {
+            out.write_all(&bytes).map_err(write_err)?;
+            bar.inc(rows);
+            // What is scored is out before the next wait for input.
+            out.flush().map_err(write_err)
+        },
+    );
+    bar.finish_and_clear();
+    result?;
+    out.flush().map_err(write_err)
+}
+
+/// Reads `input` on one thread and maps every chunk of its rows with `f` on every thread
+/// (CSV is parsed there too); `consume` gets the results in input order. A batch is the next
+/// piece of input and whatever else has arrived: a file fills whole batches, a slow stream is
+/// answered piece by piece. At most two batches are in flight, so memory stays bounded however
+/// long the input. The first error, in input order, stops everything.
+fn map_in_order<T: Send>(
+    mut input: Input,
+    f: impl Fn(Chunk) -> Result<T> + Sync,
+    mut consume: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
     let schema = input.schema();
     let batch_len = 2 * rayon::current_num_threads().max(1);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Piece>>(batch_len);
@@ -337,13 +359,11 @@ pub fn run(args: ScoreArgs) -> Result<()> {
             while let Some(piece) = input.next_piece() {
                 let failed = piece.is_err();
                 if tx.send(piece).is_err() || failed {
-                    break; // the scorer stopped, or the input is bad (reported in order)
+                    break; // the consumer stopped, or the input is bad (reported in order)
                 }
             }
         });
         let result = (|| -> Result<()> {
-            // A batch is the next piece and whatever else has arrived: a file fills whole
-            // batches, a slow stream (stdin from a live process) is answered piece by piece.
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
                 while batch.len() < batch_len {
@@ -352,23 +372,37 @@ pub fn run(args: ScoreArgs) -> Result<()> {
                         Err(_) => break,
                     }
                 }
-                let rendered: Vec<Result<(u64, Vec<u8>)>> = batch
+                let mapped: Vec<Result<Option<T>>> = batch
                     .into_par_iter()
-                    .map(|piece| writer.render(piece?, schema.as_ref()))
+                    .map(|piece| match piece?.into_chunk(schema.as_ref())? {
+                        Some(chunk) => f(chunk).map(Some),
+                        None => Ok(None), // blank lines only
+                    })
                     .collect();
-                for part in rendered {
-                    let (rows, bytes) = part?;
-                    out.write_all(&bytes).map_err(write_err)?;
-                    bar.inc(rows);
+                for item in mapped {
+                    if let Some(value) = item? {
+                        consume(value)?;
+                    }
                 }
-                out.flush().map_err(write_err)?; // what is scored is out before waiting
             }
-            out.flush().map_err(write_err)
+            Ok(())
         })();
         drop(rx); // the reader, if waiting to send, stops
-        bar.finish_and_clear();
         result
     })
+}
+
+impl Piece {
+    /// The piece's rows, parsing raw CSV with `schema`; `None` for blank lines only.
+    fn into_chunk(self, schema: Option<&CsvSchema>) -> Result<Option<Chunk>> {
+        match self {
+            Piece::Rows(chunk) => Ok(Some(chunk)),
+            Piece::Raw(block) => {
+                let schema = schema.context("raw CSV records without a schema")?;
+                Ok(schema.parse(&block)?)
+            }
+        }
+    }
 }
 
 /// Scores chunks and writes their output lines.
@@ -381,20 +415,10 @@ struct ChunkWriter<'a> {
 }
 
 impl ChunkWriter<'_> {
-    /// Parses (if raw), scores and renders one piece: its row count and output lines.
-    fn render(&self, piece: Piece, schema: Option<&CsvSchema>) -> Result<(u64, Vec<u8>)> {
-        let chunk = match piece {
-            Piece::Rows(chunk) => chunk,
-            Piece::Raw(block) => {
-                let schema = schema.context("raw CSV records without a schema")?;
-                match schema.parse(&block)? {
-                    Some(chunk) => chunk,
-                    None => return Ok((0, Vec::new())), // blank lines only
-                }
-            }
-        };
+    /// Scores and renders one chunk: its row count and output lines.
+    fn render(&self, chunk: &Chunk) -> Result<(u64, Vec<u8>)> {
         let mut bytes = Vec::with_capacity(chunk.frame.rows() * 24);
-        self.write(&chunk, &mut bytes)?;
+        self.write(chunk, &mut bytes)?;
         Ok((chunk.frame.rows() as u64, bytes))
     }
 
@@ -581,17 +605,37 @@ impl JsonChunks {
     }
 }
 
-/// Opens an input for scoring by other subcommands (`evaluate`), reusing this reader.
-pub fn chunks(
+/// Opens an input as `score` does and maps its chunks with `f` on every thread, handing the
+/// results to `consume` in input order (for other subcommands: `evaluate`).
+pub fn map_chunks<T: Send>(
     model: &Model,
-    path: &Path,
-    label_column: Option<&str>,
-    categorical: &[String],
-    delim: &str,
-    no_header: bool,
-) -> Result<impl FnMut() -> Option<Result<Chunk>>> {
-    let mut input = open(model, path, label_column, categorical, delim, no_header)?;
-    Ok(move || input.next_chunk())
+    source: &ChunkSource<'_>,
+    f: impl Fn(Chunk) -> Result<T> + Sync,
+    consume: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    let input = open(
+        model,
+        source.path,
+        source.label_column,
+        source.categorical,
+        source.delimiter,
+        source.no_header,
+    )?;
+    map_in_order(input, f, consume)
+}
+
+/// Where [`map_chunks`] reads from, and how.
+pub struct ChunkSource<'a> {
+    /// The file, or `-` for standard input.
+    pub path: &'a Path,
+    /// A column kept out of the features and returned as the chunk's labels.
+    pub label_column: Option<&'a str>,
+    /// Columns read as text besides the model's own categorical ones.
+    pub categorical: &'a [String],
+    /// The delimiter option as given.
+    pub delimiter: &'a str,
+    /// The input has no header row.
+    pub no_header: bool,
 }
 
 /// Threshold flags of `latent train` (at most one; default: the `auto` rule).
