@@ -1,7 +1,8 @@
 //! Histogram of the anomaly scores, split by binary label, with the saved threshold.
 
 use super::style::{
-    font, render, short, DrawResult, Figure, ALERT_COLOUR, AXIS_COLOUR, GRID_COLOUR, TRAIN_COLOUR,
+    draw_series_labels, font, render, short, DrawResult, Figure, ALERT_COLOUR, AXIS_COLOUR,
+    GRID_COLOUR, TRAIN_COLOUR,
 };
 use super::Plot;
 use anyhow::Result;
@@ -130,13 +131,6 @@ impl Figure for Histogram {
                     PathElement::new(vec![(x, y), (x + 20, y)], ALERT_COLOUR.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(font(14))
-            .draw()?;
-        Ok(())
+        draw_series_labels(&mut chart)
     }
 }

@@ -17,6 +17,21 @@ pub(super) trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
+/// Draws a chart's series legend in the upper right corner, on a translucent box.
+pub(super) fn draw_series_labels<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(font(14))
+        .draw()
+}
+
 /// Registers the embedded font once.
 fn fonts() -> Result<()> {
     static FONTS: OnceLock<bool> = OnceLock::new();

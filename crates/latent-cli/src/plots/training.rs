@@ -1,8 +1,8 @@
 //! Training and validation loss per epoch.
 
 use super::style::{
-    font, padded, render, short, DrawResult, Figure, AXIS_COLOUR, BEST_COLOUR, GRID_COLOUR,
-    TRAIN_COLOUR, VAL_COLOUR,
+    draw_series_labels, font, padded, render, short, DrawResult, Figure, AXIS_COLOUR, BEST_COLOUR,
+    GRID_COLOUR, TRAIN_COLOUR, VAL_COLOUR,
 };
 use super::Plot;
 use anyhow::Result;
@@ -113,13 +113,6 @@ impl LossCurves {
                     PathElement::new(vec![(x, y), (x + 20, y)], VAL_COLOUR.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(font(14))
-            .draw()?;
-        Ok(())
+        draw_series_labels(&mut chart)
     }
 }
