@@ -273,16 +273,23 @@ impl CsvChunks {
         }
     }
 
-    /// Appends up to [`READ_BYTES`] of input to the buffer (into its spare capacity, without
-    /// zeroing it first); sets `eof` at the end.
+    /// Appends what one read gives (up to [`READ_BYTES`]) to the buffer; sets `eof` at the
+    /// end. One read, not a loop until the buffer is full: a slow stream's records are cut as
+    /// soon as `chunk_rows` of them have arrived.
     fn fill(&mut self) -> Result<()> {
-        let limit = READ_BYTES as u64;
-        let n = self
-            .input
-            .by_ref()
-            .take(limit)
-            .read_to_end(&mut self.buf)
-            .map_err(|e| Error::io(&self.schema.path, e))?;
+        let old = self.buf.len();
+        self.buf.resize(old + READ_BYTES, 0);
+        let n = loop {
+            match self.input.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(Error::io(&self.schema.path, e));
+                }
+            }
+        };
+        self.buf.truncate(old + n);
         self.eof = n == 0;
         Ok(())
     }
