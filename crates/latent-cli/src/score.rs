@@ -152,11 +152,20 @@ enum Input {
     Loaded { frame: Frame, labels: Option<Column>, next: usize },
 }
 
+/// Input on its way to the scorer: CSV records still to parse, or parsed rows.
+enum Piece {
+    Raw(RawBlock),
+    Rows(Chunk),
+}
+
 impl Input {
-    fn next_chunk(&mut self) -> Option<Result<Chunk>> {
+    /// The next piece of input: CSV comes unparsed, so that parsing runs on every thread.
+    fn next_piece(&mut self) -> Option<Result<Piece>> {
         match self {
-            Input::Csv(c) => c.next().map(|r| r.map_err(anyhow::Error::from)),
-            Input::Json(j) => j.next_chunk(),
+            Input::Csv(c) => {
+                c.next_block().map_err(anyhow::Error::from).transpose().map(|b| b.map(Piece::Raw))
+            }
+            Input::Json(j) => j.next_chunk().map(|c| c.map(Piece::Rows)),
             Input::Loaded { frame, labels, next } => {
                 if *next >= frame.rows() {
                     return None;
@@ -175,30 +184,12 @@ impl Input {
                         }
                     },
                 });
-                Some(Ok(Chunk {
+                Some(Ok(Piece::Rows(Chunk {
                     frame: frame.select_rows(&rows),
                     labels,
                     first_line: start as u64 + 1,
-                }))
+                })))
             }
-        }
-    }
-}
-
-/// Input on its way to the scorer: CSV records still to parse, or parsed rows.
-enum Piece {
-    Raw(RawBlock),
-    Rows(Chunk),
-}
-
-impl Input {
-    /// The next piece of input: CSV comes unparsed, so that parsing runs on every thread.
-    fn next_piece(&mut self) -> Option<Result<Piece>> {
-        match self {
-            Input::Csv(c) => {
-                c.next_block().map_err(anyhow::Error::from).transpose().map(|b| b.map(Piece::Raw))
-            }
-            _ => self.next_chunk().map(|c| c.map(Piece::Rows)),
         }
     }
 
