@@ -275,6 +275,10 @@ pub struct TrainArgs {
     /// Model family and its options.
     #[command(flatten)]
     pub family: crate::family::FamilyArgs,
+    /// The anomaly detector fitted after the network and saved with it (default:
+    /// reconstruction; forest with --preset anomaly).
+    #[arg(long, value_enum)]
+    pub detector: Option<DetectorArg>,
     /// Anomaly threshold rule, calibrated after training and saved in the model.
     #[command(flatten)]
     pub threshold: crate::score::ThresholdArgs,
@@ -285,6 +289,15 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The anomaly detector of `latent train --detector`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectorArg {
+    /// Scores are reconstruction errors (MSE, MAE, or the variational scores).
+    Reconstruction,
+    /// An Isolation Forest over each row's per-feature residuals and inputs (score `forest`).
+    Forest,
 }
 
 /// Output format of commands that print results.

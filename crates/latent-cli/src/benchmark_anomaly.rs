@@ -1,12 +1,14 @@
 //! `latent benchmark-anomaly`: ADBench's unsupervised setting on every CSV of a folder — fit on
 //! all rows without their labels, score every row, ROC-AUC and PR-AUC against the labels, mean
-//! over seeds — for the autoencoder and, in the same run, two baselines: PCA reconstruction
-//! error and an Isolation Forest.
+//! over seeds — for the default detector and, in the same run, two baselines: PCA
+//! reconstruction error and an Isolation Forest.
 //!
-//! The autoencoder uses the anomaly defaults of [`anomaly_fit_config`]; PCA keeps as many
-//! components as the autoencoder's code is wide and scores by reconstruction MSE in the same
-//! standardised space; the Isolation Forest has the paper's defaults (100 trees, 256 rows per
-//! tree) on the same inputs.
+//! The default detector is what `latent train --preset anomaly` saves ([`FitConfig::anomaly`]):
+//! an autoencoder with the forest detector (an Isolation Forest over each row's per-feature
+//! residuals and inputs). The autoencoder's own reconstruction error is reported beside it. PCA
+//! keeps as many components as the autoencoder's code is wide and scores by reconstruction MSE
+//! in the same standardised space; the Isolation Forest has the paper's defaults (100 trees,
+//! 256 rows per tree) on the same inputs.
 
 use crate::args::Format;
 use crate::evaluate::anomaly_labels;
@@ -85,10 +87,12 @@ pub struct BenchmarkAnomalyArgs {
     /// Only the data sets whose file name contains one of these (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub only: Vec<String>,
-    /// Also measure an experimental hybrid: an Isolation Forest on each row's autoencoder
-    /// features (per-feature residuals, latent code and scaled inputs), from the same fitted
-    /// autoencoder. Not a detector `latent train` can save yet.
-    #[arg(long)]
+    /// Override the detector (reconstruction: the autoencoder's error alone).
+    #[arg(long, value_enum)]
+    pub detector: Option<crate::args::DetectorArg>,
+    /// Accepted for older scripts: the autoencoder + Isolation Forest detector this flag used
+    /// to add is now the default detector, always measured.
+    #[arg(long, hide = true)]
     pub hybrid: bool,
 }
 
@@ -116,15 +120,14 @@ pub struct DatasetResult {
     pub anomaly_share: f64,
     /// The autoencoder's layer widths.
     pub architecture: String,
-    /// Autoencoder.
+    /// The default detector (autoencoder + Isolation Forest on its residuals and inputs).
+    pub detector: MethodResult,
+    /// The autoencoder's reconstruction error alone.
     pub autoencoder: MethodResult,
     /// PCA reconstruction error with as many components as the code width.
     pub pca: MethodResult,
     /// Isolation Forest.
     pub iforest: MethodResult,
-    /// The experimental hybrid (`--hybrid`): Isolation Forest on the autoencoder's features.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hybrid: Option<MethodResult>,
 }
 
 /// The whole benchmark.
@@ -143,39 +146,25 @@ pub struct BenchmarkReport {
 /// Means over the data sets.
 #[derive(Serialize, Debug, Default)]
 pub struct Means {
+    /// The default detector.
+    pub detector: MethodResult,
     /// Autoencoder.
     pub autoencoder: MethodResult,
     /// PCA.
     pub pca: MethodResult,
     /// Isolation Forest.
     pub iforest: MethodResult,
-    /// The experimental hybrid, with `--hybrid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hybrid: Option<MethodResult>,
-}
-
-/// The autoencoder defaults for unsupervised anomaly detection (fit on all rows, anomalies
-/// included), chosen once for all data sets (see docs/anomaly-results.md for the search):
-///
-/// * architecture from the data width ([`latent::ModelConfig::resolve`]: code `⌈√width⌉`, one
-///   hidden layer of about `width / 3`), MSE loss, identity output;
-/// * `tanh` hidden activations: bounded hidden units cannot extrapolate, so rows far outside
-///   the bulk of the data are reconstructed poorly (ReLU units extrapolate linearly and
-///   reconstruct extreme rows along the learnt directions); +0.03 mean ROC-AUC on ODDS;
-/// * standard scaling; no validation split (every row is scored anyway);
-/// * 100 epochs of Adam at the default learning rate and batch size 256.
-pub fn anomaly_fit_config(seed: u64) -> FitConfig {
-    let mut c = FitConfig::default();
-    c.model.activation = latent::Activation::Tanh;
-    c.preprocess.scaling = Scaling::Standard;
-    c.train.val_split = 0.0;
-    c.train.epochs = 100;
-    c.train.seed = seed;
-    c
 }
 
 fn config_for(args: &BenchmarkAnomalyArgs, seed: u64) -> Result<FitConfig> {
-    let mut c = anomaly_fit_config(seed);
+    let mut c = FitConfig::anomaly();
+    c.train.seed = seed;
+    if let Some(d) = args.detector {
+        c.detector = match d {
+            crate::args::DetectorArg::Reconstruction => latent::Detector::Reconstruction,
+            crate::args::DetectorArg::Forest => latent::Detector::forest(),
+        };
+    }
     if let Some(spec) = &args.corruption {
         c.objective.corruption = crate::family::parse_corruption(spec)?;
     }
@@ -262,32 +251,31 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
     let labels =
         anomaly_labels(column, &args.normal_label).with_context(|| path.display().to_string())?;
     let seeds = args.seeds.max(1);
-    let (mut ae, mut forest) = (MethodResult::default(), MethodResult::default());
-    let mut hybrid = MethodResult::default();
+    let [mut detector, mut ae, mut forest] = [MethodResult::default(); 3];
     let mut arch = String::new();
     let mut code_width = 0;
     let mut inputs: Option<(Vec<f32>, usize)> = None;
+    let add = |m: &mut MethodResult, scores: &[f32], started: Instant| {
+        let (roc, pr) = rank_metrics(scores, &labels);
+        m.roc_auc += roc;
+        m.pr_auc += pr;
+        m.seconds += started.elapsed().as_secs_f64();
+    };
     for seed in 0..seeds {
         let t = Instant::now();
         let model = Model::fit(&ds.frame, &config_for(args, seed)?, &mut Silent)
             .with_context(|| path.display().to_string())?;
         let x = model.inputs(&ds.frame)?;
         let w = model.preprocessor().output_width();
+        let fitted = t.elapsed();
         let scores = model.score_inputs(&x, args.score.into())?;
-        let (roc, pr) = rank_metrics(&scores, &labels);
-        ae.roc_auc += roc;
-        ae.pr_auc += pr;
-        ae.seconds += t.elapsed().as_secs_f64();
-        if args.hybrid {
-            let t = Instant::now();
-            let (features, width) = autoencoder_features(&model, &x, w);
-            let cfg = IForestConfig { seed, ..IForestConfig::default() };
-            let f = IsolationForest::fit(&features, width, &cfg)?;
-            let (roc, pr) = rank_metrics(&f.score(&features), &labels);
-            hybrid.roc_auc += roc;
-            hybrid.pr_auc += pr;
-            hybrid.seconds += t.elapsed().as_secs_f64();
-        }
+        add(&mut ae, &scores, t);
+        let t = Instant::now() - fitted;
+        let scores = match model.forest() {
+            Some(_) => model.score_inputs(&x, ScoreKind::Forest)?,
+            None => scores,
+        };
+        add(&mut detector, &scores, t);
         if seed == 0 {
             arch = model.layer_widths().iter().map(usize::to_string).collect::<Vec<_>>().join("-");
             code_width = model.code_width();
@@ -296,12 +284,9 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
         let (x, w) = inputs.as_ref().map(|(x, w)| (x.as_slice(), *w)).unwrap_or((&[], 1));
         let t = Instant::now();
         let f = IsolationForest::fit(x, w, &IForestConfig { seed, ..IForestConfig::default() })?;
-        let (roc, pr) = rank_metrics(&f.score(x), &labels);
-        forest.roc_auc += roc;
-        forest.pr_auc += pr;
-        forest.seconds += t.elapsed().as_secs_f64();
+        add(&mut forest, &f.score(x), t);
     }
-    for m in [&mut ae, &mut forest, &mut hybrid] {
+    for m in [&mut detector, &mut ae, &mut forest] {
         m.roc_auc /= seeds as f64;
         m.pr_auc /= seeds as f64;
         m.seconds /= seeds as f64;
@@ -320,54 +305,25 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
         dims: ds.frame.width(),
         anomaly_share: anomalies as f64 / labels.len().max(1) as f64,
         architecture: arch,
+        detector,
         autoencoder: ae,
         pca,
         iforest: forest,
-        hybrid: args.hybrid.then_some(hybrid),
     })
-}
-
-/// Each row's per-feature residuals, latent code and scaled inputs, side by side, and the width
-/// of that row.
-fn autoencoder_features(model: &Model, x: &[f32], w: usize) -> (Vec<f32>, usize) {
-    let recon = model.reconstruct_inputs(x);
-    let codes = model.encode_inputs(x);
-    let cw = codes.cols;
-    let width = 2 * w + cw;
-    let mut features = Vec::with_capacity(recon.rows * width);
-    for ((row, r), code) in
-        x.chunks_exact(w).zip(recon.data.chunks_exact(w)).zip(codes.data.chunks_exact(cw.max(1)))
-    {
-        features.extend(row.iter().zip(r).map(|(a, b)| a - b));
-        features.extend_from_slice(code);
-        features.extend_from_slice(row);
-    }
-    (features, width)
 }
 
 /// One data set's line of the table.
 fn table_row(name: &str, rows: &str, dims: &str, r: &DatasetResult) -> String {
-    format!(
-        "{name:<14} {rows:>6} {dims:>5}  {}",
-        metric_columns(&r.autoencoder, &r.pca, &r.iforest, r.hybrid.as_ref())
-    )
+    let methods = [&r.detector, &r.autoencoder, &r.pca, &r.iforest];
+    format!("{name:<14} {rows:>6} {dims:>5}  {}", metric_columns(methods))
 }
 
-/// ROC-AUC then PR-AUC of each method, as table columns.
-fn metric_columns(
-    ae: &MethodResult,
-    pca: &MethodResult,
-    iforest: &MethodResult,
-    hybrid: Option<&MethodResult>,
-) -> String {
-    let mut s = format!(
-        "{:>7.4} {:>7.4} {:>7.4}  {:>7.4} {:>7.4} {:>7.4}",
-        ae.roc_auc, pca.roc_auc, iforest.roc_auc, ae.pr_auc, pca.pr_auc, iforest.pr_auc
-    );
-    if let Some(h) = hybrid {
-        s += &format!("  {:>9.4} {:>8.4}", h.roc_auc, h.pr_auc);
-    }
-    s
+/// ROC-AUC then PR-AUC of each method (detector, AE, PCA, IForest), as table columns.
+fn metric_columns(methods: [&MethodResult; 4]) -> String {
+    let column = |f: fn(&MethodResult) -> f64| {
+        methods.iter().map(|m| format!("{:>9.4}", f(m))).collect::<Vec<_>>().join("")
+    };
+    format!("{}  {}", column(|m| m.roc_auc), column(|m| m.pr_auc))
 }
 
 /// Runs `latent benchmark-anomaly`.
@@ -376,14 +332,18 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
     let mut datasets = Vec::with_capacity(files.len());
     let table = args.format == Format::Table;
     if table {
-        let mut header = format!(
-            "{:<14} {:>6} {:>5}  {:>7} {:>7} {:>7}  {:>7} {:>7} {:>7}",
-            "dataset", "rows", "dims", "AE roc", "PCA roc", "IF roc", "AE pr", "PCA pr", "IF pr"
+        let names = ["AE+IF", "AE", "PCA", "IF"];
+        let column = |metric: &str| {
+            names.iter().map(|n| format!("{:>9}", format!("{n} {metric}"))).collect::<String>()
+        };
+        println!(
+            "{:<14} {:>6} {:>5}  {}  {}",
+            "dataset",
+            "rows",
+            "dims",
+            column("roc"),
+            column("pr")
         );
-        if args.hybrid {
-            header += &format!("  {:>9} {:>8}", "AE+IF roc", "AE+IF pr");
-        }
-        println!("{header}");
     }
     let bar = crate::progress::job_bar(args.quiet, Some(files.len() as u64), "data sets");
     for f in &files {
@@ -411,20 +371,14 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
         m
     };
     let means = Means {
+        detector: mean(&|d| d.detector),
         autoencoder: mean(&|d| d.autoencoder),
         pca: mean(&|d| d.pca),
         iforest: mean(&|d| d.iforest),
-        hybrid: args.hybrid.then(|| mean(&|d| d.hybrid.unwrap_or_default())),
     };
     if table {
-        let line = format!(
-            "{:<14} {:>6} {:>5}  {}",
-            "mean",
-            "",
-            "",
-            metric_columns(&means.autoencoder, &means.pca, &means.iforest, means.hybrid.as_ref())
-        );
-        println!("{line}");
+        let methods = [&means.detector, &means.autoencoder, &means.pca, &means.iforest];
+        println!("{:<14} {:>6} {:>5}  {}", "mean", "", "", metric_columns(methods));
     }
     let report = BenchmarkReport {
         seeds: args.seeds.max(1),

@@ -69,7 +69,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut model = model?;
     // An anomaly threshold, as `latent train` calibrates one by default (auto rule, training
     // rows): the report's score histogram shows it.
-    let kind = crate::score::training_score_kind(&model);
+    let kind = model.default_score_kind();
     model.calibrate(&train, &latent::score::ThresholdRule::Auto, kind)?;
     model.save(&model_path)?;
 

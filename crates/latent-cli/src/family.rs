@@ -26,6 +26,10 @@ pub enum Preset {
     Conv,
     /// Convolutional VAE for images.
     ConvVae,
+    /// Unsupervised anomaly detection: tanh units, standard scaling, 100 epochs, no
+    /// validation split, and the forest detector (an Isolation Forest over each row's
+    /// per-feature residuals and inputs). The defaults `latent benchmark-anomaly` measures.
+    Anomaly,
 }
 
 /// Family options of `latent train`.
@@ -82,8 +86,8 @@ pub enum CodeActivation {
 }
 
 impl FamilyArgs {
-    /// Applies the preset, then the individual flags, to `c`.
-    pub fn apply(&self, c: &mut FitConfig) -> Result<()> {
+    /// Applies the preset to `c` (before the other flags, which may change its settings).
+    pub fn apply_preset(&self, c: &mut FitConfig) {
         let conv = || Architecture::Conv {
             channels: vec![32, 64],
             kernel: 3,
@@ -107,7 +111,19 @@ impl FamilyArgs {
                 c.model.architecture = conv();
                 c.model.latent_kind = LatentKind::Gaussian;
             }
+            Some(Preset::Anomaly) => {
+                let a = FitConfig::anomaly();
+                c.model.activation = a.model.activation;
+                c.preprocess.scaling = a.preprocess.scaling;
+                c.train.val_split = a.train.val_split;
+                c.train.epochs = a.train.epochs;
+                c.detector = a.detector;
+            }
         }
+    }
+
+    /// Applies the family flags to `c` (after [`FamilyArgs::apply_preset`]).
+    pub fn apply(&self, c: &mut FitConfig) -> Result<()> {
         if let Some(s) = &self.corruption {
             c.objective.corruption = parse_corruption(s)?;
         }

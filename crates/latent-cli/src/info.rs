@@ -27,6 +27,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         ("activation", format!("{:?} hidden, {:?} output", cfg.activation, m.output)),
         ("loss", format!("{:?}", cfg.loss)),
         ("dropout", cfg.dropout.to_string()),
+        ("detector", detector_text(&model)),
         ("threshold", threshold_text(&model)),
         ("parameters", model.parameter_count().to_string()),
         ("input columns", pre.columns.len().to_string()),
@@ -64,4 +65,18 @@ pub fn run(args: InfoArgs) -> Result<()> {
         }
     }
     print_table(&rows)
+}
+
+/// The anomaly detector: reconstruction error, or the forest's size.
+fn detector_text(model: &latent::Model) -> String {
+    match model.forest() {
+        Some(f) => {
+            let shape = f.shape();
+            format!(
+                "isolation forest on residuals and inputs ({} trees, depth {}, {} features)",
+                shape.trees, shape.depth, shape.width
+            )
+        }
+        None => "reconstruction error".into(),
+    }
 }

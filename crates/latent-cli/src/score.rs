@@ -33,6 +33,9 @@ pub enum ScoreArg {
     NegElbo,
     /// Variational models: reconstruction negative log-likelihood in nats.
     ReconNll,
+    /// Models with the forest detector: Isolation Forest score in (0, 1] of the residuals and
+    /// inputs.
+    Forest,
 }
 
 impl From<ScoreArg> for ScoreKind {
@@ -42,6 +45,7 @@ impl From<ScoreArg> for ScoreKind {
             ScoreArg::Mae => ScoreKind::Mae,
             ScoreArg::NegElbo => ScoreKind::NegElbo,
             ScoreArg::ReconNll => ScoreKind::ReconNll,
+            ScoreArg::Forest => ScoreKind::Forest,
         }
     }
 }
@@ -103,6 +107,14 @@ pub fn resolve_threshold(
             "the {} score needs a variational model (--preset vae or conv-vae); use mse or mae",
             kind.name()
         ))
+        .into());
+    }
+    if kind == ScoreKind::Forest && model.forest().is_none() {
+        return Err(BadInput(
+            "the forest score needs a model trained with the forest detector (latent train \
+             --detector forest, or --preset anomaly); use mse or mae"
+                .into(),
+        )
         .into());
     }
     let same_kind = saved.filter(|t| t.score == kind);
@@ -665,18 +677,5 @@ impl ThresholdArgs {
         };
         rule.validate().map_err(|e| BadInput(e.to_string()))?;
         Ok(rule)
-    }
-}
-
-/// The score a model's threshold is calibrated on at training: the negative ELBO for
-/// variational models (their own measure of how unlikely a row is), MAE for models trained with
-/// the MAE loss, MSE otherwise.
-pub fn training_score_kind(model: &Model) -> ScoreKind {
-    if model.is_variational() {
-        return ScoreKind::NegElbo;
-    }
-    match model.manifest().model().loss {
-        latent::Loss::Mae => ScoreKind::Mae,
-        _ => ScoreKind::Mse,
     }
 }

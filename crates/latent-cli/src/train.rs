@@ -1,14 +1,16 @@
 //! `latent train`: config file, then flags, then fit, save, and a short summary.
 
 use crate::args::{
-    ActivationArg, LossArg, MissingArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs,
+    ActivationArg, DetectorArg, LossArg, MissingArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs,
 };
 use crate::data::in_file;
 use crate::exit::BadInput;
 use crate::progress::TrainProgress;
 use crate::{data, output};
 use anyhow::{Context, Result};
-use latent::{Activation, CheckpointOptions, FitConfig, Loss, MissingPolicy, Model, Scaling};
+use latent::{
+    Activation, CheckpointOptions, Detector, FitConfig, Loss, MissingPolicy, Model, Scaling,
+};
 use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
@@ -26,7 +28,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     progress.finish();
     let mut model = model.with_context(|| in_file(&dataset))?;
     // The anomaly threshold, calibrated on the training rows (validation rows included).
-    let kind = crate::score::training_score_kind(&model);
+    let kind = model.default_score_kind();
     model.calibrate(&dataset.frame, &rule, kind).with_context(|| in_file(&dataset))?;
     model.save(&args.out)?;
     if !args.quiet {
@@ -89,6 +91,7 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
         }
         None => FitConfig::default(),
     };
+    a.family.apply_preset(&mut c);
     let m = &mut c.model;
     if let Some(h) = &a.hidden {
         m.hidden = Some(h.clone());
@@ -168,6 +171,12 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
     }
     if let Some(m) = a.max_minutes {
         c.train.max_seconds = Some(m * 60.0);
+    }
+    if let Some(d) = a.detector {
+        c.detector = match d {
+            DetectorArg::Reconstruction => Detector::Reconstruction,
+            DetectorArg::Forest => Detector::forest(),
+        };
     }
     a.family.apply(&mut c)?;
     Ok(c)

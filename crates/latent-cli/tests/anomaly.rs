@@ -326,13 +326,13 @@ fn benchmark_anomaly_compares_three_detectors() {
     let d = &v["datasets"][0];
     assert_eq!(d["dataset"], "planted");
     assert_eq!(d["rows"], 400);
-    for m in ["autoencoder", "pca", "iforest"] {
+    for m in ["detector", "autoencoder", "pca", "iforest"] {
         let roc = d[m]["roc_auc"].as_f64().unwrap_or(0.0);
         assert!(roc > 0.8, "{m}: {roc}");
         assert!(v["mean"][m]["pr_auc"].as_f64().is_some());
     }
-    assert!(d.get("hybrid").is_none(), "the hybrid is only measured with --hybrid");
-    // The experimental hybrid: a fourth pair of columns in the table and a key in the JSON.
+    assert_eq!(v["config"]["detector"]["kind"], "forest", "the default detector");
+    // The table: the default detector (AE+IF) first; the old --hybrid flag is still accepted.
     let o = ok(latent(&[
         "benchmark-anomaly",
         "--data-dir",
@@ -343,15 +343,60 @@ fn benchmark_anomaly_compares_three_detectors() {
         "20",
         "--hybrid",
         "--quiet",
-        "--out",
-        p(&out),
     ]));
-    assert!(stdout(&o).lines().next().is_some_and(|h| h.contains("AE+IF roc")));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("read")).expect("json");
-    let roc = v["datasets"][0]["hybrid"]["roc_auc"].as_f64().unwrap_or(0.0);
-    assert!(roc > 0.8, "hybrid: {roc}");
-    assert!(v["mean"]["hybrid"]["pr_auc"].as_f64().is_some());
+    let table = stdout(&o);
+    let header = table.lines().next().unwrap_or("");
+    assert!(header.contains("AE+IF roc") && header.contains("IF pr"), "{header}");
+    assert!(table.lines().any(|l| l.starts_with("mean")));
+}
+
+/// `--preset anomaly` trains the forest detector: the threshold is calibrated on the forest
+/// score, `score` uses it (scores in (0, 1], the planted rows highest), and explanations still
+/// name the columns the autoencoder rebuilds worst. A plain model refuses `--score forest`.
+#[test]
+fn the_anomaly_preset_saves_and_scores_with_the_forest() {
+    let s = setup(&["--preset", "anomaly", "--contamination", "0.02"]);
+    let o = ok(latent(&["info", "--model", p(&s.model), "--format", "json"]));
+    let info: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("info json");
+    assert_eq!(info["manifest"]["anomaly"]["score"], "forest", "{info}");
+    assert_eq!(info["manifest"]["format_version"], 2);
+    let o = ok(latent(&["info", "--model", p(&s.model)]));
+    assert!(stdout(&o).contains("isolation forest"), "{}", stdout(&o));
+    let o = ok(latent(&[
+        "score",
+        "--model",
+        p(&s.model),
+        "--data",
+        p(&s.data),
+        "--label-column",
+        "label",
+        "--explain",
+        "1",
+    ]));
+    let (header, rows) = parse(&stdout(&o));
+    let scores: Vec<f32> =
+        column(&header, &rows, "score").iter().map(|v| v.parse().expect("score")).collect();
+    assert!(scores.iter().all(|&v| v > 0.0 && v <= 1.0));
+    let min_bad = scores[392..].iter().copied().fold(f32::INFINITY, f32::min);
+    let above = scores[..392].iter().filter(|&&v| v >= min_bad).count();
+    assert!(above < 10, "{above} normal rows score above the weakest anomaly");
+    let flagged = column(&header, &rows, "is_anomaly").iter().filter(|&&f| f == "1").count();
+    assert!((6..=10).contains(&flagged), "flagged {flagged} of 400 at contamination 0.02");
+    assert!(header.iter().any(|h| h.starts_with("explain")), "{header:?}");
+
+    let plain = setup(&[]);
+    let o = latent(&[
+        "score",
+        "--model",
+        p(&plain.model),
+        "--data",
+        p(&plain.data),
+        "--score",
+        "forest",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("forest detector"), "{err}");
 }
 
 /// Variational models score rows by their negative ELBO (the default threshold's score) or

@@ -3,6 +3,7 @@
 
 use crate::config::{FitConfig, ModelConfig};
 use crate::engine::{Activation, Params};
+use crate::iforest::IsolationForest;
 use crate::preprocess::Preprocessor;
 use crate::train::TrainSummary;
 use crate::{Error, Result};
@@ -17,8 +18,14 @@ use std::path::Path;
 pub const MANIFEST_KEY: &str = "latent";
 /// Value of the manifest's `format` field.
 pub const FORMAT_NAME: &str = "latent-model";
-/// Current model-file format version; files with a newer version are refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// Newest model-file format version this latent reads; files with a newer version are refused.
+/// Version 2 adds a saved Isolation Forest ([`Manifest::forest`]); models without one are
+/// still written as [`BASE_FORMAT_VERSION`], so older latents keep reading them.
+pub const FORMAT_VERSION: u32 = 2;
+/// The version of model files without an Isolation Forest.
+pub const BASE_FORMAT_VERSION: u32 = 1;
+/// Name prefix of the Isolation Forest's tensors (`forest.feature`, `forest.value`).
+pub const FOREST_PREFIX: &str = "forest";
 
 /// Everything about a model except its weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,6 +47,10 @@ pub struct Manifest {
     /// Anomaly threshold calibrated after training (see [`crate::score`]).
     #[serde(default)]
     pub anomaly: Option<crate::score::Threshold>,
+    /// Shape of the saved Isolation Forest of the [`crate::Detector::Forest`] detector (its
+    /// nodes are the `forest.*` tensors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forest: Option<crate::iforest::ForestShape>,
 }
 
 impl Manifest {
@@ -49,11 +60,50 @@ impl Manifest {
     }
 }
 
-/// Writes `params` and `manifest` to `path` atomically (temporary file, then rename).
-pub fn save(path: &Path, manifest: &Manifest, params: &Params) -> Result<()> {
+/// Writes `params`, the forest (if any) and `manifest` to `path` atomically (temporary file,
+/// then rename).
+pub fn save(
+    path: &Path,
+    manifest: &Manifest,
+    params: &Params,
+    forest: Option<&IsolationForest>,
+) -> Result<()> {
     let json = serde_json::to_string(manifest)
         .map_err(|e| Error::Config(format!("cannot serialise the manifest: {e}")))?;
-    write_tensors(path, param_tensors(params), HashMap::from([(MANIFEST_KEY.to_string(), json)]))
+    let mut tensors = param_tensors(params);
+    for (name, shape, values) in forest.map(IsolationForest::tensors).into_iter().flatten() {
+        let mut t = Tensor::f32(&format!("{FOREST_PREFIX}.{name}"), &values);
+        t.shape = shape;
+        tensors.push(t);
+    }
+    write_tensors(path, tensors, HashMap::from([(MANIFEST_KEY.to_string(), json)]))
+}
+
+/// Takes the Isolation Forest a manifest describes out of the loaded tensors (none when the
+/// manifest has no forest).
+pub fn take_forest(
+    path: &Path,
+    manifest: &Manifest,
+    tensors: &mut HashMap<String, Vec<f32>>,
+) -> Result<Option<IsolationForest>> {
+    let Some(shape) = &manifest.forest else {
+        return Ok(None);
+    };
+    let mut take = |name: &str| {
+        let name = format!("{FOREST_PREFIX}.{name}");
+        tensors.remove(&name).ok_or_else(|| file_error(path, format!("tensor {name} is missing")))
+    };
+    let (feature, value) = (take("feature")?, take("value")?);
+    let inputs = manifest.preprocess.output_width();
+    if shape.width != 2 * inputs {
+        return Err(file_error(
+            path,
+            format!("the forest scores {} features, expected {}", shape.width, 2 * inputs),
+        ));
+    }
+    IsolationForest::from_tensors(shape.clone(), &feature, &value)
+        .map(Some)
+        .map_err(|e| file_error(path, e.to_string()))
 }
 
 /// One tensor to write: name, element type, shape and little-endian bytes.

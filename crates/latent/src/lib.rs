@@ -30,7 +30,7 @@ pub mod score;
 pub mod train;
 
 pub use config::{
-    FitConfig, Loss, MissingPolicy, ModelConfig, PreprocessConfig, Scaling, TrainConfig,
+    Detector, FitConfig, Loss, MissingPolicy, ModelConfig, PreprocessConfig, Scaling, TrainConfig,
 };
 pub use engine::Activation;
 pub use error::{Error, Result};

@@ -56,6 +56,10 @@ pub enum ScoreKind {
     NegElbo,
     /// Variational models: reconstruction negative log-likelihood `−log p(x | z = μ)` in nats.
     ReconNll,
+    /// Models with the forest detector ([`crate::Detector::Forest`]): the Isolation Forest
+    /// score in (0, 1] of the row's per-feature residuals and inputs. Explanations rank the
+    /// columns by squared reconstruction error.
+    Forest,
 }
 
 impl ScoreKind {
@@ -66,6 +70,7 @@ impl ScoreKind {
             ScoreKind::Mae => "mae",
             ScoreKind::NegElbo => "neg_elbo",
             ScoreKind::ReconNll => "recon_nll",
+            ScoreKind::Forest => "forest",
         }
     }
 
@@ -75,12 +80,12 @@ impl ScoreKind {
     }
 
     /// Error contribution of one value with reconstruction error `e` (explanations of the
-    /// variational scores use the squared error).
+    /// variational and forest scores use the squared error).
     #[inline]
     fn term(self, e: f32) -> f32 {
         match self {
             ScoreKind::Mae => e.abs(),
-            ScoreKind::Mse | ScoreKind::NegElbo | ScoreKind::ReconNll => e * e,
+            ScoreKind::Mse | ScoreKind::NegElbo | ScoreKind::ReconNll | ScoreKind::Forest => e * e,
         }
     }
 }
@@ -351,14 +356,33 @@ impl Model {
     }
 
     /// Scores of already-preprocessed rows and their reconstructions (for explanations), from
-    /// one forward pass. The variational scores fail on a deterministic model.
+    /// one forward pass. The variational scores fail on a deterministic model, the forest
+    /// score on a model without the forest detector.
     pub fn score_and_reconstruct(&self, x: &[f32], kind: ScoreKind) -> Result<(Vec<f32>, Matrix)> {
         if kind.is_variational() {
             return self.variational_scores(x, kind == ScoreKind::NegElbo);
         }
-        let w = self.preprocessor().output_width();
         let r = self.reconstruct_inputs(x);
+        if kind == ScoreKind::Forest {
+            return Ok((self.forest_scores(x, &r.data)?, r));
+        }
+        let w = self.preprocessor().output_width();
         Ok((row_scores(x, &r.data, w, kind), r))
+    }
+
+    /// The score a threshold is calibrated on at training: the forest score for models with
+    /// the forest detector, the negative ELBO for variational models (their own measure of how
+    /// unlikely a row is), MAE for models trained with the MAE loss, MSE otherwise.
+    pub fn default_score_kind(&self) -> ScoreKind {
+        if self.forest().is_some() {
+            ScoreKind::Forest
+        } else if self.is_variational() {
+            ScoreKind::NegElbo
+        } else if self.manifest().model().loss == crate::Loss::Mae {
+            ScoreKind::Mae
+        } else {
+            ScoreKind::Mse
+        }
     }
 
     /// The threshold saved with the model, if it was calibrated.

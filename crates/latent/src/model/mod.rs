@@ -1,15 +1,17 @@
 //! A trained autoencoder: fitted preprocessing, network and weights, with the jobs users run
 //! on it (encode, reconstruct, decode, per-row error) and its file.
 
+mod forest;
 pub mod layer;
 pub mod net;
 pub mod variational;
 
-use crate::artifact::{self, Manifest, FORMAT_NAME, FORMAT_VERSION};
+use crate::artifact::{self, Manifest, BASE_FORMAT_VERSION, FORMAT_NAME};
 use crate::checkpoint;
 use crate::config::{Architecture, FitConfig, LatentKind, Loss, Objective};
 use crate::engine::{Activation, Params};
 use crate::frame::{Frame, ImageShape};
+use crate::iforest::IsolationForest;
 use crate::objective::RowErrors;
 use crate::preprocess::Preprocessor;
 use crate::train::{self, Checkpoints, Observer, RunOptions, TrainState, TrainSummary, Trainable};
@@ -43,6 +45,8 @@ pub struct Model {
     /// For a convolutional model of multi-channel images: `perm[i]` is the feature index
     /// (C x H x W order) of the network's input `i` (H x W x C order).
     perm: Option<Vec<usize>>,
+    /// The Isolation Forest of the [`crate::Detector::Forest`] detector.
+    forest: Option<IsolationForest>,
 }
 
 /// The network with its buffers, as the training loop sees it.
@@ -117,13 +121,14 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
     config.model = config.model.resolve(preprocess.output_width());
     let manifest = Manifest {
         format: FORMAT_NAME.into(),
-        format_version: FORMAT_VERSION,
+        format_version: BASE_FORMAT_VERSION,
         latent_version: env!("CARGO_PKG_VERSION").into(),
         config,
         output,
         preprocess,
         summary: None,
         anomaly: None,
+        forest: None,
     };
     Ok((manifest, data))
 }
@@ -220,6 +225,11 @@ impl Model {
             train::train(&mut trainer, &data, width, &config.train, &mut rng, observer, options)?
         };
         model.manifest.summary = Some(summary);
+        if let crate::Detector::Forest { trees, sample_size } = config.detector {
+            let x = model.inputs(frame)?;
+            let cfg = crate::iforest::IForestConfig { trees, sample_size, seed: config.train.seed };
+            model.fit_forest(&x, &cfg)?;
+        }
         Ok(model)
     }
 
@@ -238,23 +248,25 @@ impl Model {
             (Architecture::Conv { .. }, Some(img)) if img.channels > 1 => Some(chw_to_hwc(img)),
             _ => None,
         };
-        Ok(Model { manifest, net, params, perm })
+        Ok(Model { manifest, net, params, perm, forest: None })
     }
 
     /// Loads a model file.
     pub fn load(path: &Path) -> Result<Model> {
-        let (manifest, tensors) = artifact::load(path)?;
+        let (manifest, mut tensors) = artifact::load(path)?;
+        let forest = artifact::take_forest(path, &manifest, &mut tensors)?;
         let mut model = Model::build(manifest).map_err(|e| Error::ModelFile {
             path: path.to_path_buf(),
             message: format!("inconsistent manifest: {e}"),
         })?;
         artifact::fill_params(path, &mut model.params, tensors)?;
+        model.forest = forest;
         Ok(model)
     }
 
     /// Saves the model atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        artifact::save(path, &self.manifest, &self.params)
+        artifact::save(path, &self.manifest, &self.params, self.forest.as_ref())
     }
 
     /// Everything about the model but its weights.
