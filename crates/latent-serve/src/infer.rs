@@ -176,6 +176,7 @@ pub(crate) fn model_info(model: &Model) -> Result<Vec<u8>, ApiError> {
         "loss": cfg.loss,
         "scaling": model.preprocessor().scaling,
         "missing": model.preprocessor().missing,
+        "detector": if model.forest().is_some() { "forest" } else { "reconstruction" },
         "format_version": m.format_version,
         "latent_version": m.latent_version,
     }))

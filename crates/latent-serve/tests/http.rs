@@ -347,3 +347,31 @@ fn shutdown_finishes_requests_in_flight() {
     assert_eq!(r.json()["scores"].as_array().unwrap().len(), 2);
     stopper.join().unwrap().unwrap();
 }
+
+/// A model with the forest detector is served with its own score: forest scores in (0, 1],
+/// the same as the library's, flags against its threshold, and `/v1/model` says which detector.
+#[test]
+fn serves_the_forest_detector() {
+    let frame = common::training_frame(600);
+    let mut cfg = latent::FitConfig::default();
+    cfg.train.epochs = 5;
+    cfg.detector = latent::Detector::forest();
+    let mut model = latent::Model::fit(&frame, &cfg, &mut latent::train::Silent).unwrap();
+    let rule = latent::score::ThresholdRule::Contamination { share: 0.05 };
+    model.calibrate(&frame, &rule, latent::score::ScoreKind::Forest).unwrap();
+    let expected = model.scores(&frame, latent::score::ScoreKind::Forest).unwrap();
+    let s = Server::start_with(std::sync::Arc::new(model), Config::default());
+    let r = s.post("/v1/score", &rows_body(4));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    let scores = j["scores"].as_array().unwrap();
+    assert_eq!(scores.len(), 4);
+    for (got, want) in scores.iter().zip(&expected) {
+        let got = got.as_f64().unwrap();
+        assert!(got > 0.0 && got <= 1.0);
+        assert!((got - f64::from(*want)).abs() < 1e-6, "{got} vs {want}");
+    }
+    let m = s.get("/v1/model").json();
+    assert_eq!(m["detector"], "forest");
+    assert_eq!(m["threshold"]["score"], "forest", "{m}");
+}
