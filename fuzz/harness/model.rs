@@ -1,7 +1,7 @@
 //! What the `model_file` fuzz target does with one input, shared by the target and the
 //! regression tests in `crates/latent/tests/`: load the bytes as a model file with
 //! [`latent::Model::load`] (through a scratch file), then run two rows through a model that
-//! loads. Never panics.
+//! loads (and its forest detector, when it has one). Never panics.
 //!
 //! An input that starts with `{` is a manifest instead: it is stored as the `latent` metadata
 //! of a copy of each seed model (keeping the seed's tensors), so that the fuzzer can change
@@ -12,10 +12,11 @@ use std::path::PathBuf;
 use latent::{Column, Frame, Model};
 
 /// The seed models, whose tensors carry fuzzed manifests.
-const SEEDS: [&[u8]; 3] = [
+const SEEDS: [&[u8]; 4] = [
     include_bytes!("../seeds/model_file/dense_mixed.safetensors"),
     include_bytes!("../seeds/model_file/vae_impute.safetensors"),
     include_bytes!("../seeds/model_file/conv_idx.safetensors"),
+    include_bytes!("../seeds/model_file/forest_mixed.safetensors"),
 ];
 
 /// A scratch file for this process and thread (in `/dev/shm` when there is one).
@@ -73,6 +74,9 @@ fn load_and_run(data: &[u8]) -> Result<bool, String> {
     let Some(rows) = rows_for(&model) else { return Ok(false) };
     model.encode(&rows).map_err(|e| e.to_string())?;
     model.reconstruct(&rows).map_err(|e| e.to_string())?;
+    if model.forest().is_some() {
+        model.scores(&rows, latent::score::ScoreKind::Forest).map_err(|e| e.to_string())?;
+    }
     Ok(true)
 }
 
