@@ -16,6 +16,7 @@ mod generate;
 mod info;
 mod output;
 mod pca;
+mod pipeline;
 mod plots;
 mod progress;
 mod report;

@@ -15,7 +15,6 @@ use latent::preprocess::ColumnTransform;
 use latent::score::{explain_rows, ScoreKind, Threshold};
 use latent::{Column, Frame, Model};
 use latent_data::{Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};
-use rayon::prelude::*;
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -345,54 +344,23 @@ pub fn run(args: ScoreArgs) -> Result<()> {
 }
 
 /// Reads `input` on one thread and maps every chunk of its rows with `f` on every thread
-/// (CSV is parsed there too); `consume` gets the results in input order. A batch is the next
-/// piece of input and whatever else has arrived: a file fills whole batches, a slow stream is
-/// answered piece by piece. At most two batches are in flight, so memory stays bounded however
-/// long the input. The first error, in input order, stops everything.
+/// (CSV is parsed there too) as pieces arrive; `consume` gets the results in input order
+/// ([`crate::pipeline::ordered_map`]: bounded memory however long the input, and a slow stream
+/// is answered piece by piece). The first error, in input order, stops everything.
 fn map_in_order<T: Send>(
     mut input: Input,
     f: impl Fn(Chunk) -> Result<T> + Sync,
-    mut consume: impl FnMut(T) -> Result<()>,
+    consume: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
     let schema = input.schema();
-    let batch_len = 2 * rayon::current_num_threads().max(1);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Piece>>(batch_len);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            while let Some(piece) = input.next_piece() {
-                let failed = piece.is_err();
-                if tx.send(piece).is_err() || failed {
-                    break; // the consumer stopped, or the input is bad (reported in order)
-                }
-            }
-        });
-        let result = (|| -> Result<()> {
-            while let Ok(first) = rx.recv() {
-                let mut batch = vec![first];
-                while batch.len() < batch_len {
-                    match rx.try_recv() {
-                        Ok(piece) => batch.push(piece),
-                        Err(_) => break,
-                    }
-                }
-                let mapped: Vec<Result<Option<T>>> = batch
-                    .into_par_iter()
-                    .map(|piece| match piece?.into_chunk(schema.as_ref())? {
-                        Some(chunk) => f(chunk).map(Some),
-                        None => Ok(None), // blank lines only
-                    })
-                    .collect();
-                for item in mapped {
-                    if let Some(value) = item? {
-                        consume(value)?;
-                    }
-                }
-            }
-            Ok(())
-        })();
-        drop(rx); // the reader, if waiting to send, stops
-        result
-    })
+    crate::pipeline::ordered_map(
+        move || input.next_piece(),
+        |piece: Piece| match piece.into_chunk(schema.as_ref())? {
+            Some(chunk) => f(chunk).map(Some),
+            None => Ok(None), // blank lines only
+        },
+        consume,
+    )
 }
 
 impl Piece {

@@ -124,6 +124,16 @@ impl Preprocessor {
         let mut offset = 0;
         for (t, col) in self.columns.iter().zip(inputs) {
             match (t, &col.values) {
+                (ColumnTransform::Numeric { shift, scale, .. }, ColumnValues::Numeric(v))
+                    if v.iter().all(|x| x.is_finite()) =>
+                {
+                    // The common case, without a branch per value.
+                    let column =
+                        out.get_mut(offset..).unwrap_or_default().iter_mut().step_by(width);
+                    for (o, &x) in column.zip(v) {
+                        *o = (x - shift) / scale;
+                    }
+                }
                 (
                     ColumnTransform::Numeric { name, shift, scale, fill },
                     ColumnValues::Numeric(v),
