@@ -7,6 +7,7 @@ mod args;
 mod benchmark_anomaly;
 mod completions;
 mod data;
+mod decimal;
 mod demo;
 mod eval;
 mod evaluate;

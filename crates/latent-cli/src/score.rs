@@ -8,6 +8,7 @@
 
 use crate::args::DataArgs;
 use crate::data;
+use crate::decimal::push_f32;
 use crate::exit::BadInput;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -406,13 +407,16 @@ impl ChunkWriter<'_> {
             Vec::new()
         };
         for (i, &s) in scores.iter().enumerate() {
-            write!(out, "{s},{}", u8::from(self.threshold.is_anomaly(s)))?;
+            push_f32(out, s);
+            out.extend_from_slice(if self.threshold.is_anomaly(s) { b",1" } else { b",0" });
             if args.proba {
-                write!(out, ",{}", self.threshold.proba(s))?;
+                out.push(b',');
+                push_f32(out, self.threshold.proba(s));
             }
             if let Some(ex) = explanations.get(i) {
                 for e in ex {
-                    write!(out, ",{},{}", csv_field(&e.column), e.share)?;
+                    write!(out, ",{},", csv_field(&e.column))?;
+                    push_f32(out, e.share);
                 }
             }
             if let Some(l) = &chunk.labels {

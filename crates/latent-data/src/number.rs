@@ -62,14 +62,17 @@ pub(crate) fn parse_prefix(bytes: &[u8]) -> Option<(f32, usize)> {
         exponent += sign * i32::try_from(e).ok()?;
     }
     let k = exponent.unsigned_abs() as usize;
+    // The sign as a factor: exact, and rounding is symmetric, so signing before or after the
+    // rounding step gives the same value (−0 included); no branch, no integer round trip.
+    let sign = if negative { -1.0 } else { 1.0 };
     let value = match INV_POW10.get(k) {
         // m · 10^-k in f64 is within 2^-52 (relative) of the exact quotient, and for k ≤ 7 a
         // quotient m / 10^k with m < 2^24 that is not an f32 rounding midpoint lies at least
         // 2^-25 · 10^-k > 2^-49 from every one: rounding that product to f32 rounds the
         // exact value. (Faster than a division.)
-        Some(&inverse) if exponent < 0 => (f64::from(mantissa as u32) * inverse) as f32,
+        Some(&inverse) if exponent < 0 => (f64::from(mantissa as i32) * (sign * inverse)) as f32,
         _ => {
-            let m = mantissa as u32 as f32; // exact: mantissa < 2^24
+            let m = mantissa as i32 as f32 * sign as f32; // exact: mantissa < 2^24
             let power = *POW10.get(k)?;
             if exponent >= 0 {
                 m * power
@@ -78,8 +81,7 @@ pub(crate) fn parse_prefix(bytes: &[u8]) -> Option<(f32, usize)> {
             }
         }
     };
-    // `value` is non-negative (or +0): setting the sign bit negates it without a branch.
-    Some((f32::from_bits(value.to_bits() | (u32::from(negative) << 31)), i))
+    Some((value, i))
 }
 
 /// Accumulates the decimal digits of `bytes` from `i` into `value` (wrapping; callers bound

@@ -6,6 +6,10 @@ use crate::frame::{Column, ColumnValues, Frame, ImageShape};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// Rows per block of [`Preprocessor::transform`]'s row-major writes (128 rows of 30 inputs:
+/// 15 KB, within a first-level cache).
+const TRANSFORM_BLOCK_ROWS: usize = 128;
+
 /// The fitted transform of one input column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -121,18 +125,16 @@ impl Preprocessor {
         let width = self.output_width();
         let rows = frame.rows();
         let mut out = vec![0.0f32; rows * width];
+        // Numeric columns without missing or infinite values: (offset, shift, scale, values),
+        // scaled below without a branch per value.
+        let mut plain = Vec::with_capacity(self.columns.len());
         let mut offset = 0;
         for (t, col) in self.columns.iter().zip(inputs) {
             match (t, &col.values) {
                 (ColumnTransform::Numeric { shift, scale, .. }, ColumnValues::Numeric(v))
                     if v.iter().all(|x| x.is_finite()) =>
                 {
-                    // The common case, without a branch per value.
-                    let column =
-                        out.get_mut(offset..).unwrap_or_default().iter_mut().step_by(width);
-                    for (o, &x) in column.zip(v) {
-                        *o = (x - shift) / scale;
-                    }
+                    plain.push((offset, *shift, *scale, v.as_slice()));
                 }
                 (
                     ColumnTransform::Numeric { name, shift, scale, fill },
@@ -181,6 +183,18 @@ impl Preprocessor {
                 }
             }
             offset += t.width();
+        }
+        // Row-major writes one block of rows at a time, so that the block stays in cache
+        // while every column is written into it.
+        for (block, start) in
+            out.chunks_mut(TRANSFORM_BLOCK_ROWS * width).zip((0..).step_by(TRANSFORM_BLOCK_ROWS))
+        {
+            for &(offset, shift, scale, v) in &plain {
+                let column = block.get_mut(offset..).unwrap_or_default().iter_mut().step_by(width);
+                for (o, &x) in column.zip(v.get(start..).unwrap_or_default()) {
+                    *o = (x - shift) / scale;
+                }
+            }
         }
         Ok(out)
     }

@@ -61,14 +61,7 @@ impl CsvSchema {
                 }
                 let line = block.first_line + i as u64;
                 count_row(&mut lines, line);
-                match std::str::from_utf8(bytes) {
-                    Ok(text) => self.push_plain_row(&mut cells, line, text)?,
-                    Err(_) => {
-                        let d = self.delimiter;
-                        let fields = bytes.split(move |&b| b == d).map(Field::Bytes);
-                        self.push_row(&mut cells, line, fields)?;
-                    }
-                }
+                self.push_plain_row(&mut cells, line, bytes)?;
             }
         } else {
             let mut reader = self.reader(&block.bytes);
@@ -150,14 +143,15 @@ impl CsvSchema {
     }
 
     /// [`CsvSchema::push_row`] for a quote-free line, splitting and parsing in one pass: a
-    /// plain number followed by the delimiter is parsed where it stands.
-    fn push_plain_row(&self, cells: &mut [Cells], line: u64, text: &str) -> Result<()> {
-        let bytes = text.as_bytes();
+    /// plain number followed by the delimiter is parsed where it stands (numbers are ASCII, so
+    /// only the other fields are checked for UTF-8).
+    fn push_plain_row(&self, cells: &mut [Cells], line: u64, bytes: &[u8]) -> Result<()> {
         let delimiter = self.delimiter;
+        let field_count = || bytes.split(|&b| b == delimiter).count();
         let mut pos = 0; // start of the next field; past the end when the line is used up
         for (cell, name) in cells.iter_mut().zip(&self.names) {
             let Some(rest) = bytes.get(pos..) else {
-                return Err(self.field_count_error(line, split_fields(text, delimiter).count()));
+                return Err(self.field_count_error(line, field_count()));
             };
             if let Cells::Numeric(v) = cell {
                 if let Some((value, len)) = crate::number::parse_prefix(rest) {
@@ -169,12 +163,14 @@ impl CsvSchema {
                 }
             }
             let len = rest.iter().position(|&b| b == delimiter).unwrap_or(rest.len());
-            let field = text.get(pos..pos + len).unwrap_or_default();
+            let field = std::str::from_utf8(rest.get(..len).unwrap_or_default()).map_err(|_| {
+                text_error(&self.path, line, Some(name), "invalid UTF-8 text".into())
+            })?;
             self.push_cell(cell, name, line, field)?;
             pos += len + 1;
         }
         if pos <= bytes.len() {
-            return Err(self.field_count_error(line, split_fields(text, delimiter).count()));
+            return Err(self.field_count_error(line, field_count()));
         }
         Ok(())
     }
@@ -202,22 +198,6 @@ fn count_row(lines: &mut (u64, usize), line: u64) {
         lines.0 = line;
     }
     lines.1 += 1;
-}
-
-/// Splits a line at each `delimiter` (an ASCII byte, so every piece is UTF-8 too). A plain
-/// scan: fields are short, where a vectorised search costs more than it saves.
-fn split_fields(line: &str, delimiter: u8) -> impl Iterator<Item = &str> {
-    let mut rest = Some(line);
-    std::iter::from_fn(move || {
-        let text = rest?;
-        match text.bytes().position(|b| b == delimiter) {
-            Some(at) => {
-                rest = text.get(at + 1..);
-                text.get(..at)
-            }
-            None => rest.take(),
-        }
-    })
 }
 
 /// Line numbers of records from their byte offsets, counted once through a block. (The csv
