@@ -82,6 +82,26 @@ fn column<'a>(header: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'a
     rows.iter().map(|r| r[i].as_str()).collect()
 }
 
+/// `latent score` of the setup's training file (labels passed through) with `extra` flags,
+/// parsed.
+fn score_rows(s: &Setup, extra: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut args = vec!["score", "--model", p(&s.model), "--data", p(&s.data)];
+    args.extend_from_slice(&["--label-column", "label"]);
+    args.extend_from_slice(extra);
+    parse(&stdout(&ok(latent(&args))))
+}
+
+/// The scores of `score`'s output; the 8 planted anomalies (the last rows) score above all but
+/// a few normal rows.
+fn assert_planted_rows_score_highest(header: &[String], rows: &[Vec<String>]) -> Vec<f32> {
+    let scores: Vec<f32> =
+        column(header, rows, "score").iter().map(|v| v.parse().expect("score")).collect();
+    let min_bad = scores[392..].iter().copied().fold(f32::INFINITY, f32::min);
+    let above = scores[..392].iter().filter(|&&v| v >= min_bad).count();
+    assert!(above < 10, "{above} normal rows score above the weakest anomaly");
+    scores
+}
+
 #[test]
 fn contamination_threshold_is_saved_and_flags_that_share() {
     let s = setup(&["--contamination", "0.05"]);
@@ -110,25 +130,9 @@ fn contamination_threshold_is_saved_and_flags_that_share() {
         assert!((0.0..=1.0).contains(&pr));
         assert_eq!(pr > 0.5, *f == "1", "proba {pr} flag {f}");
     }
-    // The planted anomalies score highest.
-    let scores: Vec<f32> =
-        column(&header, &rows, "score").iter().map(|v| v.parse().expect("score")).collect();
-    let min_bad = scores[392..].iter().copied().fold(f32::INFINITY, f32::min);
-    let above = scores[..392].iter().filter(|&&v| v >= min_bad).count();
-    assert!(above < 10, "{above} normal rows score above the weakest anomaly");
+    assert_planted_rows_score_highest(&header, &rows);
     // --threshold overrides the saved one.
-    let o = ok(latent(&[
-        "score",
-        "--model",
-        p(&s.model),
-        "--data",
-        p(&s.data),
-        "--label-column",
-        "label",
-        "--threshold",
-        "1e9",
-    ]));
-    let (header, rows) = parse(&stdout(&o));
+    let (header, rows) = score_rows(&s, &["--threshold", "1e9"]);
     assert_eq!(rows.len(), 400);
     assert!(column(&header, &rows, "is_anomaly").iter().all(|&f| f == "0"));
 }
@@ -362,24 +366,9 @@ fn the_anomaly_preset_saves_and_scores_with_the_forest() {
     assert_eq!(info["manifest"]["format_version"], 2);
     let o = ok(latent(&["info", "--model", p(&s.model)]));
     assert!(stdout(&o).contains("isolation forest"), "{}", stdout(&o));
-    let o = ok(latent(&[
-        "score",
-        "--model",
-        p(&s.model),
-        "--data",
-        p(&s.data),
-        "--label-column",
-        "label",
-        "--explain",
-        "1",
-    ]));
-    let (header, rows) = parse(&stdout(&o));
-    let scores: Vec<f32> =
-        column(&header, &rows, "score").iter().map(|v| v.parse().expect("score")).collect();
+    let (header, rows) = score_rows(&s, &["--explain", "1"]);
+    let scores = assert_planted_rows_score_highest(&header, &rows);
     assert!(scores.iter().all(|&v| v > 0.0 && v <= 1.0));
-    let min_bad = scores[392..].iter().copied().fold(f32::INFINITY, f32::min);
-    let above = scores[..392].iter().filter(|&&v| v >= min_bad).count();
-    assert!(above < 10, "{above} normal rows score above the weakest anomaly");
     let flagged = column(&header, &rows, "is_anomaly").iter().filter(|&&f| f == "1").count();
     assert!((6..=10).contains(&flagged), "flagged {flagged} of 400 at contamination 0.02");
     assert!(header.iter().any(|h| h.starts_with("explain")), "{header:?}");
