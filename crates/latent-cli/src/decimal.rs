@@ -138,7 +138,7 @@ mod tests {
         }
     }
 
-    /// Every `f32` bit pattern (about an hour on two cores):
+    /// Every `f32` bit pattern (16 minutes on two cores):
     /// `cargo test --release -p latent-cli --bin latent every_f32 -- --ignored`.
     #[test]
     #[ignore]
