@@ -300,6 +300,15 @@ pub enum DetectorArg {
     Forest,
 }
 
+impl From<DetectorArg> for latent::Detector {
+    fn from(d: DetectorArg) -> latent::Detector {
+        match d {
+            DetectorArg::Reconstruction => latent::Detector::Reconstruction,
+            DetectorArg::Forest => latent::Detector::forest(),
+        }
+    }
+}
+
 /// Output format of commands that print results.
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {

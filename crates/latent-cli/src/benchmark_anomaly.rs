@@ -160,10 +160,7 @@ fn config_for(args: &BenchmarkAnomalyArgs, seed: u64) -> Result<FitConfig> {
     let mut c = FitConfig::anomaly();
     c.train.seed = seed;
     if let Some(d) = args.detector {
-        c.detector = match d {
-            crate::args::DetectorArg::Reconstruction => latent::Detector::Reconstruction,
-            crate::args::DetectorArg::Forest => latent::Detector::forest(),
-        };
+        c.detector = d.into();
     }
     if let Some(spec) = &args.corruption {
         c.objective.corruption = crate::family::parse_corruption(spec)?;

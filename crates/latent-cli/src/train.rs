@@ -1,16 +1,14 @@
 //! `latent train`: config file, then flags, then fit, save, and a short summary.
 
 use crate::args::{
-    ActivationArg, DetectorArg, LossArg, MissingArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs,
+    ActivationArg, LossArg, MissingArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs,
 };
 use crate::data::in_file;
 use crate::exit::BadInput;
 use crate::progress::TrainProgress;
 use crate::{data, output};
 use anyhow::{Context, Result};
-use latent::{
-    Activation, CheckpointOptions, Detector, FitConfig, Loss, MissingPolicy, Model, Scaling,
-};
+use latent::{Activation, CheckpointOptions, FitConfig, Loss, MissingPolicy, Model, Scaling};
 use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
@@ -173,10 +171,7 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
         c.train.max_seconds = Some(m * 60.0);
     }
     if let Some(d) = a.detector {
-        c.detector = match d {
-            DetectorArg::Reconstruction => Detector::Reconstruction,
-            DetectorArg::Forest => Detector::forest(),
-        };
+        c.detector = d.into();
     }
     a.family.apply(&mut c)?;
     Ok(c)
