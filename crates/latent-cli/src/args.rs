@@ -15,12 +15,43 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Flags that name one thing and may not be repeated: clap lets a later flag override an
+/// earlier one (`args_override_self`), which silently drops a second `--label-column`.
+const NOT_REPEATABLE: [&str; 1] = ["--label-column"];
+
+/// A message when a flag of [`NOT_REPEATABLE`] is given more than once.
+pub fn repeated_flag(args: &[std::ffi::OsString]) -> Option<String> {
+    for flag in NOT_REPEATABLE {
+        let mut values = Vec::new();
+        let mut it = args.iter().map(|a| a.to_string_lossy());
+        while let Some(a) = it.next() {
+            if a == "--" {
+                break;
+            }
+            if a == flag {
+                values.push(it.next().map(|v| v.into_owned()).unwrap_or_default());
+            } else if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
+                values.push(v.to_string());
+            }
+        }
+        if values.len() > 1 {
+            return Some(format!(
+                "{flag} given {} times ({}): a file has one label column; other columns to \
+                 keep out of the features go in --id-column",
+                values.len(),
+                values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    None
+}
+
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train an autoencoder on a data file and save it as one .safetensors file.
     #[command(
-        after_help = "Example:\n  latent train --data ../shared/data/mnist/train-images-idx3-ubyte.gz \\\n    --hidden 256 --latent 32 --epochs 10 --out mnist.safetensors"
+        after_help = "Example:\n  latent train --data data/digits/digits.csv --label-column label --out digits.safetensors\n  latent train --data data/anomaly/breastw.csv --label-column label --preset anomaly \\\n    --out detector.safetensors\n  latent train --data train-images-idx3-ubyte.gz --preset conv --out mnist.safetensors"
     )]
     Train(Box<TrainArgs>),
     /// Write the latent code of every row (CSV or NPY).
@@ -68,7 +99,7 @@ pub enum Command {
     /// Unsupervised anomaly benchmark over a folder of labelled CSVs: autoencoder vs PCA vs
     /// Isolation Forest.
     #[command(
-        after_help = "Example:\n  latent benchmark-anomaly --data-dir ../shared/data/anomaly --label-column label \\\n    --seeds 5 --out results.json"
+        after_help = "Example:\n  latent benchmark-anomaly --data-dir data/anomaly --label-column label --seeds 5 \\\n    --out results.json"
     )]
     BenchmarkAnomaly(crate::benchmark_anomaly::BenchmarkAnomalyArgs),
     /// Architecture, parameter count, preprocessing and training summary of a model.
@@ -125,6 +156,36 @@ pub struct DataArgs {
     /// Convert images from a folder to greyscale.
     #[arg(long)]
     pub grayscale: bool,
+    /// CSV cell texts read as missing values besides empty cells and NA, N/A, NaN, nan, null,
+    /// None, ? (comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "A,B", allow_hyphen_values = true)]
+    pub na_values: Vec<String>,
+    /// An identifier column (customer or transaction id): kept out of the features and copied
+    /// to the outputs untouched (repeatable or comma separated; the model remembers it).
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub id_column: Vec<String>,
+}
+
+/// Which label values are anomalies, for every command that reads labels (`evaluate`,
+/// `report`, `benchmark-anomaly`): one rule, `latent::labels`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LabelArgs {
+    /// Label values of the anomalous class (comma separated); every other value is normal.
+    /// Without this or --normal-label, labels must be 0/1, true/false or normal/other.
+    #[arg(long, value_delimiter = ',', value_name = "VALUE")]
+    pub positive: Vec<String>,
+    /// Label values of normal rows (comma separated); every other value is an anomaly.
+    #[arg(long, value_delimiter = ',', value_name = "VALUE")]
+    pub normal_label: Vec<String>,
+}
+
+impl LabelArgs {
+    /// The label rule these flags give.
+    pub fn rule(&self) -> anyhow::Result<latent::LabelRule> {
+        latent::LabelRule::from_lists(&self.positive, &self.normal_label).map_err(|_| {
+            crate::exit::BadInput("give --positive or --normal-label, not both".into()).into()
+        })
+    }
 }
 
 /// Hidden-layer activation.
@@ -133,6 +194,7 @@ pub enum ActivationArg {
     /// max(x, 0)
     Relu,
     /// x for x > 0, else 0.01 x
+    #[value(alias = "leaky_relu")]
     LeakyRelu,
     /// tanh(x)
     Tanh,
@@ -168,6 +230,7 @@ pub enum ScaleArg {
     /// (x - mean) / std.
     Standard,
     /// (x - min) / (max - min).
+    #[value(alias = "min_max", alias = "min-max")]
     Minmax,
     /// As is.
     None,
@@ -179,7 +242,17 @@ pub enum MissingArg {
     /// Stop with an error naming the row and column.
     Error,
     /// Fill with the training mean.
+    #[value(alias = "impute_mean")]
     ImputeMean,
+}
+
+impl From<MissingArg> for latent::MissingPolicy {
+    fn from(m: MissingArg) -> latent::MissingPolicy {
+        match m {
+            MissingArg::Error => latent::MissingPolicy::Error,
+            MissingArg::ImputeMean => latent::MissingPolicy::ImputeMean,
+        }
+    }
 }
 
 /// Optimiser.
@@ -198,69 +271,83 @@ pub struct TrainArgs {
     /// Input data.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Where to save the model (.safetensors); metrics.jsonl is written beside it.
+    /// Where to save the model (.safetensors); its training log NAME.metrics.jsonl is written
+    /// beside it.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// A TOML file with [model], [preprocess] and [train] tables (see examples/run.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Encoder hidden layer sizes, comma separated (decoder mirrors them).
+    /// Encoder hidden layer sizes, comma separated (decoder mirrors them) [default: one layer
+    /// of about width/3, between 2x latent and 512; none for conv models].
     #[arg(long, value_delimiter = ',', value_name = "N,N")]
     pub hidden: Option<Vec<usize>>,
-    /// Latent code size.
+    /// Latent code size [default: ceil(sqrt(model inputs)), 2 to 64].
     #[arg(long, value_name = "N")]
     pub latent: Option<usize>,
-    /// Hidden-layer activation.
+    /// Hidden-layer activation [default: relu; tanh with --preset anomaly].
     #[arg(long, value_enum)]
     pub activation: Option<ActivationArg>,
     /// Output activation (default: sigmoid when scaled data is in [0, 1], else identity).
     #[arg(long, value_enum)]
     pub output_activation: Option<OutputArg>,
-    /// Reconstruction loss.
+    /// Reconstruction loss [default: mse].
     #[arg(long, value_enum)]
     pub loss: Option<LossArg>,
-    /// Dropout after each hidden layer (training only).
+    /// Dropout after each hidden layer, training only [default: 0].
     #[arg(long, value_name = "P")]
     pub dropout: Option<f32>,
-    /// Scaling of numeric columns, fitted on the training data and saved in the model.
+    /// Scaling of numeric columns, fitted on the training data and saved in the model
+    /// [default: auto].
     #[arg(long, value_enum)]
     pub scale: Option<ScaleArg>,
-    /// What to do with missing values.
+    /// What to do with missing values (empty cells, NA, N/A, NaN, null, None, ?)
+    /// [default: error].
     #[arg(long, value_enum)]
     pub missing: Option<MissingArg>,
-    /// Passes over the data.
+    /// Passes over the data, taken exactly when given [default: 20, raised on small data to
+    /// reach --min-steps; 100 with --preset anomaly].
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
-    /// Rows per step.
+    /// Without --epochs, train for at least this many optimiser steps (batches), so that small
+    /// tables are trained as long as large ones [default: 2000; 0: exactly the default epochs].
+    #[arg(long, value_name = "N")]
+    pub min_steps: Option<usize>,
+    /// Rows per optimiser step [default: 256].
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
-    /// Learning rate.
+    /// Learning rate [default: 0.001].
     #[arg(long, value_name = "F")]
     pub lr: Option<f32>,
-    /// Weight decay (weights only).
+    /// Weight decay, weights only [default: 0].
     #[arg(long, value_name = "F")]
     pub weight_decay: Option<f32>,
-    /// Optimiser.
+    /// Optimiser [default: adam].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerArg>,
-    /// Share of rows held out for validation (0 allowed).
+    /// Share of rows held out for validation, 0 allowed [default: 0.1; 0 with --preset
+    /// anomaly].
     #[arg(long, value_name = "F")]
     pub val_split: Option<f32>,
-    /// Stop after this many epochs without improvement.
+    /// Stop after this many epochs without improvement [default: no early stopping; the best
+    /// epoch's weights are kept anyway].
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
     /// Keep the last epoch's weights instead of the best epoch's.
     #[arg(long)]
     pub keep_last: bool,
-    /// Clip the global gradient norm.
+    /// Clip the global gradient norm [default: no clipping].
     #[arg(long, value_name = "F")]
     pub clip_grad_norm: Option<f32>,
-    /// Seed for initialisation, shuffling and noise.
+    /// Seed for initialisation, shuffling and noise [default: 42].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Time budget: stop after the epoch during which this many minutes have passed.
-    #[arg(long, value_name = "MIN")]
+    #[arg(long, value_name = "MIN", conflicts_with = "max_seconds")]
     pub max_minutes: Option<f64>,
+    /// Time budget in seconds (the config file's `max_seconds`).
+    #[arg(long, value_name = "S")]
+    pub max_seconds: Option<f64>,
     /// Write a checkpoint (weights, optimiser and generator state, best-so-far) every N epochs,
     /// atomically, into OUT.ckpt/ beside the model (or --checkpoint-dir).
     #[arg(long, value_name = "N")]
@@ -372,6 +459,13 @@ pub struct PcaArgs {
     /// Number of components (default: the model's latent size).
     #[arg(long, value_name = "K")]
     pub components: Option<usize>,
+    /// Also write the PCA codes of --data (pc0, pc1, ...; .csv or .npy), as `encode` does.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also write the PCA reconstructions of --data in the original units, as `reconstruct`
+    /// does.
+    #[arg(long, value_name = "FILE")]
+    pub reconstructions: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -383,9 +477,13 @@ pub struct InfoArgs {
     /// The model file.
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// Output format.
+    /// Output format (json: the input schema, detector, score, threshold and training summary).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Print the whole manifest stored in the file as JSON (settings, fitted preprocessing,
+    /// training history).
+    #[arg(long)]
+    pub manifest: bool,
 }
 
 /// Arguments of `latent demo`.
@@ -421,10 +519,9 @@ pub struct ReportArgs {
     /// ROC and precision-recall curves.
     #[arg(long, value_name = "NAME")]
     pub label_column: Option<String>,
-    /// The label value of the positive (anomalous) class (default: for a two-valued label, the
-    /// rarer value, or one named like 1, true, anomaly, outlier, fraud).
-    #[arg(long, value_name = "LABEL")]
-    pub positive: Option<String>,
+    /// Which label values are anomalies (ROC and precision-recall curves).
+    #[command(flatten)]
+    pub labels: LabelArgs,
     /// Draw rows as WIDTHxHEIGHT greyscale images in the reconstruction grid (for image data
     /// stored as a table; image files and IDX data carry their shape).
     #[arg(long, value_name = "WxH")]

@@ -11,9 +11,9 @@
 //! 256 rows per tree) on the same inputs.
 
 use crate::args::Format;
-use crate::evaluate::anomaly_labels;
+use crate::evaluate::label_texts;
 use crate::exit::BadInput;
-use crate::output::print_json;
+use crate::output::{print_json, print_line};
 use anyhow::{Context, Result};
 use clap::Args;
 use latent::iforest::{IForestConfig, IsolationForest};
@@ -39,9 +39,9 @@ pub struct BenchmarkAnomalyArgs {
     /// The label column of every file.
     #[arg(long, default_value = "label", value_name = "NAME")]
     pub label_column: String,
-    /// Label values of normal rows (default: 0, "0", "normal", "normal.").
-    #[arg(long, value_delimiter = ',', value_name = "VALUE")]
-    pub normal_label: Vec<String>,
+    /// Which label values are anomalies.
+    #[command(flatten)]
+    pub labels: crate::args::LabelArgs,
     /// Seeds per data set (0, 1, ...); results are means over them.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub seeds: u64,
@@ -167,6 +167,7 @@ fn config_for(args: &BenchmarkAnomalyArgs, seed: u64) -> Result<FitConfig> {
     }
     if let Some(e) = args.epochs {
         c.train.epochs = e;
+        c.train.min_steps = 0;
     }
     if args.latent.is_some() {
         c.model.latent = args.latent;
@@ -245,8 +246,9 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
     let column = ds.labels.as_ref().ok_or_else(|| {
         BadInput(format!("{}: no label column \"{}\"", path.display(), args.label_column))
     })?;
-    let labels =
-        anomaly_labels(column, &args.normal_label).with_context(|| path.display().to_string())?;
+    let texts = label_texts(column).with_context(|| path.display().to_string())?;
+    let labels = latent::labels::anomaly_flags(&texts, &args.labels.rule()?)
+        .with_context(|| format!("{}: label column \"{}\"", path.display(), args.label_column))?;
     let seeds = args.seeds.max(1);
     let [mut detector, mut ae, mut forest] = [MethodResult::default(); 3];
     let mut arch = String::new();
@@ -325,6 +327,9 @@ fn metric_columns(methods: [&MethodResult; 4]) -> String {
 
 /// Runs `latent benchmark-anomaly`.
 pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
+    if let Some(out) = &args.out {
+        latent_data::atomic::check_destination(out)?;
+    }
     let files = data_files(&args.data_dir, &args.only)?;
     let mut datasets = Vec::with_capacity(files.len());
     let table = args.format == Format::Table;
@@ -333,14 +338,14 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
         let column = |metric: &str| {
             names.iter().map(|n| format!("{:>9}", format!("{n} {metric}"))).collect::<String>()
         };
-        println!(
+        print_line(&format!(
             "{:<14} {:>6} {:>5}  {}  {}",
             "dataset",
             "rows",
             "dims",
             column("roc"),
             column("pr")
-        );
+        ))?;
     }
     let bar = crate::progress::job_bar(args.quiet, Some(files.len() as u64), "data sets");
     for f in &files {
@@ -351,7 +356,7 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
         bar.inc(1);
         if table {
             let line = table_row(&r.dataset, &r.rows.to_string(), &r.dims.to_string(), &r);
-            bar.suspend(|| println!("{line}"));
+            bar.suspend(|| print_line(&line))?;
         }
         datasets.push(r);
     }
@@ -375,7 +380,7 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
     };
     if table {
         let methods = [&means.detector, &means.autoencoder, &means.pca, &means.iforest];
-        println!("{:<14} {:>6} {:>5}  {}", "mean", "", "", metric_columns(methods));
+        print_line(&format!("{:<14} {:>6} {:>5}  {}", "mean", "", "", metric_columns(methods)))?;
     }
     let report = BenchmarkReport {
         seeds: args.seeds.max(1),
@@ -385,8 +390,7 @@ pub fn run(args: BenchmarkAnomalyArgs) -> Result<()> {
     };
     if let Some(out) = &args.out {
         let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(out, json + "\n")
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        crate::output::write_file(out, (json + "\n").as_bytes())?;
     }
     if !table {
         print_json(&report)?;

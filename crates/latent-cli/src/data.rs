@@ -14,15 +14,54 @@ pub fn load(args: &DataArgs, model: Option<&Model>) -> Result<Dataset> {
     if let Some(m) = model {
         categorical.extend(m.preprocessor().categorical_names());
     }
+    let (label_column, label_optional) = label_column(args.label_column.as_deref(), model);
     let opts = LoadOptions {
         delimiter,
         has_header: !args.no_header,
-        label_column: args.label_column.clone(),
+        label_column,
+        label_optional,
+        na_values: args.na_values.clone(),
+        id_columns: id_columns(&args.id_column, model),
         categorical,
         resize,
         grayscale: args.grayscale,
     };
-    Ok(latent_data::load(&args.data, &opts)?)
+    let dataset = latent_data::load(&args.data, &opts)?;
+    let found: Vec<&str> = dataset.ids.iter().map(|c| c.name.as_str()).collect();
+    check_ids_found(&args.id_column, &found, &args.data)?;
+    Ok(dataset)
+}
+
+/// The identifier columns to read: those given, and those the model was trained with.
+pub fn id_columns(given: &[String], model: Option<&Model>) -> Vec<String> {
+    let mut ids = given.to_vec();
+    if let Some(m) = model {
+        ids.extend(m.preprocessor().id_columns.iter().filter(|c| !given.contains(c)).cloned());
+    }
+    ids
+}
+
+/// Every identifier column given on the command line must be in the file (the model's own
+/// may be absent).
+pub fn check_ids_found(given: &[String], found: &[&str], path: &std::path::Path) -> Result<()> {
+    match given.iter().find(|g| !found.contains(&g.as_str())) {
+        Some(missing) => Err(BadInput(format!(
+            "{}: id column \"{missing}\" not found (only CSV files have id columns)",
+            path.display()
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// The label column to read: the one given, else the one the model was trained with (used
+/// only when the file has it: the bool says whether it is optional).
+pub fn label_column(given: Option<&str>, model: Option<&Model>) -> (Option<String>, bool) {
+    match (given, model.and_then(|m| m.preprocessor().label_column.clone())) {
+        (Some(l), _) => (Some(l.to_string()), false),
+        (None, Some(remembered)) => (Some(remembered), true),
+        (None, None) => (None, false),
+    }
 }
 
 /// The `--delimiter` byte: one character, or `\t` / `tab` for a tab.

@@ -110,13 +110,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let report_path = dir.join("report.html");
     let plot_opts = crate::plots::PlotOptions {
         image: Some(latent::ImageShape { channels: 1, height: 8, width: 8 }),
-        positive: None,
+        labels: latent::LabelRule::Plain,
     };
     crate::report::write(&model, &model_path, Some(&test_data), &plot_opts, &report_path, None)?;
     if args.format == crate::args::Format::Json {
         return crate::output::print_json(&summary);
     }
-    println!("latent demo: dense autoencoder vs PCA on 8x8 handwritten digits\n");
+    crate::output::print_line("latent demo: dense autoencoder vs PCA on 8x8 handwritten digits\n")?;
     print_table(&[
         ("model", format!("{} ({} parameters)", architecture(&model), model.parameter_count())),
         ("train / test rows", format!("{} / {}", train.rows(), test.rows())),
@@ -125,13 +125,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
         ("autoencoder / PCA", format!("{:.3}", ae_mse / pca_mse)),
         ("outputs", dir.display().to_string()),
     ])?;
-    println!(
-        "\nwrote model.safetensors, metrics.jsonl, train.csv, test.csv, codes.csv, \
+    crate::output::print_line(&format!(
+        "\nwrote model.safetensors, model.metrics.jsonl, train.csv, test.csv, codes.csv, \
          reconstructions.csv, summary.json, report.html\nnext: open {} in a browser, or \
          latent info --model {}",
         report_path.display(),
         model_path.display()
-    );
+    ))?;
     Ok(())
 }
 

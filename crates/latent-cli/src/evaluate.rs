@@ -8,6 +8,7 @@ use crate::output::{print_json, print_table};
 use crate::score::{map_chunks, resolve_threshold, ChunkSource, ScoreArg};
 use anyhow::{Context, Result};
 use clap::Args;
+use latent::labels::LabelSet;
 use latent::metrics::{average_precision, roc_auc, Confusion};
 use latent::{Column, ColumnValues};
 use serde::Serialize;
@@ -26,10 +27,9 @@ pub struct EvaluateArgs {
     /// The label column.
     #[arg(long, value_name = "NAME")]
     pub label_column: String,
-    /// Label values of normal rows (comma separated); every other value is an anomaly.
-    /// Default: 0, "0", "normal" and "normal." are normal.
-    #[arg(long, value_delimiter = ',', value_name = "VALUE")]
-    pub normal_label: Vec<String>,
+    /// Which label values are anomalies.
+    #[command(flatten)]
+    pub labels: crate::args::LabelArgs,
     /// Flag rows above this score instead of the model's calibrated threshold.
     #[arg(long, value_name = "V")]
     pub threshold: Option<f32>,
@@ -45,6 +45,14 @@ pub struct EvaluateArgs {
     /// The CSV has no header row (columns are named col0, col1, ...).
     #[arg(long)]
     pub no_header: bool,
+    /// Cell texts read as missing values besides empty cells and NA, N/A, NaN, nan, null,
+    /// None, ? (comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "A,B", allow_hyphen_values = true)]
+    pub na_values: Vec<String>,
+    /// Missing values in the input: impute-mean fills them with the training mean even when
+    /// the model was trained without missing values (default: the model's own policy).
+    #[arg(long, value_enum)]
+    pub missing: Option<crate::args::MissingArg>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -77,50 +85,34 @@ pub struct EvaluateReport {
     pub confusion: Confusion,
 }
 
-/// True for values that mean "normal" by default.
-fn default_normal(text: &str) -> bool {
-    let t = text.trim();
-    matches!(t.to_ascii_lowercase().as_str(), "normal" | "normal.")
-        || t.parse::<f64>().is_ok_and(|x| x == 0.0)
-}
-
-/// Turns a label column into anomaly flags: a value in `normal` (or, when `normal` is empty,
-/// 0 / "0" / "normal" / "normal.") is normal, every other value an anomaly. Missing labels are
-/// bad input.
-pub fn anomaly_labels(column: &Column, normal: &[String]) -> Result<Vec<bool>> {
-    let is_normal = |text: &str| -> bool {
-        if normal.is_empty() {
-            return default_normal(text);
-        }
-        normal.iter().any(|n| {
-            n.trim() == text.trim()
-                || matches!((n.trim().parse::<f64>(), text.trim().parse::<f64>()),
-                            (Ok(a), Ok(b)) if a == b)
+/// The label text of every row of a label column; an empty label is bad input naming its row.
+pub fn label_texts(column: &Column) -> Result<Vec<String>> {
+    (0..column.values.len())
+        .map(|r| {
+            let text = match &column.values {
+                ColumnValues::Numeric(v) if v[r].is_nan() => String::new(),
+                values => values.cell_text(r),
+            };
+            if text.trim().is_empty() {
+                return Err(BadInput(format!(
+                    "row {}: label column \"{}\" is empty",
+                    r + 1,
+                    column.name
+                ))
+                .into());
+            }
+            Ok(text)
         })
-    };
-    let n = column.values.len();
-    let mut out = Vec::with_capacity(n);
-    for r in 0..n {
-        let text = match &column.values {
-            ColumnValues::Numeric(v) if v[r].is_nan() => String::new(),
-            values => values.cell_text(r),
-        };
-        if text.trim().is_empty() {
-            return Err(BadInput(format!(
-                "row {}: label column \"{}\" is empty",
-                r + 1,
-                column.name
-            ))
-            .into());
-        }
-        out.push(!is_normal(&text));
-    }
-    Ok(out)
+        .collect()
 }
 
 /// Runs `latent evaluate`.
 pub fn run(args: EvaluateArgs) -> Result<()> {
-    let model = data::load_model(&args.model)?;
+    let mut model = data::load_model(&args.model)?;
+    if let Some(m) = args.missing {
+        model.set_missing_policy(m.into());
+    }
+    let rule = args.labels.rule()?;
     let threshold = resolve_threshold(&model, args.score, args.threshold, false)?;
     let kind = threshold.score;
     let source = ChunkSource {
@@ -129,8 +121,10 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         categorical: &args.categorical,
         delimiter: &args.delimiter,
         no_header: args.no_header,
+        na_values: &args.na_values,
+        id_columns: &[],
     };
-    let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    let (mut scores, mut label_ids, mut label_set) = (Vec::new(), Vec::new(), LabelSet::new());
     map_chunks(
         &model,
         &source,
@@ -146,19 +140,23 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
                     args.label_column
                 ))
             })?;
-            let chunk_labels = anomaly_labels(&column, &args.normal_label)
-                .with_context(|| format!("{}", args.data.display()))?;
+            let chunk_labels =
+                label_texts(&column).with_context(|| format!("{}", args.data.display()))?;
             Ok((chunk_scores, chunk_labels))
         },
         |(chunk_scores, chunk_labels)| {
             scores.extend(chunk_scores);
-            labels.extend(chunk_labels);
+            label_ids.extend(chunk_labels.iter().map(|l| label_set.push(l)));
             Ok(())
         },
     )?;
     if scores.is_empty() {
         return Err(BadInput(format!("{}: no data rows", args.data.display())).into());
     }
+    let anomalous = label_set.resolve(&rule).with_context(|| {
+        format!("{}: label column \"{}\"", args.data.display(), args.label_column)
+    })?;
+    let labels: Vec<bool> = label_ids.iter().map(|&i| anomalous[i as usize]).collect();
     let flags: Vec<bool> = scores.iter().map(|&s| threshold.is_anomaly(s)).collect();
     let confusion = Confusion::new(&flags, &labels);
     let report = EvaluateReport {

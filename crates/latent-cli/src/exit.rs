@@ -15,6 +15,14 @@ pub struct BadInput(pub String);
 /// Prints `error: ...` on one line, then `hint: ...` when there is one (carried in the message
 /// or known for the kind of error), and returns the exit code.
 pub fn report(err: &anyhow::Error) -> i32 {
+    // The reader of our output went away (`latent info | head`): nothing to say, as `cat` does.
+    let broken_pipe = err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return OK;
+    }
     let (line, carried) = split_hint(&one_line(err));
     eprintln!("error: {line}");
     if let Some(h) = carried.or_else(|| hint(err)) {
@@ -70,6 +78,21 @@ fn hint(err: &anyhow::Error) -> Option<String> {
                 latent::Error::ModelFile { .. } => {
                     Some("a model file is the .safetensors file `latent train` writes".into())
                 }
+                latent::Error::Missing { .. } => Some(
+                    "--missing impute-mean fills missing values with the training mean (at \
+                     `latent train`, or at scoring for a model trained without it); cells that \
+                     are empty or NA, N/A, NaN, null, None, ? are missing, --na-values adds more"
+                        .into(),
+                ),
+                latent::Error::IdLikeColumn { column, .. } => Some(format!(
+                    "leave it out of the features with --id-column {column} (it is carried \
+                     through to the outputs), or remove it from the file"
+                )),
+                latent::Error::Labels(_) => Some(
+                    "name the anomalous class with --positive VALUE, or the normal values with \
+                     --normal-label VALUE[,VALUE]"
+                        .into(),
+                ),
                 latent::Error::Config(_) => {
                     Some("`latent train --help` lists every setting and its range".into())
                 }
@@ -106,6 +129,16 @@ pub fn code(err: &anyhow::Error) -> i32 {
         }
         if let Some(e) = cause.downcast_ref::<latent_data::Error>() {
             return if e.is_bad_input() { BAD_INPUT } else { FAILURE };
+        }
+        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
+            // A path that is not there, not allowed or of the wrong kind is the user's mistake.
+            use std::io::ErrorKind as K;
+            if matches!(
+                e.kind(),
+                K::NotFound | K::PermissionDenied | K::IsADirectory | K::NotADirectory
+            ) {
+                return BAD_INPUT;
+            }
         }
     }
     FAILURE

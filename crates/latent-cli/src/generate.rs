@@ -97,5 +97,5 @@ fn write_decoded(model: &Model, values: &[f32], out: &Path, columns: usize) -> R
         return Ok(latent_data::write_png_grid(out, shape, &row_major(&frame)?, columns)?);
     }
     let frame = Frame::new(frame.columns().to_vec())?;
-    write_rows(out, &frame, None)
+    write_rows(out, &frame, Vec::new(), None)
 }

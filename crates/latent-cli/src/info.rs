@@ -4,20 +4,58 @@ use crate::args::{Format, InfoArgs};
 use crate::data;
 use crate::output::{architecture, family, print_json, print_table, threshold_text};
 use anyhow::Result;
+use latent::preprocess::ColumnTransform;
 
 /// Runs `latent info`.
 pub fn run(args: InfoArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
     let m = model.manifest();
+    if args.manifest {
+        return print_json(m);
+    }
+    let pre = model.preprocessor();
+    let kind = model.threshold().map_or_else(|| model.default_score_kind(), |t| t.score);
     if args.format == Format::Json {
+        let columns: Vec<serde_json::Value> = pre
+            .columns
+            .iter()
+            .map(|c| match c {
+                ColumnTransform::Numeric { name, .. } => {
+                    serde_json::json!({"name": name, "kind": "numeric"})
+                }
+                ColumnTransform::OneHot { name, categories } => {
+                    serde_json::json!({"name": name, "kind": "categorical", "categories": categories})
+                }
+            })
+            .collect();
+        let summary = model.summary().map(|s| {
+            serde_json::json!({
+                "train_rows": s.train_rows,
+                "val_rows": s.val_rows,
+                "epochs": s.history.len(),
+                "best_epoch": s.best_epoch,
+                "stopped_early": s.stopped_early,
+            })
+        });
         return print_json(&serde_json::json!({
             "architecture": architecture(&model),
+            "family": family(&model),
             "parameters": model.parameter_count(),
-            "manifest": m,
+            "latent_size": model.code_width(),
+            "columns": columns,
+            "label_column": pre.label_column,
+            "model_inputs": pre.output_width(),
+            "scaling": pre.scaling,
+            "missing": pre.missing,
+            "image": pre.image,
+            "detector": detector_text(&model),
+            "score": {"name": kind.name(), "description": kind.describe()},
+            "threshold": model.threshold(),
+            "training": summary,
+            "format": {"name": m.format, "version": m.format_version, "latent": m.latent_version},
         }));
     }
     let cfg = m.model();
-    let pre = model.preprocessor();
     let categorical = pre.categorical_names();
     let mut rows = vec![
         ("model", args.model.display().to_string()),
@@ -28,9 +66,10 @@ pub fn run(args: InfoArgs) -> Result<()> {
         ("loss", format!("{:?}", cfg.loss)),
         ("dropout", cfg.dropout.to_string()),
         ("detector", detector_text(&model)),
+        ("score", format!("{}: {}", kind.name(), kind.describe())),
         ("threshold", threshold_text(&model)),
         ("parameters", model.parameter_count().to_string()),
-        ("input columns", pre.columns.len().to_string()),
+        ("input columns", column_list(pre)),
         ("model inputs", pre.output_width().to_string()),
         ("scaling", format!("{:?}", pre.scaling)),
         ("missing values", format!("{:?}", pre.missing)),
@@ -39,6 +78,12 @@ pub fn run(args: InfoArgs) -> Result<()> {
             if categorical.is_empty() { "none".into() } else { categorical.join(", ") },
         ),
     ];
+    if let Some(l) = &pre.label_column {
+        rows.push((
+            "label column",
+            format!("{l} (recognised and carried through in later inputs)"),
+        ));
+    }
     if let Some(img) = pre.image {
         rows.push(("image", format!("{}x{}x{}", img.channels, img.height, img.width)));
     }
@@ -65,6 +110,17 @@ pub fn run(args: InfoArgs) -> Result<()> {
         }
     }
     print_table(&rows)
+}
+
+/// `N: a, b, c, ...` (at most 20 names; images only count).
+fn column_list(pre: &latent::Preprocessor) -> String {
+    let n = pre.columns.len();
+    if pre.image.is_some() {
+        return format!("{n} (pixels)");
+    }
+    let names: Vec<&str> = pre.columns.iter().take(20).map(ColumnTransform::name).collect();
+    let more = if n > 20 { format!(", ... ({} more)", n - 20) } else { String::new() };
+    format!("{n}: {}{more}", names.join(", "))
 }
 
 /// The anomaly detector: reconstruction error, or the forest's size.

@@ -30,7 +30,12 @@ use args::{Cli, Command};
 use clap::Parser;
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(message) = args::repeated_flag(&argv) {
+        eprintln!("error: {message}");
+        std::process::exit(exit::BAD_INPUT);
+    }
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };

@@ -2,21 +2,27 @@
 
 use anyhow::Result;
 use latent::Model;
+use std::io::Write as _;
 use std::path::Path;
+
+/// Writes `text` and a line end to stdout. Unlike `println!`, a closed pipe (`latent info |
+/// head`) is an error the caller returns, and `main` ends quietly on it instead of panicking.
+pub fn print_line(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    Ok(out.flush()?)
+}
 
 /// Prints `value` as one JSON object on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    print_line(&serde_json::to_string_pretty(value)?)
 }
 
 /// Prints `key  value` rows with the keys aligned.
 pub fn print_table(rows: &[(&str, String)]) -> Result<()> {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    for (k, v) in rows {
-        println!("{k:<width$}  {v}");
-    }
-    Ok(())
+    let text: Vec<String> = rows.iter().map(|(k, v)| format!("{k:<width$}  {v}")).collect();
+    print_line(&text.join("\n"))
 }
 
 /// Architecture as `784-256-32-256-784`.
@@ -85,4 +91,47 @@ pub fn train_summary(model: &Model, path: &Path) -> String {
         }
     }
     s
+}
+
+/// Where a command writes its results: a file that appears only when complete
+/// ([`latent_data::AtomicFile`]), or standard output.
+pub enum Sink {
+    /// A result file, renamed into place by [`Sink::finish`].
+    File(latent_data::AtomicFile),
+    /// Standard output.
+    Stdout(std::io::Stdout),
+}
+
+impl Sink {
+    /// Flushes, and moves a result file into place.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Sink::File(f) => Ok(f.commit()?),
+            Sink::Stdout(mut s) => Ok(std::io::Write::flush(&mut s)?),
+        }
+    }
+}
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::File(f) => f.write(buf),
+            Sink::Stdout(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::File(f) => f.flush(),
+            Sink::Stdout(s) => s.flush(),
+        }
+    }
+}
+
+/// Writes a whole result file at once: it appears complete or not at all.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = latent_data::AtomicFile::create(path)?;
+    std::io::Write::write_all(&mut f, bytes)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(f.commit()?)
 }

@@ -5,9 +5,10 @@ use crate::args::{DataArgs, PcaArgs};
 use crate::data;
 use crate::data::in_file;
 use crate::eval::{print_report, EvalReport};
+use crate::transform::write_rows;
 use anyhow::{Context, Result};
 use latent::pca::Pca;
-use latent::RowErrors;
+use latent::{Frame, RowErrors};
 
 /// Runs `latent pca`.
 pub fn run(args: PcaArgs) -> Result<()> {
@@ -19,8 +20,22 @@ pub fn run(args: PcaArgs) -> Result<()> {
     let x_test = model.inputs(&test.frame).with_context(|| in_file(&test))?;
     let width = model.preprocessor().output_width();
     let k = args.components.unwrap_or(model.code_width());
+    for out in [&args.out, &args.reconstructions].into_iter().flatten() {
+        latent_data::atomic::check_destination(out)?;
+    }
     let pca = Pca::fit(&x_train, width, k)?;
+    let recon = pca.reconstruct(&x_test);
     let mut errors = RowErrors::default();
-    errors.extend(&pca.reconstruct(&x_test), &x_test, width);
+    errors.extend(&recon, &x_test, width);
+    // The same files `encode` and `reconstruct` write, for a side-by-side comparison.
+    if let Some(out) = &args.out {
+        let codes = pca.transform(&x_test);
+        let frame = Frame::from_rows(Frame::default_names("pc", pca.components()), &codes)?;
+        write_rows(out, &frame, test.ids.clone(), test.labels.clone())?;
+    }
+    if let Some(out) = &args.reconstructions {
+        let frame = model.preprocessor().inverse(&recon)?;
+        write_rows(out, &frame, test.ids.clone(), test.labels.clone())?;
+    }
     print_report(&EvalReport::from_errors(&errors, latent::Loss::Mse), args.format)
 }

@@ -10,6 +10,7 @@ use crate::output::architecture;
 use crate::plots::{analyse, Analysis, PlotOptions};
 use anyhow::{Context, Result};
 use base64::Engine as _;
+use latent::score::ScoreKind;
 use latent::{ImageShape, Model};
 use latent_data::Dataset;
 use std::fmt::Write as _;
@@ -28,6 +29,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
                 no_header: args.no_header,
                 resize: args.resize.clone(),
                 grayscale: args.grayscale,
+                ..DataArgs::default()
             };
             Some(data::load(&data_args, Some(&model))?)
         }
@@ -35,7 +37,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
     };
     let opts = PlotOptions {
         image: args.image_size.as_deref().map(parse_image_size).transpose()?,
-        positive: args.positive.clone(),
+        labels: args.labels.rule()?,
     };
     write(&model, &args.model, dataset.as_ref(), &opts, &args.out, args.plots.as_deref())?;
     eprintln!("wrote {}", args.out.display());
@@ -72,7 +74,7 @@ pub fn write(
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::write(out, html).with_context(|| format!("cannot write {}", out.display()))
+    crate::output::write_file(out, html.as_bytes())
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -214,6 +216,14 @@ fn render(model: &Model, model_path: &Path, data: Option<&Dataset>, a: &Analysis
             metric(format!("{:.5}", quantile(&errors.mse, 0.5)), "median MSE");
             metric(format!("{:.5}", quantile(&errors.mse, 0.95)), "95th percentile MSE");
             metric(format!("{:.5}", mean(&errors.mae)), "mean MAE per row");
+            if let Some((kind, scores)) = a.scores.as_ref().filter(|(k, _)| *k != ScoreKind::Mse) {
+                let name = kind.name();
+                metric(format!("{:.5}", quantile(scores, 0.5)), &format!("median score ({name})"));
+                metric(
+                    format!("{:.5}", quantile(scores, 0.95)),
+                    &format!("95th percentile score ({name})"),
+                );
+            }
             if let Some(f) = a.flagged {
                 let share = 100.0 * f as f64 / errors.mse.len().max(1) as f64;
                 metric(format!("{f} ({share:.1}%)"), "rows above the threshold");
@@ -227,9 +237,13 @@ fn render(model: &Model, model_path: &Path, data: Option<&Dataset>, a: &Analysis
                 }
             }
             h.push_str("</div>\n");
-            let mut note = String::from(
+            let kind = a.scores.as_ref().map_or(ScoreKind::Mse, |(k, _)| *k);
+            let mut note = format!(
                 "Errors are per row in the model's input space (after scaling), averaged over \
-                 the inputs; the anomaly score of a row is its reconstruction error.",
+                 the inputs; the anomaly score of a row is its {} (<code>{}</code>), the score \
+                 the saved threshold applies to.",
+                kind.describe(),
+                kind.name()
             );
             if let Some(b) = &a.binary {
                 let _ = write!(

@@ -75,6 +75,10 @@ pub struct ScoreArgs {
     /// Also write `proba`, a [0, 1] mapping of the score (above 0.5 exactly when flagged).
     #[arg(long)]
     pub proba: bool,
+    /// Also write `unknown_categories`: per row, the cells whose category was not seen in
+    /// training (encoded as all zeros). A total is always reported on standard error.
+    #[arg(long)]
+    pub unknown_categories: bool,
     /// The score (default: the one the model's threshold was calibrated on).
     #[arg(long, value_enum)]
     pub score: Option<ScoreArg>,
@@ -90,6 +94,18 @@ pub struct ScoreArgs {
     /// The CSV has no header row (columns are named col0, col1, ...).
     #[arg(long)]
     pub no_header: bool,
+    /// Cell texts read as missing values besides empty cells and NA, N/A, NaN, nan, null,
+    /// None, ? (comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "A,B", allow_hyphen_values = true)]
+    pub na_values: Vec<String>,
+    /// Identifier columns copied to the output before the score, untouched (repeatable or
+    /// comma separated; a model trained with --id-column recognises its own).
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub id_column: Vec<String>,
+    /// Missing values in the input: impute-mean fills them with the training mean even when
+    /// the model was trained without missing values (default: the model's own policy).
+    #[arg(long, value_enum)]
+    pub missing: Option<crate::args::MissingArg>,
 }
 
 /// The threshold and score kind a run uses: the model's, or the `--threshold`/`--score`
@@ -161,7 +177,7 @@ pub fn resolve_threshold(
 enum Input {
     Csv(CsvChunks),
     Json(JsonChunks),
-    Loaded { frame: Frame, labels: Option<Column>, next: usize },
+    Loaded { frame: Frame, labels: Option<Column>, ids: Vec<Column>, next: usize },
 }
 
 /// Input on its way to the scorer: CSV records still to parse, or parsed rows.
@@ -178,16 +194,15 @@ impl Input {
                 c.next_block().map_err(anyhow::Error::from).transpose().map(|b| b.map(Piece::Raw))
             }
             Input::Json(j) => j.next_chunk().map(|c| c.map(Piece::Rows)),
-            Input::Loaded { frame, labels, next } => {
+            Input::Loaded { frame, labels, ids, next } => {
                 if *next >= frame.rows() {
                     return None;
                 }
                 let (start, end) = (*next, (*next + CHUNK_ROWS).min(frame.rows()));
                 *next = end;
-                let rows: Vec<usize> = (start..end).collect();
-                let labels = labels.as_ref().map(|l| Column {
-                    name: l.name.clone(),
-                    values: match &l.values {
+                let slice = |c: &Column| Column {
+                    name: c.name.clone(),
+                    values: match &c.values {
                         latent::ColumnValues::Numeric(v) => {
                             latent::ColumnValues::Numeric(v[start..end].to_vec())
                         }
@@ -195,10 +210,12 @@ impl Input {
                             latent::ColumnValues::Text(v[start..end].to_vec())
                         }
                     },
-                });
+                };
+                let rows: Vec<usize> = (start..end).collect();
                 Some(Ok(Piece::Rows(Chunk {
                     frame: frame.select_rows(&rows),
-                    labels,
+                    labels: labels.as_ref().map(slice),
+                    ids: ids.iter().map(slice).collect(),
                     first_line: start as u64 + 1,
                 })))
             }
@@ -206,6 +223,24 @@ impl Input {
     }
 
     /// The schema that parses raw pieces (CSV input only).
+    /// The names of the identifier columns carried through to the output.
+    fn id_names(&self) -> Vec<String> {
+        match self {
+            Input::Csv(c) => c.schema().id_columns().into_iter().map(str::to_string).collect(),
+            Input::Json(_) => Vec::new(),
+            Input::Loaded { ids, .. } => ids.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
+
+    /// The name of the label column carried through to the output, when the input has one.
+    fn label_name(&self) -> Option<String> {
+        match self {
+            Input::Csv(c) => c.schema().label_column().map(str::to_string),
+            Input::Json(j) => j.label.clone(),
+            Input::Loaded { labels, .. } => labels.as_ref().map(|l| l.name.clone()),
+        }
+    }
+
     fn schema(&self) -> Option<CsvSchema> {
         match self {
             Input::Csv(c) => Some(c.schema().clone()),
@@ -249,14 +284,16 @@ fn sniff(
 }
 
 /// Opens the input of `score`/`evaluate` as a stream of chunks.
-fn open(
-    model: &Model,
-    path: &Path,
-    label_column: Option<&str>,
-    categorical: &[String],
-    delim: &str,
-    no_header: bool,
-) -> Result<Input> {
+fn open(model: &Model, source: &ChunkSource<'_>) -> Result<Input> {
+    let ChunkSource {
+        path,
+        label_column,
+        categorical,
+        delimiter: delim,
+        no_header,
+        na_values,
+        id_columns,
+    } = *source;
     let mut cats = categorical.to_vec();
     cats.extend(model.preprocessor().categorical_names());
     if is_array_or_images(path) {
@@ -266,10 +303,12 @@ fn open(
             categorical: categorical.to_vec(),
             delimiter: delim.to_string(),
             no_header,
+            na_values: na_values.to_vec(),
+            id_column: id_columns.to_vec(),
             ..DataArgs::default()
         };
         let ds = data::load(&args, Some(model))?;
-        return Ok(Input::Loaded { frame: ds.frame, labels: ds.labels, next: 0 });
+        return Ok(Input::Loaded { frame: ds.frame, labels: ds.labels, ids: ds.ids, next: 0 });
     }
     let raw = latent_data::open_input(path)?;
     let (first, reader) = sniff(raw, path)?;
@@ -279,69 +318,96 @@ fn open(
     if first == Some(b'{') {
         return Ok(Input::Json(JsonChunks::new(reader, path, model, label_column)));
     }
+    let (label_column, label_optional) = crate::data::label_column(label_column, Some(model));
     let opts = StreamOptions {
         delimiter: crate::data::parse_delimiter(delim)?,
         has_header: !no_header,
         chunk_rows: CHUNK_ROWS,
         categorical: cats,
-        label_column: label_column.map(str::to_string),
+        label_column,
+        label_optional,
+        na_values: na_values.to_vec(),
+        id_columns: crate::data::id_columns(id_columns, Some(model)),
     };
-    Ok(Input::Csv(CsvChunks::new(reader, path, &opts)?))
+    let chunks = CsvChunks::new(reader, path, &opts)?;
+    crate::data::check_ids_found(id_columns, &chunks.schema().id_columns(), path)?;
+    Ok(Input::Csv(chunks))
 }
 
 /// Runs `latent score`.
 pub fn run(args: ScoreArgs) -> Result<()> {
-    let model = data::load_model(&args.model)?;
+    let mut model = data::load_model(&args.model)?;
+    if let Some(m) = args.missing {
+        model.set_missing_policy(m.into());
+    }
     let threshold = resolve_threshold(&model, args.score, args.threshold, args.proba)?;
     let kind = threshold.score;
     let k = args.explain.unwrap_or(0).min(model.preprocessor().columns.len());
     let input = open(
         &model,
-        &args.data,
-        args.label_column.as_deref(),
-        &args.categorical,
-        &args.delimiter,
-        args.no_header,
+        &ChunkSource {
+            path: &args.data,
+            label_column: args.label_column.as_deref(),
+            categorical: &args.categorical,
+            delimiter: &args.delimiter,
+            no_header: args.no_header,
+            na_values: &args.na_values,
+            id_columns: &args.id_column,
+        },
     )?;
-    let out: Box<dyn Write + Send> = match &args.out {
-        Some(p) => Box::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        ),
-        None => Box::new(std::io::stdout()),
+    // A file appears only when every row was scored (written beside it, renamed at the end).
+    let out = match &args.out {
+        Some(p) => crate::output::Sink::File(latent_data::AtomicFile::create(p)?),
+        None => crate::output::Sink::Stdout(std::io::stdout()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let out_name =
         args.out.as_ref().map_or("standard output".to_string(), |p| p.display().to_string());
     let write_err = |e: std::io::Error| anyhow::anyhow!("cannot write {out_name}: {e}");
 
-    let mut header = String::from("score,is_anomaly");
+    // Identifier columns first, as they came; then the scores.
+    let mut header = String::new();
+    for id in input.id_names() {
+        header += &csv_field(&id);
+        header.push(',');
+    }
+    header += "score,is_anomaly";
     if args.proba {
         header += ",proba";
+    }
+    if args.unknown_categories {
+        header += ",unknown_categories";
     }
     for i in 1..=k {
         header += &format!(",explain_{i},share_{i}");
     }
-    if let Some(l) = &args.label_column {
+    if let Some(l) = input.label_name() {
         header.push(',');
-        header += &csv_field(l);
+        header += &csv_field(&l);
     }
     writeln!(out, "{header}").map_err(write_err)?;
 
     let bar = crate::progress::job_bar(args.quiet, None, "rows");
     let writer = ChunkWriter { model: &model, args: &args, threshold: &threshold, kind, k };
+    let mut stats = InputStats::default();
     let result = map_in_order(
         input,
         |chunk| writer.render(&chunk),
-        |(rows, bytes)| {
+        |(rows, bytes, chunk_stats)| {
             out.write_all(&bytes).map_err(write_err)?;
             bar.inc(rows);
+            stats.add(chunk_stats);
             // What is scored is out before the next wait for input.
             out.flush().map_err(write_err)
         },
     );
     bar.finish_and_clear();
     result?;
-    out.flush().map_err(write_err)
+    out.into_inner().map_err(|e| write_err(e.into_error()))?.finish()?;
+    for w in stats.warnings() {
+        eprintln!("{w}");
+    }
+    Ok(())
 }
 
 /// Reads `input` on one thread and maps every chunk of its rows with `f` on every thread
@@ -387,31 +453,47 @@ struct ChunkWriter<'a> {
 }
 
 impl ChunkWriter<'_> {
-    /// Scores and renders one chunk: its row count and output lines.
-    fn render(&self, chunk: &Chunk) -> Result<(u64, Vec<u8>)> {
+    /// Scores and renders one chunk: its row count, output lines and input facts.
+    fn render(&self, chunk: &Chunk) -> Result<(u64, Vec<u8>, InputStats)> {
         let mut bytes = Vec::with_capacity(chunk.frame.rows() * 24);
-        self.write(chunk, &mut bytes)?;
-        Ok((chunk.frame.rows() as u64, bytes))
+        let stats = self.write(chunk, &mut bytes)?;
+        Ok((chunk.frame.rows() as u64, bytes, stats))
     }
 
     /// Scores a chunk and appends its output lines to `out`.
-    fn write(&self, chunk: &Chunk, out: &mut Vec<u8>) -> Result<()> {
+    fn write(&self, chunk: &Chunk, out: &mut Vec<u8>) -> Result<InputStats> {
         let (model, args) = (self.model, self.args);
-        let x = model.inputs(&chunk.frame).with_context(|| {
-            format!("{}: in the rows from line {}", args.data.display(), chunk.first_line)
-        })?;
-        let (scores, r) = model.score_and_reconstruct(&x, self.kind)?;
+        let in_rows =
+            || format!("{}: in the rows from line {}", args.data.display(), chunk.first_line);
+        let quality = model.preprocessor().input_quality(&chunk.frame).with_context(in_rows)?;
+        let x = model.inputs(&chunk.frame).with_context(in_rows)?;
+        let (mut scores, r) = model.score_and_reconstruct(&x, self.kind)?;
+        // A row with no values at all would be imputed to the training means and look like
+        // the most normal row there is: it gets no score and is flagged.
+        for (s, &empty) in scores.iter_mut().zip(&quality.all_missing) {
+            if empty {
+                *s = f32::NAN;
+            }
+        }
         let explanations = if self.k > 0 {
             explain_rows(model, &x, &r.data, self.k, self.kind)
         } else {
             Vec::new()
         };
         for (i, &s) in scores.iter().enumerate() {
+            for id in &chunk.ids {
+                out.extend_from_slice(csv_field(&id.values.cell_text(i)).as_bytes());
+                out.push(b',');
+            }
             push_f32(out, s);
-            out.extend_from_slice(if self.threshold.is_anomaly(s) { b",1" } else { b",0" });
+            let flagged = s.is_nan() || self.threshold.is_anomaly(s);
+            out.extend_from_slice(if flagged { b",1" } else { b",0" });
             if args.proba {
                 out.push(b',');
                 push_f32(out, self.threshold.proba(s));
+            }
+            if args.unknown_categories {
+                write!(out, ",{}", quality.unknown[i])?;
             }
             if let Some(ex) = explanations.get(i) {
                 for e in ex {
@@ -424,7 +506,59 @@ impl ChunkWriter<'_> {
             }
             out.push(b'\n');
         }
-        Ok(())
+        Ok(InputStats::of(&quality))
+    }
+}
+
+/// What scoring found in the input that the scores alone do not show, summed over chunks and
+/// reported once at the end.
+#[derive(Debug, Default)]
+struct InputStats {
+    /// Rows with at least one category unseen in training.
+    unknown_rows: usize,
+    /// Cells with an unseen category, per column.
+    unknown_by_column: std::collections::BTreeMap<String, usize>,
+    /// Rows with no value at all (scored NaN and flagged).
+    empty_rows: usize,
+}
+
+impl InputStats {
+    fn of(q: &latent::preprocess::InputQuality) -> InputStats {
+        InputStats {
+            unknown_rows: q.unknown.iter().filter(|&&n| n > 0).count(),
+            unknown_by_column: q.unknown_by_column.iter().cloned().collect(),
+            empty_rows: q.all_missing.iter().filter(|&&e| e).count(),
+        }
+    }
+
+    fn add(&mut self, other: InputStats) {
+        self.unknown_rows += other.unknown_rows;
+        for (c, n) in other.unknown_by_column {
+            *self.unknown_by_column.entry(c).or_insert(0) += n;
+        }
+        self.empty_rows += other.empty_rows;
+    }
+
+    /// Warnings for standard error, one per line.
+    fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.unknown_rows > 0 {
+            let cells: Vec<String> =
+                self.unknown_by_column.iter().map(|(c, n)| format!("\"{c}\": {n}")).collect();
+            out.push(format!(
+                "warning: {} rows had categories not seen in training (cells per column: {}); \
+                 they are encoded as all zeros (--unknown-categories adds the count per row)",
+                self.unknown_rows,
+                cells.join(", ")
+            ));
+        }
+        if self.empty_rows > 0 {
+            out.push(format!(
+                "warning: {} rows had no values at all: score NaN, flagged as anomalies",
+                self.empty_rows
+            ));
+        }
+        out
     }
 }
 
@@ -576,7 +710,7 @@ impl JsonChunks {
         let frame = Frame::new(columns)?;
         let labels =
             self.label.as_ref().map(|l| Column::text(l.clone(), std::mem::take(&mut labels)));
-        Ok(Some(Chunk { frame, labels, first_line }))
+        Ok(Some(Chunk { frame, labels, ids: Vec::new(), first_line }))
     }
 }
 
@@ -588,18 +722,11 @@ pub fn map_chunks<T: Send>(
     f: impl Fn(Chunk) -> Result<T> + Sync,
     consume: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    let input = open(
-        model,
-        source.path,
-        source.label_column,
-        source.categorical,
-        source.delimiter,
-        source.no_header,
-    )?;
-    map_in_order(input, f, consume)
+    map_in_order(open(model, source)?, f, consume)
 }
 
 /// Where [`map_chunks`] reads from, and how.
+#[derive(Clone, Copy)]
 pub struct ChunkSource<'a> {
     /// The file, or `-` for standard input.
     pub path: &'a Path,
@@ -611,6 +738,10 @@ pub struct ChunkSource<'a> {
     pub delimiter: &'a str,
     /// The input has no header row.
     pub no_header: bool,
+    /// Cell texts read as missing besides the defaults.
+    pub na_values: &'a [String],
+    /// Identifier columns to carry through (besides the model's own).
+    pub id_columns: &'a [String],
 }
 
 /// Threshold flags of `latent train` (at most one; default: the `auto` rule).

@@ -51,6 +51,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let model_path = args.model.display().to_string();
     latent_serve::run(args.addr, state, |addr| {
         eprintln!("latent serve: {model_path} on http://{addr} (ctrl-c or SIGTERM to stop)");
+        // The address alone on stdout, for scripts (port 0 picks a free port).
+        let _ = crate::output::print_line(&format!("http://{addr}"));
     })
     .with_context(|| format!("cannot serve on {}", args.addr))?;
     eprintln!("latent serve: stopped");

@@ -1,18 +1,18 @@
 //! `latent train`: config file, then flags, then fit, save, and a short summary.
 
-use crate::args::{
-    ActivationArg, LossArg, MissingArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs,
-};
+use crate::args::{ActivationArg, LossArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs};
 use crate::data::in_file;
 use crate::exit::BadInput;
 use crate::progress::TrainProgress;
 use crate::{data, output};
 use anyhow::{Context, Result};
-use latent::{Activation, CheckpointOptions, FitConfig, Loss, MissingPolicy, Model, Scaling};
+use latent::{Activation, CheckpointOptions, FitConfig, Loss, Model, Scaling};
 use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    // A bad --out fails now, not after the last epoch.
+    latent_data::atomic::check_destination(&args.out)?;
     let config = fit_config(&args)?;
     config.validate()?;
     let rule = args.threshold.rule()?;
@@ -25,12 +25,22 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let model = Model::fit_with(&dataset.frame, &config, &mut progress, &checkpoints);
     progress.finish();
     let mut model = model.with_context(|| in_file(&dataset))?;
+    model.set_label_column(args.data.label_column.clone());
+    model.set_id_columns(dataset.ids.iter().map(|c| c.name.clone()).collect());
     // The anomaly threshold, calibrated on the training rows (validation rows included).
     let kind = model.default_score_kind();
     model.calibrate(&dataset.frame, &rule, kind).with_context(|| in_file(&dataset))?;
     model.save(&args.out)?;
     if !args.quiet {
         eprintln!("{}", output::train_summary(&model, &args.out));
+    }
+    if let Some(t) = model.summary().and_then(latent::TrainSummary::still_improving) {
+        eprintln!(
+            "warning: the validation loss was still falling when training stopped ({:.5} -> {:.5} \
+             over the last {} epochs); more epochs (--epochs, --min-steps) would likely give a \
+             better model",
+            t.from, t.to, t.epochs
+        );
     }
     if let Some(dir) = &args.plots {
         let opts = crate::plots::PlotOptions::default();
@@ -69,12 +79,12 @@ fn checkpoint_options(args: &TrainArgs) -> Result<CheckpointOptions> {
     Ok(CheckpointOptions { dir, every, resume: args.resume.clone() })
 }
 
-/// `metrics.jsonl` in the model's folder.
+/// The training log of a model, named after it so that models trained in one folder keep
+/// their own logs: `runs/a.safetensors` logs to `runs/a.metrics.jsonl`.
 pub fn metrics_path(model: &Path) -> PathBuf {
-    match model.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.join("metrics.jsonl"),
-        _ => PathBuf::from("metrics.jsonl"),
-    }
+    let name = model.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".safetensors").unwrap_or(&name);
+    model.with_file_name(format!("{stem}.metrics.jsonl"))
 }
 
 /// The configuration: `--config` file (if any) with flags applied over it.
@@ -131,14 +141,16 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
         };
     }
     if let Some(x) = a.missing {
-        p.missing = match x {
-            MissingArg::Error => MissingPolicy::Error,
-            MissingArg::ImputeMean => MissingPolicy::ImputeMean,
-        };
+        p.missing = x.into();
     }
     let t = &mut c.train;
     if let Some(x) = a.epochs {
+        // An explicit epoch count is taken as it is.
         t.epochs = x;
+        t.min_steps = 0;
+    }
+    if let Some(x) = a.min_steps {
+        t.min_steps = x;
     }
     if let Some(x) = a.batch_size {
         t.batch_size = x;
@@ -169,6 +181,9 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
     }
     if let Some(m) = a.max_minutes {
         c.train.max_seconds = Some(m * 60.0);
+    }
+    if let Some(s) = a.max_seconds {
+        c.train.max_seconds = Some(s);
     }
     if let Some(d) = a.detector {
         c.detector = d.into();

@@ -18,7 +18,7 @@ pub fn encode(args: TransformArgs) -> Result<()> {
     let codes = model.encode(&dataset.frame).with_context(|| in_file(&dataset))?;
     let names = Frame::default_names("z", codes.cols);
     let frame = Frame::from_rows(names, &codes.data)?;
-    write_rows(&args.out, &frame, dataset.labels)
+    write_rows(&args.out, &frame, dataset.ids, dataset.labels)
 }
 
 /// Writes the reconstruction of every row in the original units and columns; for images a
@@ -31,7 +31,7 @@ pub fn reconstruct(args: TransformArgs) -> Result<()> {
         let shape = image_shape(&frame, &args.out)?;
         return write_comparison(&args.out, shape, &dataset.frame, &frame);
     }
-    write_rows(&args.out, &frame, dataset.labels)
+    write_rows(&args.out, &frame, dataset.ids, dataset.labels)
 }
 
 /// Writes the denoised (reconstructed) rows in the kind of file given: CSV, NPY, IDX, a `.png`
@@ -52,16 +52,38 @@ pub fn denoise(args: TransformArgs) -> Result<()> {
         let shape = image_shape(&frame, out)?;
         Ok(latent_data::write_png_folder(out, shape, &row_major(&frame)?)?)
     } else {
-        write_rows(out, &frame, dataset.labels)
+        write_rows(out, &frame, dataset.ids, dataset.labels)
     }
 }
 
-/// CSV (label carried through) or NPY.
-pub fn write_rows(out: &Path, frame: &Frame, labels: Option<Column>) -> Result<()> {
+/// CSV with the id and label columns carried through, or NPY of the values alone with the id
+/// and label columns written beside it (`codes.npy` and `codes.labels.csv`, rows in the same
+/// order), so that nothing is dropped silently.
+pub fn write_rows(
+    out: &Path,
+    frame: &Frame,
+    ids: Vec<Column>,
+    labels: Option<Column>,
+) -> Result<()> {
     let is_npy = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    let extra: Vec<Column> = if is_npy { Vec::new() } else { labels.into_iter().collect() };
-    latent_data::write_frame(out, frame, &extra)?;
+    let extra: Vec<Column> = ids.into_iter().chain(labels).collect();
+    if !is_npy {
+        latent_data::write_frame(out, frame, &extra)?;
+        return Ok(());
+    }
+    latent_data::write_frame(out, frame, &[])?;
+    if let Some((first, rest)) = extra.split_first() {
+        let beside = labels_path(out);
+        let columns = Frame::new(vec![first.clone()])?;
+        latent_data::write_frame(&beside, &columns, rest)?;
+    }
     Ok(())
+}
+
+/// `codes.npy` -> `codes.labels.csv`: where the id and label columns of an NPY output go.
+pub fn labels_path(npy: &Path) -> std::path::PathBuf {
+    let stem = npy.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    npy.with_file_name(format!("{stem}.labels.csv"))
 }
 
 /// True for a `.png` path.

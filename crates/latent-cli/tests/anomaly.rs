@@ -248,7 +248,8 @@ fn bad_input_exits_2() {
 }
 
 /// A bad row in a large file stops the parallel pipeline with the row's line, after writing
-/// the rows before it in order, and never hangs (the reader may be blocked sending pieces).
+/// the rows before it in order to standard output (an `--out` file is not left behind), and
+/// never hangs (the reader may be blocked sending pieces).
 #[test]
 fn a_bad_row_in_a_large_input_stops_in_order() {
     let s = setup(&[]);
@@ -264,10 +265,12 @@ fn a_bad_row_in_a_large_input_stops_in_order() {
         }
         let data = s.dir.join("large.csv");
         std::fs::write(&data, text).expect("write");
+        // Standard output (here a file) gets the rows before the error, in order.
         let out = s.dir.join("large-scores.csv");
         let mut child = latent_command()
-            .args(["score", "--model", p(&s.model), "--data", p(&data), "--out", p(&out)])
+            .args(["score", "--model", p(&s.model), "--data", p(&data)])
             .args(["--quiet"])
+            .stdout(std::fs::File::create(&out).expect("create"))
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
@@ -295,6 +298,11 @@ fn a_bad_row_in_a_large_input_stops_in_order() {
         let rows = written.lines().count().saturating_sub(1);
         assert!(rows < bad_line - 1, "{rows} rows written before line {bad_line}");
         assert!(written.is_empty() || written.ends_with('\n'));
+        // An --out file is written whole or not at all: nothing is left behind.
+        let file = s.dir.join("large-out.csv");
+        let o = latent(&["score", "--model", p(&s.model), "--data", p(&data), "--out", p(&file)]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(!file.exists(), "a partial --out file was left at line {bad_line}");
     }
 }
 
@@ -362,8 +370,12 @@ fn the_anomaly_preset_saves_and_scores_with_the_forest() {
     let s = setup(&["--preset", "anomaly", "--contamination", "0.02"]);
     let o = ok(latent(&["info", "--model", p(&s.model), "--format", "json"]));
     let info: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("info json");
-    assert_eq!(info["manifest"]["anomaly"]["score"], "forest", "{info}");
-    assert_eq!(info["manifest"]["format_version"], 2);
+    assert_eq!(info["threshold"]["score"], "forest", "{info}");
+    assert_eq!(info["score"]["name"], "forest", "{info}");
+    assert_eq!(info["format"]["version"], 2);
+    let o = ok(latent(&["info", "--model", p(&s.model), "--manifest"]));
+    let manifest: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("manifest json");
+    assert_eq!(manifest["anomaly"]["score"], "forest", "{manifest}");
     let o = ok(latent(&["info", "--model", p(&s.model)]));
     assert!(stdout(&o).contains("isolation forest"), "{}", stdout(&o));
     let (header, rows) = score_rows(&s, &["--explain", "1"]);

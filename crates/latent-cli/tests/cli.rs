@@ -53,7 +53,7 @@ fn write(dir: &Path, name: &str, content: &[u8]) -> String {
 fn training_lowers_the_loss_and_logs_every_epoch() {
     let dir = tempfile::tempdir().expect("tempdir");
     train_digits(dir.path(), "m.safetensors", &[]);
-    let log = std::fs::read_to_string(dir.path().join("metrics.jsonl")).expect("metrics.jsonl");
+    let log = std::fs::read_to_string(dir.path().join("m.metrics.jsonl")).expect("m.metrics.jsonl");
     let epochs: Vec<serde_json::Value> =
         log.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     assert_eq!(epochs.len(), 8);
@@ -169,9 +169,13 @@ fn demo_beats_pca_and_writes_its_outputs() {
     let out = dir.path().join("demo");
     let o = ok(latent(&["demo", "--quiet", "--out", p(&out)]));
     assert!(stdout(&o).contains("autoencoder / PCA"));
-    for f in
-        ["model.safetensors", "metrics.jsonl", "codes.csv", "reconstructions.csv", "summary.json"]
-    {
+    for f in [
+        "model.safetensors",
+        "model.metrics.jsonl",
+        "codes.csv",
+        "reconstructions.csv",
+        "summary.json",
+    ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
     let s: serde_json::Value =
@@ -225,7 +229,7 @@ fn bad_inputs_exit_2_with_a_clear_message() {
     let cases: Vec<(Vec<String>, &str)> = vec![
         (train_on(&write(t, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n"), &out), "line 3"),
         (train_on(&write(t, "text.csv", b"a,b\n1,2\n3,x\n"), &out), "\"b\""),
-        (train_on(&write(t, "nan.csv", b"a,b\n1,2\nNaN,3\n"), &out), "not finite"),
+        (train_on(&write(t, "nan.csv", b"a,b\n1,2\nNaN,3\n"), &out), "missing value"),
         (train_on(&write(t, "inf.csv", b"a,b\n1,2\n3,inf\n"), &out), "not finite"),
         (train_on(&write(t, "empty.csv", b""), &out), "empty"),
         (
@@ -322,7 +326,10 @@ fn mnist_dense_autoencoder_beats_pca() {
     let train = mnist.join("train-images-idx3-ubyte.gz");
     let test = mnist.join("t10k-images-idx3-ubyte.gz");
     if !train.exists() {
-        eprintln!("skipped: {} not present", train.display());
+        common::skip(
+            "mnist_dense_autoencoder_beats_pca",
+            &format!("{} not present", train.display()),
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -374,7 +381,10 @@ fn mnist_dense_autoencoder_beats_pca() {
 #[test]
 fn python_safetensors_reads_the_model() {
     let Ok(python) = std::env::var("LATENT_TEST_PYTHON") else {
-        eprintln!("skipped: LATENT_TEST_PYTHON not set");
+        common::skip(
+            "python_safetensors_reads_the_model",
+            "LATENT_TEST_PYTHON not set (bash .ci/run sets up a venv with safetensors)",
+        );
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -53,7 +53,7 @@ fn eval_json(model: &Path, data: &str, extra: &[&str]) -> serde_json::Value {
 }
 
 fn losses(dir: &Path) -> (f64, f64) {
-    let log = std::fs::read_to_string(dir.join("metrics.jsonl")).expect("metrics");
+    let log = std::fs::read_to_string(dir.join("m.metrics.jsonl")).expect("metrics");
     let v: Vec<serde_json::Value> =
         log.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
     (

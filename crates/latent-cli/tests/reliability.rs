@@ -132,7 +132,7 @@ fn resumed_run_after_sigkill_is_bit_identical() {
     let (a, b) = (std::fs::read(&full).expect("full"), std::fs::read(&killed).expect("resumed"));
     assert!(a == b, "resumed model differs from the uninterrupted one");
     // The metrics log covers every epoch once, replayed ones included.
-    let log = std::fs::read_to_string(dir.path().join("metrics.jsonl")).expect("metrics");
+    let log = std::fs::read_to_string(dir.path().join("killed.metrics.jsonl")).expect("metrics");
     assert_eq!(log.lines().count(), 150);
 }
 

@@ -49,17 +49,22 @@ fn serve_answers_then_stops_on_sigterm() {
     let mut child = latent_command()
         .args(["serve", "--model", &model, "--addr", "127.0.0.1:0", "--token-file"])
         .arg(&token)
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    let addr: SocketAddr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
+    assert!(line.contains("latent serve:") && line.contains("http://"), "{line}");
+    // The address alone on stdout, for scripts.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let addr: SocketAddr = url
+        .trim()
+        .strip_prefix("http://")
+        .unwrap_or_else(|| panic!("no address on stdout: {url:?}"))
         .parse()
         .unwrap();
 

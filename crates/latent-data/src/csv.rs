@@ -37,6 +37,7 @@ struct Acc {
 /// Per-file context for error messages.
 struct Ctx<'a> {
     path: &'a Path,
+    na: crate::na::NaValues,
 }
 
 impl Ctx<'_> {
@@ -70,11 +71,12 @@ impl Acc {
     fn push(&mut self, ctx: &Ctx<'_>, line: u64, cell: &str) -> Result<()> {
         match &mut self.cells {
             Cells::Numeric(values) => {
-                if cell.is_empty() {
+                if ctx.na.is_missing(cell) {
                     values.push(f32::NAN);
                     return Ok(());
                 }
                 match crate::number::parse_f32(cell) {
+                    Ok(x) if ctx.na.is_missing_number(x) => values.push(f32::NAN),
                     Ok(x) if x.is_finite() => values.push(x),
                     Ok(_) => return Err(ctx.not_finite(line, &self.name, cell)),
                     Err(_) if values.iter().all(|v| v.is_nan()) => {
@@ -87,6 +89,7 @@ impl Acc {
                     Err(_) => return Err(ctx.non_numeric(line, &self.name, cell)),
                 }
             }
+            Cells::Text { values, .. } if ctx.na.is_missing(cell) => values.push(String::new()),
             Cells::Text { values, first: None } => values.push(cell.to_string()),
             Cells::Text { values, first: Some(first) } => {
                 if !cell.is_empty() {
@@ -215,7 +218,7 @@ pub(crate) fn read_csv(
     delimiter: u8,
     opts: &LoadOptions,
 ) -> Result<Dataset> {
-    let ctx = Ctx { path };
+    let ctx = Ctx { path, na: crate::na::NaValues::new(&opts.na_values) };
     let mut reader = ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -227,7 +230,7 @@ pub(crate) fn read_csv(
         return Err(Error::format(path, "file is empty"));
     }
     let names = column_names(&ctx, &record, opts.has_header)?;
-    if let Some(label) = &opts.label_column {
+    if let Some(label) = opts.label_column.as_ref().filter(|_| !opts.label_optional) {
         require_column(path, &names, label, "label")?;
     }
     for name in &opts.categorical {
@@ -236,7 +239,7 @@ pub(crate) fn read_csv(
     let mut accs: Vec<Acc> = names
         .into_iter()
         .map(|name| {
-            let cells = if opts.categorical.contains(&name) {
+            let cells = if opts.categorical.contains(&name) || opts.id_columns.contains(&name) {
                 Cells::Text { values: Vec::new(), first: None }
             } else {
                 Cells::Numeric(Vec::new())
@@ -262,9 +265,11 @@ pub(crate) fn read_csv(
         }
         None => None,
     };
+    let (ids, columns): (Vec<Column>, Vec<Column>) =
+        columns.into_iter().partition(|c| opts.id_columns.contains(&c.name));
     if columns.is_empty() {
-        return Err(Error::format(path, "no feature columns besides the label column"));
+        return Err(Error::format(path, "no feature columns besides the label and id columns"));
     }
     let frame = Frame::new(columns).map_err(|e| Error::frame(path, e))?;
-    Ok(Dataset { frame, labels, source: path.to_path_buf() })
+    Ok(Dataset { frame, labels, ids, source: path.to_path_buf() })
 }

@@ -144,13 +144,13 @@ pub(crate) fn load_idx(path: &Path) -> Result<Dataset> {
         Some(labels_path) if is_image => Some(load_labels(&labels_path, frame.rows())?),
         _ => None,
     };
-    Ok(Dataset { frame, labels, source: path.to_path_buf() })
+    Ok(Dataset { frame, labels, ids: Vec::new(), source: path.to_path_buf() })
 }
 
 /// Reads IDX bytes as a data set without labels; `path` names them in errors.
 pub(crate) fn read_idx(path: &Path, data: &[u8]) -> Result<Dataset> {
     let (frame, _) = idx_frame(path, data)?;
-    Ok(Dataset { frame, labels: None, source: path.to_path_buf() })
+    Ok(Dataset { frame, labels: None, ids: Vec::new(), source: path.to_path_buf() })
 }
 
 /// The frame of IDX bytes, and whether they hold images (3 or more dimensions).
@@ -209,19 +209,20 @@ pub(crate) fn encode_u8_images(
 /// Writes bytes to `path`, gzip-compressed when its name ends in `.gz`.
 pub(crate) fn write_bytes(path: &Path, data: &[u8]) -> Result<()> {
     let io = |e| Error::io(path, e);
-    let file = std::fs::File::create(path).map_err(io)?;
-    if source::is_gz(path) {
+    let file = crate::atomic::AtomicFile::create(path)?;
+    let buffered = if source::is_gz(path) {
         let mut gz = flate2::write::GzEncoder::new(
             std::io::BufWriter::new(file),
             flate2::Compression::default(),
         );
         gz.write_all(data).map_err(io)?;
-        gz.finish().map_err(io)?.flush().map_err(io)
+        gz.finish().map_err(io)?
     } else {
         let mut w = std::io::BufWriter::new(file);
         w.write_all(data).map_err(io)?;
-        w.flush().map_err(io)
-    }
+        w
+    };
+    buffered.into_inner().map_err(|e| io(e.into_error()))?.commit()
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ pub(crate) fn load_image_bytes(name: &Path, bytes: &[u8], opts: &LoadOptions) ->
     }
     let (img, size) = decode(name, reader, opts)?;
     let frame = frame_of(name, &[pixels(&img, opts)], size)?;
-    Ok(Dataset { frame, labels: None, source: name.to_path_buf() })
+    Ok(Dataset { frame, labels: None, ids: Vec::new(), source: name.to_path_buf() })
 }
 
 /// Channels-first values in `[0, 1]` for one image, expanded to `channels`.
@@ -215,5 +215,5 @@ pub(crate) fn load_folder(dir: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let labels = labelled.then(|| {
         Column::text("label", entries.into_iter().map(|e| e.label.unwrap_or_default()).collect())
     });
-    Ok(Dataset { frame, labels, source: dir.to_path_buf() })
+    Ok(Dataset { frame, labels, ids: Vec::new(), source: dir.to_path_buf() })
 }

@@ -7,21 +7,25 @@
 //! [`Error`] naming the file and, for data problems, the line (CSV) or row and the column.
 
 mod array;
+pub mod atomic;
 mod csv;
 mod error;
 mod grid;
 mod idx;
 mod images;
 mod load;
+pub mod na;
 mod npy;
 mod number;
 mod source;
 pub mod stream;
 mod write;
 
+pub use atomic::AtomicFile;
 pub use error::{Error, Result};
 pub use grid::{write_png_folder, write_png_grid};
 pub use images::MAX_IMAGE_VALUES;
 pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
+pub use na::NaValues;
 pub use stream::{open_input, Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};
 pub use write::{write_frame, write_idx_images, write_matrix, write_npy};

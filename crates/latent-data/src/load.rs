@@ -17,8 +17,16 @@ pub struct LoadOptions {
     pub has_header: bool,
     /// CSV column removed from the features and returned as [`Dataset::labels`].
     pub label_column: Option<String>,
+    /// A file without the label column is read without labels instead of being refused (for
+    /// the label column a model remembers from training).
+    pub label_optional: bool,
+    /// CSV columns kept out of the features as text and returned as [`Dataset::ids`]
+    /// (identifiers carried through to outputs). Those the file lacks are skipped.
+    pub id_columns: Vec<String>,
     /// CSV columns read as text (categorical) even when their values look numeric.
     pub categorical: Vec<String>,
+    /// CSV cell texts read as missing values besides the defaults ([`crate::na`]).
+    pub na_values: Vec<String>,
     /// Image folders: resize every image to `(width, height)`.
     pub resize: Option<(u32, u32)>,
     /// Image folders: convert every image to one grey channel.
@@ -31,7 +39,10 @@ impl Default for LoadOptions {
             delimiter: b',',
             has_header: true,
             label_column: None,
+            label_optional: false,
+            id_columns: Vec::new(),
             categorical: Vec::new(),
+            na_values: Vec::new(),
             resize: None,
             grayscale: false,
         }
@@ -46,6 +57,8 @@ pub struct Dataset {
     /// Labels, when the source has them (label column, sibling IDX labels file, NPZ `y`,
     /// image sub-folder names).
     pub labels: Option<Column>,
+    /// Identifier columns (`LoadOptions::id_columns`), as text, in file order.
+    pub ids: Vec<Column>,
     /// The path the data was loaded from.
     pub source: PathBuf,
 }

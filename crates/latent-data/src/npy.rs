@@ -248,7 +248,7 @@ pub(crate) fn load_npy(path: &Path) -> Result<Dataset> {
 pub(crate) fn read_npy(path: &Path, reader: impl Read) -> Result<Dataset> {
     let array = read_array(path, reader)?;
     let frame = array::array_to_frame(path, &array, "f0")?;
-    Ok(Dataset { frame, labels: None, source: path.to_path_buf() })
+    Ok(Dataset { frame, labels: None, ids: Vec::new(), source: path.to_path_buf() })
 }
 
 /// Maps a zip error on the archive `path`.
@@ -309,7 +309,7 @@ pub(crate) fn read_npz<R: Read + Seek>(path: &Path, reader: R) -> Result<Dataset
             Some(Column::numeric("label", labels.values))
         }
     };
-    Ok(Dataset { frame, labels, source: path.to_path_buf() })
+    Ok(Dataset { frame, labels, ids: Vec::new(), source: path.to_path_buf() })
 }
 
 /// The NPY v1.0 header for a C-order little-endian f32 array of this shape.

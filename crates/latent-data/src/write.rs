@@ -1,13 +1,13 @@
 //! Writers: CSV/TSV (optionally gzipped), NPY (`<f4`) and `u8` IDX images.
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use flate2::write::GzEncoder;
 use latent::{Column, ColumnValues, Frame, ImageShape};
 
+use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
 use crate::{idx, npy, source};
 
@@ -38,14 +38,13 @@ fn format_of(path: &Path) -> Result<Format> {
 
 /// An output file, gzip-compressed when its name ends in `.gz`.
 enum Sink {
-    Plain(BufWriter<File>),
-    Gz(GzEncoder<BufWriter<File>>),
+    Plain(BufWriter<AtomicFile>),
+    Gz(GzEncoder<BufWriter<AtomicFile>>),
 }
 
 impl Sink {
     fn create(path: &Path) -> Result<Sink> {
-        let file =
-            BufWriter::with_capacity(1 << 16, File::create(path).map_err(|e| Error::io(path, e))?);
+        let file = BufWriter::with_capacity(1 << 16, AtomicFile::create(path)?);
         Ok(if source::is_gz(path) {
             Sink::Gz(GzEncoder::new(file, flate2::Compression::default()))
         } else {
@@ -53,13 +52,14 @@ impl Sink {
         })
     }
 
-    /// Flushes everything (and writes the gzip trailer).
+    /// Flushes everything (and writes the gzip trailer), then moves the file into place.
     fn finish(self, path: &Path) -> Result<()> {
         let io = |e| Error::io(path, e);
-        match self {
-            Sink::Plain(mut w) => w.flush().map_err(io),
-            Sink::Gz(gz) => gz.finish().map_err(io)?.flush().map_err(io),
-        }
+        let buffered = match self {
+            Sink::Plain(w) => w,
+            Sink::Gz(gz) => gz.finish().map_err(io)?,
+        };
+        buffered.into_inner().map_err(|e| io(e.into_error()))?.commit()
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use latent::ColumnValues;
 use latent::ImageShape;
 use latent_data::{load, write_idx_images, write_npy, Dataset, Error, LoadOptions, Result};
 
@@ -69,7 +70,7 @@ fn csv_non_numeric_in_numeric_column() -> TestResult {
 #[test]
 fn csv_nan_and_infinities() -> TestResult {
     let dir = tempfile::tempdir()?;
-    for bad in ["inf", "-inf", "NaN", "nan", "1e39", "Infinity"] {
+    for bad in ["inf", "-inf", "1e39", "Infinity"] {
         let msg = message(&load_text(dir.path(), "nf.csv", &format!("w,x\n1,2\n1,{bad}\n")));
         assert!(
             msg.ends_with(&format!("nf.csv: line 3, column \"x\": value \"{bad}\" is not finite")),
@@ -79,6 +80,42 @@ fn csv_nan_and_infinities() -> TestResult {
     // Also in a column that is otherwise text.
     let msg = message(&load_text(dir.path(), "t.csv", "x\na\ninf\n"));
     assert!(msg.ends_with("t.csv: line 3, column \"x\": value \"inf\" is not finite"), "{msg}");
+    Ok(())
+}
+
+/// Missing values as files write them: empty, NA, N/A, NaN, nan, null, None, ? (and
+/// `na_values`), in the loader and in the stream alike; in text columns they are empty.
+#[test]
+fn csv_missing_value_markers() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let text = "x,c\n1,a\nNA,b\nN/A,?\nNaN,c\nnan,NA\nnull,a\nNone,b\n?,c\n,a\n-999,b\n";
+    let path = dir.path().join("m.csv");
+    std::fs::write(&path, text)?;
+    let opts = LoadOptions { na_values: vec!["-999".into()], ..LoadOptions::default() };
+    let ds = latent_data::load(&path, &opts)?;
+    let ColumnValues::Numeric(x) = &ds.frame.columns()[0].values else { panic!("numeric") };
+    assert!(!x[0].is_nan() && x[1..].iter().all(|v| v.is_nan()), "{x:?}");
+    let ColumnValues::Text(c) = &ds.frame.columns()[1].values else { panic!("text") };
+    assert_eq!(c[2], "");
+    assert_eq!(c[4], "");
+    // The stream reads the same cells the same way.
+    let sopts = latent_data::StreamOptions {
+        na_values: vec!["-999".into()],
+        categorical: vec!["c".into()],
+        ..latent_data::StreamOptions::default()
+    };
+    let input: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(text.to_string()));
+    let mut chunks = latent_data::CsvChunks::new(input, &path, &sopts)?;
+    let mut xs = Vec::new();
+    while let Some(block) = chunks.next_block()? {
+        if let Some(chunk) = chunks.schema().parse(&block)? {
+            if let ColumnValues::Numeric(v) = &chunk.frame.columns()[0].values {
+                xs.extend_from_slice(v);
+            }
+        }
+    }
+    assert_eq!(xs.len(), 10);
+    assert!(!xs[0].is_nan() && xs[1..].iter().all(|v| v.is_nan()), "{xs:?}");
     Ok(())
 }
 

@@ -35,11 +35,11 @@ impl ApiError {
 
     /// A library error: bad data or schema → 422, anything else → 500.
     pub fn from_latent(err: &latent::Error) -> Self {
-        match err {
-            latent::Error::Data(_) | latent::Error::Schema(_) | latent::Error::Config(_) => {
-                ApiError::unprocessable(err.to_string())
-            }
-            _ => ApiError::internal(err.to_string()),
+        // The library's input errors (bad rows, wrong columns, missing values) are the client's.
+        if err.is_bad_input() {
+            ApiError::unprocessable(err.to_string())
+        } else {
+            ApiError::internal(err.to_string())
         }
     }
 }

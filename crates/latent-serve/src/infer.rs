@@ -14,6 +14,9 @@ struct ScoreResponse {
     /// Per row: score above the threshold; `null` when the model has no threshold.
     is_anomaly: Vec<Option<bool>>,
     threshold: Option<f32>,
+    /// Per row, with `"proba": true`: the score mapped to [0, 1], 0.5 at the threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proba: Option<Vec<f32>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     explanations: Option<Vec<Vec<Contribution>>>,
 }
@@ -65,12 +68,19 @@ pub(crate) fn score(
     if req.explain == Some(0) {
         return Err(ApiError::unprocessable("\"explain\" must be at least 1"));
     }
-    let threshold = model.threshold();
-    let kind = threshold.map_or(ScoreKind::Mse, |t| t.score);
-    let threshold = threshold.map(|t| t.value);
+    let saved = model.threshold();
+    if req.proba && saved.is_none() {
+        return Err(ApiError::unprocessable(
+            "\"proba\" needs a model with a calibrated threshold, and this one has none",
+        ));
+    }
+    let kind = saved.map_or(ScoreKind::Mse, |t| t.score);
+    let threshold = saved.map(|t| t.value);
     if rows == 0 {
         let explanations = req.explain.map(|_| Vec::new());
-        let out = ScoreResponse { scores: vec![], is_anomaly: vec![], threshold, explanations };
+        let proba = req.proba.then(Vec::new);
+        let out =
+            ScoreResponse { scores: vec![], is_anomaly: vec![], threshold, proba, explanations };
         return Ok((to_json(&out)?, 0));
     }
     // One forward pass serves both the scores and the explanations.
@@ -86,7 +96,8 @@ pub(crate) fn score(
             })
             .collect()
     });
-    Ok((to_json(&ScoreResponse { scores, is_anomaly, threshold, explanations })?, rows))
+    let proba = saved.filter(|_| req.proba).map(|t| scores.iter().map(|&s| t.proba(s)).collect());
+    Ok((to_json(&ScoreResponse { scores, is_anomaly, threshold, proba, explanations })?, rows))
 }
 
 /// `POST /v1/encode`: the latent code of every row.

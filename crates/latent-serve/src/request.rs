@@ -18,6 +18,15 @@ pub(crate) struct Parsed {
     pub frame: Frame,
     /// `"explain": k`, when given (only accepted where the endpoint takes it).
     pub explain: Option<usize>,
+    /// `"proba": true` (only accepted where `explain` is).
+    pub proba: bool,
+}
+
+/// The request's options besides the rows.
+#[derive(Debug, Default)]
+struct Options {
+    explain: Option<usize>,
+    proba: bool,
 }
 
 /// The input columns a model expects, and their kinds.
@@ -54,8 +63,8 @@ impl Schema {
         let mut de = serde_json::Deserializer::from_slice(body);
         let result = seed.deserialize(&mut de).and_then(|explain| de.end().map(|()| explain));
         let builder = builder.into_inner();
-        let explain = match result {
-            Ok(explain) => explain,
+        let options = match result {
+            Ok(options) => options,
             Err(e) => {
                 // A problem with the rows found mid-parse is 422, unless the body is not even
                 // JSON (then 400, whatever else is wrong with it).
@@ -72,7 +81,7 @@ impl Schema {
             }
         };
         let frame = builder.finish()?;
-        Ok(Parsed { frame, explain })
+        Ok(Parsed { frame, explain: options.explain, proba: options.proba })
     }
 
     /// The first column names, for messages.
@@ -256,26 +265,26 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
     }
 }
 
-/// The top-level object: `rows` and (where allowed) `explain`; nothing else.
+/// The top-level object: `rows` and (where allowed) `explain` and `proba`; nothing else.
 struct BodySeed<'b, 's> {
     builder: &'b RefCell<Builder<'s>>,
     allow_explain: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for BodySeed<'_, '_> {
-    type Value = Option<usize>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+    type Value = Options;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Options, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for BodySeed<'_, '_> {
-    type Value = Option<usize>;
+    type Value = Options;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object {\"rows\": [...]}")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<usize>, A::Error> {
-        let mut explain = None;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Options, A::Error> {
+        let (mut explain, mut proba) = (None, None);
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.0.as_ref() {
                 "rows" => {
@@ -291,14 +300,20 @@ impl<'de> Visitor<'de> for BodySeed<'_, '_> {
                     }
                     explain = Some(map.next_value::<usize>()?);
                 }
+                "proba" if self.allow_explain => {
+                    if proba.is_some() {
+                        return Err(de::Error::duplicate_field("proba"));
+                    }
+                    proba = Some(map.next_value::<bool>()?);
+                }
                 other => {
                     let expected: &[&str] =
-                        if self.allow_explain { &["rows", "explain"] } else { &["rows"] };
+                        if self.allow_explain { &["rows", "explain", "proba"] } else { &["rows"] };
                     return Err(de::Error::unknown_field(other, expected));
                 }
             }
         }
-        Ok(explain)
+        Ok(Options { explain, proba: proba.unwrap_or(false) })
     }
 }
 
@@ -460,6 +475,8 @@ mod tests {
                 ColumnTransform::Numeric { name: "b".into(), shift: 0.0, scale: 1.0, fill: 0.0 },
             ],
             image: None,
+            label_column: None,
+            id_columns: Vec::new(),
         })
     }
 

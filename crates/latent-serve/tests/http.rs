@@ -181,10 +181,13 @@ fn rows_the_model_cannot_take_are_422() {
         (r#"{"rows": [], "explain": -1}"#.to_string(), "does not fit"),
         (format!(r#"{{"rows": [{ok_row}], "explain": 0}}"#), "explain"),
         (r#"{"rows": [{"x0": 1, "x0": 2}]}"#.to_string(), "twice"),
+        // Unknown fields are refused, naming the ones accepted.
+        (format!(r#"{{"rows": [{ok_row}], "probability": true}}"#), "unknown field"),
+        (format!(r#"{{"rows": [{ok_row}], "proba": 1}}"#), "does not fit"),
     ];
     for (body, message) in &cases {
         for path in ["/v1/score", "/v1/encode", "/v1/reconstruct"] {
-            if body.contains("explain") && path != "/v1/score" {
+            if (body.contains("explain") || body.contains("proba")) && path != "/v1/score" {
                 continue;
             }
             let r = s.post(path, body);
@@ -192,8 +195,30 @@ fn rows_the_model_cannot_take_are_422() {
             assert!(r.error().contains(message), "{path} {body}: {}", r.error());
         }
     }
+    // A missing value is the client's to fix, in API terms (no command-line flags).
+    let r = s.post("/v1/score", r#"{"rows": [[null, 2, 3, 4, 5, 6, "a"]]}"#);
+    assert!(r.error().contains("missing value") && !r.error().contains("--"), "{}", r.error());
     // Nothing was counted as a server error.
     assert!(!s.get("/metrics").text().contains("status=\"5"));
+}
+
+#[test]
+fn score_gives_probabilities_on_request() {
+    let s = server();
+    let body = rows_body(4).replacen('{', "{\"proba\": true, ", 1);
+    let r = s.post("/v1/score", &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    let flags = j["is_anomaly"].as_array().unwrap();
+    let proba = j["proba"].as_array().unwrap();
+    assert_eq!(proba.len(), 4);
+    for (p, flag) in proba.iter().zip(flags) {
+        let p = p.as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        assert_eq!(p > 0.5, flag.as_bool().unwrap(), "proba {p} against the flag");
+    }
+    // The same body without it has no `proba`.
+    assert!(s.post("/v1/score", &rows_body(4)).json().get("proba").is_none());
 }
 
 #[test]
@@ -355,6 +380,7 @@ fn serves_the_forest_detector() {
     let frame = common::training_frame(600);
     let mut cfg = latent::FitConfig::default();
     cfg.train.epochs = 5;
+    cfg.train.min_steps = 0;
     cfg.detector = latent::Detector::forest();
     let mut model = latent::Model::fit(&frame, &cfg, &mut latent::train::Silent).unwrap();
     let rule = latent::score::ThresholdRule::Contamination { share: 0.05 };

@@ -179,7 +179,8 @@ pub enum Scaling {
     Auto,
     /// `(x - mean) / std`.
     Standard,
-    /// `(x - min) / (max - min)`, into [0, 1].
+    /// `(x - min) / (max - min)`, into [0, 1] (`min_max`; `minmax` as on the command line).
+    #[serde(alias = "minmax", alias = "min-max")]
     MinMax,
     /// Values used as they are.
     None,
@@ -191,7 +192,9 @@ pub enum Scaling {
 pub enum MissingPolicy {
     /// Stop with an error naming the row and column.
     Error,
-    /// Replace with the training mean of the column.
+    /// Replace with the training mean of the column (`impute_mean`; `impute-mean` as on the
+    /// command line).
+    #[serde(alias = "impute-mean")]
     ImputeMean,
 }
 
@@ -215,8 +218,13 @@ impl Default for PreprocessConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
-    /// Passes over the training rows.
+    /// Passes over the training rows (at least; see `min_steps`).
     pub epochs: usize,
+    /// Train for at least this many optimiser steps: on a small table, `epochs` passes of a
+    /// few batches each would stop long before the loss settles, so the epoch count is raised
+    /// to reach this many steps (at most [`TrainConfig::MAX_AUTO_EPOCHS`] epochs). 0 keeps
+    /// `epochs` exactly, as an explicit `--epochs` does.
+    pub min_steps: usize,
     /// Rows per step.
     pub batch_size: usize,
     /// Optimiser settings.
@@ -241,6 +249,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             epochs: 20,
+            min_steps: 2000,
             batch_size: 256,
             optimizer: AdamConfig::default(),
             val_split: 0.1,
@@ -254,6 +263,16 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The most epochs `min_steps` may raise a run to.
+    pub const MAX_AUTO_EPOCHS: usize = 2000;
+
+    /// The epochs a run with `batches` optimiser steps per epoch trains for: `epochs`, raised
+    /// to reach `min_steps` steps.
+    pub fn epochs_for(&self, batches: usize) -> usize {
+        let needed = self.min_steps.div_ceil(batches.max(1)).min(Self::MAX_AUTO_EPOCHS);
+        self.epochs.max(needed)
+    }
+
     /// Checks ranges.
     pub fn validate(&self) -> Result<()> {
         let o = &self.optimizer;

@@ -11,9 +11,36 @@ pub enum Error {
     /// Data is unusable (wrong width, missing or non-finite values, no rows).
     #[error("{0}")]
     Data(String),
+    /// A missing value where the missing-value policy refuses them: the first such cell in
+    /// row order.
+    #[error("data row {row}, column \"{column}\": missing value")]
+    Missing {
+        /// Row, from 1.
+        row: usize,
+        /// Column name.
+        column: String,
+    },
+    /// A text column whose values are nearly all distinct (an identifier): it cannot be a
+    /// feature.
+    #[error(
+        "column \"{column}\" looks like an identifier, not a category ({distinct} distinct \
+         values in {rows} rows): one-hot encoding it would add {distinct} inputs"
+    )]
+    IdLikeColumn {
+        /// Column name.
+        column: String,
+        /// Distinct values.
+        distinct: usize,
+        /// Rows with a value.
+        rows: usize,
+    },
     /// Data has the wrong columns for this model.
     #[error("{0}")]
     Schema(String),
+    /// Labels of a labelled file cannot be turned into normal/anomaly (values unclear, or a
+    /// named label value that no row has).
+    #[error("{0}")]
+    Labels(String),
     /// Training could not continue (for example the loss became NaN).
     #[error("{0}")]
     Training(String),

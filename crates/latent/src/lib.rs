@@ -21,6 +21,7 @@ pub mod engine;
 pub mod error;
 pub mod frame;
 pub mod iforest;
+pub mod labels;
 pub mod metrics;
 pub mod model;
 pub mod objective;
@@ -35,7 +36,8 @@ pub use config::{
 pub use engine::Activation;
 pub use error::{Error, Result};
 pub use frame::{Column, ColumnValues, Frame, ImageShape};
+pub use labels::LabelRule;
 pub use model::{CheckpointOptions, Matrix, Model};
 pub use objective::RowErrors;
 pub use preprocess::Preprocessor;
-pub use train::{EpochReport, Observer, TrainState, TrainSummary};
+pub use train::{EpochReport, LossTrend, Observer, TrainState, TrainSummary};

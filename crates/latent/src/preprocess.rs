@@ -51,6 +51,17 @@ impl ColumnTransform {
     }
 }
 
+/// Per-row facts about inputs that their encoding hides (see [`Preprocessor::input_quality`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputQuality {
+    /// Per row: cells with a category unseen in training.
+    pub unknown: Vec<u32>,
+    /// Columns with unseen categories, and how many cells.
+    pub unknown_by_column: Vec<(String, usize)>,
+    /// Per row: every input cell is missing.
+    pub all_missing: Vec<bool>,
+}
+
 /// Fitted preprocessing: per-column transforms and the policy for missing values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preprocessor {
@@ -62,6 +73,14 @@ pub struct Preprocessor {
     pub columns: Vec<ColumnTransform>,
     /// Image shape of the rows, when they are images.
     pub image: Option<ImageShape>,
+    /// The label column the training file had (kept out of the features): later inputs that
+    /// still have it carry it through to outputs instead of failing on an extra column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_column: Option<String>,
+    /// Identifier columns the training file had (kept out of the features, carried through to
+    /// outputs, recognised in later inputs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_columns: Vec<String>,
 }
 
 impl Preprocessor {
@@ -78,12 +97,21 @@ impl Preprocessor {
             Scaling::Auto => Scaling::Standard,
             s => s,
         };
-        let columns = frame
-            .columns()
-            .iter()
-            .map(|c| fit_column(c, scaling, cfg.missing))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Preprocessor { scaling, missing: cfg.missing, columns, image: frame.image_shape() })
+        if cfg.missing == MissingPolicy::Error {
+            if let Some(e) = first_missing(frame.columns().iter()) {
+                return Err(e);
+            }
+        }
+        let columns =
+            frame.columns().iter().map(|c| fit_column(c, scaling)).collect::<Result<Vec<_>>>()?;
+        Ok(Preprocessor {
+            scaling,
+            missing: cfg.missing,
+            columns,
+            image: frame.image_shape(),
+            label_column: None,
+            id_columns: Vec::new(),
+        })
     }
 
     /// Width of the transformed rows (model input width).
@@ -122,6 +150,15 @@ impl Preprocessor {
     /// Transforms `frame` into row-major model inputs. Columns are matched by name.
     pub fn transform(&self, frame: &Frame) -> Result<Vec<f32>> {
         let inputs = self.match_columns(frame)?;
+        if self.missing == MissingPolicy::Error {
+            let numeric =
+                self.columns.iter().zip(&inputs).filter_map(|(t, c)| {
+                    matches!(t, ColumnTransform::Numeric { .. }).then_some(*c)
+                });
+            if let Some(e) = first_missing(numeric) {
+                return Err(e);
+            }
+        }
         let width = self.output_width();
         let rows = frame.rows();
         let mut out = vec![0.0f32; rows * width];
@@ -144,7 +181,9 @@ impl Preprocessor {
                         let x = if x.is_nan() {
                             match self.missing {
                                 MissingPolicy::ImputeMean => *fill,
-                                MissingPolicy::Error => return Err(missing(r, name)),
+                                MissingPolicy::Error => {
+                                    return Err(Error::Missing { row: r + 1, column: name.clone() })
+                                }
                             }
                         } else if !x.is_finite() {
                             return Err(Error::Data(format!(
@@ -232,6 +271,53 @@ impl Preprocessor {
         }
     }
 
+    /// What [`Preprocessor::transform`] cannot show in its output: per row, the cells whose
+    /// category was never seen in training (encoded as all zeros), and whether every input
+    /// cell is missing (such a row would be imputed to the training means and look perfectly
+    /// normal).
+    pub fn input_quality(&self, frame: &Frame) -> Result<InputQuality> {
+        let inputs = self.match_columns(frame)?;
+        let rows = frame.rows();
+        let mut quality = InputQuality {
+            unknown: vec![0; rows],
+            unknown_by_column: Vec::new(),
+            all_missing: Vec::new(),
+        };
+        let missing_at = |c: &Column, r: usize| match &c.values {
+            ColumnValues::Numeric(v) => v[r].is_nan(),
+            ColumnValues::Text(v) => v[r].is_empty(),
+        };
+        // A column with no missing cell rules out all-missing rows: one cheap pass usually
+        // settles it (numeric tables without gaps).
+        let complete = |c: &&Column| match &c.values {
+            ColumnValues::Numeric(v) => !v.iter().any(|x| x.is_nan()),
+            ColumnValues::Text(v) => !v.iter().any(String::is_empty),
+        };
+        quality.all_missing = if inputs.iter().any(complete) {
+            vec![false; rows]
+        } else {
+            (0..rows).map(|r| inputs.iter().all(|c| missing_at(c, r))).collect()
+        };
+        for (t, col) in self.columns.iter().zip(&inputs) {
+            let (ColumnTransform::OneHot { categories, .. }, ColumnValues::Text(v)) =
+                (t, &col.values)
+            else {
+                continue;
+            };
+            let mut here = 0;
+            for (r, s) in v.iter().enumerate() {
+                if !s.is_empty() && categories.binary_search(s).is_err() {
+                    quality.unknown[r] += 1;
+                    here += 1;
+                }
+            }
+            if here > 0 {
+                quality.unknown_by_column.push((t.name().to_string(), here));
+            }
+        }
+        Ok(quality)
+    }
+
     /// Checks that `frame` has exactly the model's columns and returns them in model order.
     fn match_columns<'f>(&self, frame: &'f Frame) -> Result<Vec<&'f Column>> {
         let expected = self.columns.len();
@@ -261,18 +347,28 @@ impl Preprocessor {
     }
 }
 
-fn fit_column(c: &Column, scaling: Scaling, policy: MissingPolicy) -> Result<ColumnTransform> {
+/// A text column with more distinct values than this, making up more than half of its rows,
+/// is an identifier (customer id, transaction id, free text), not a category: one-hot
+/// encoding it would add an input per row and teach the model nothing.
+pub const MAX_ID_LIKE_CATEGORIES: usize = 50;
+
+fn fit_column(c: &Column, scaling: Scaling) -> Result<ColumnTransform> {
     match &c.values {
         ColumnValues::Text(v) => {
-            let mut categories: Vec<String> = v.iter().filter(|s| !s.is_empty()).cloned().collect();
+            let present: Vec<&String> = v.iter().filter(|s| !s.is_empty()).collect();
+            let mut categories: Vec<String> = present.iter().map(|s| (*s).clone()).collect();
             categories.sort_unstable();
             categories.dedup();
+            if categories.len() > MAX_ID_LIKE_CATEGORIES && 2 * categories.len() > present.len() {
+                return Err(Error::IdLikeColumn {
+                    column: c.name.clone(),
+                    distinct: categories.len(),
+                    rows: present.len(),
+                });
+            }
             Ok(ColumnTransform::OneHot { name: c.name.clone(), categories })
         }
         ColumnValues::Numeric(v) => {
-            if let (MissingPolicy::Error, Some(r)) = (policy, v.iter().position(|x| x.is_nan())) {
-                return Err(missing(r, &c.name));
-            }
             let present = v.iter().filter(|x| !x.is_nan()).map(|&x| f64::from(x));
             let (mut n, mut sum, mut sq, mut lo, mut hi) =
                 (0usize, 0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
@@ -304,12 +400,19 @@ fn fit_column(c: &Column, scaling: Scaling, policy: MissingPolicy) -> Result<Col
     }
 }
 
-fn missing(row: usize, column: &str) -> Error {
-    Error::Data(format!(
-        "data row {}, column \"{column}\": missing value \
-         (hint: --missing impute-mean fills it with the training mean)",
-        row + 1
-    ))
+/// The first missing numeric cell of `columns` in row order (the leftmost on that row), as the
+/// error the `Error` policy gives.
+fn first_missing<'c>(columns: impl Iterator<Item = &'c Column>) -> Option<Error> {
+    let mut first: Option<(usize, &str)> = None;
+    for c in columns {
+        if let ColumnValues::Numeric(v) = &c.values {
+            let limit = first.map_or(v.len(), |(r, _)| r);
+            if let Some(r) = v[..limit.min(v.len())].iter().position(|x| x.is_nan()) {
+                first = Some((r, &c.name));
+            }
+        }
+    }
+    first.map(|(r, name)| Error::Missing { row: r + 1, column: name.to_string() })
 }
 
 fn quote_list(names: &[&str]) -> String {

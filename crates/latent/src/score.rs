@@ -74,6 +74,20 @@ impl ScoreKind {
         }
     }
 
+    /// What the score is, in words for reports and `latent info` ("reconstruction error (MSE)
+    /// over the model inputs after scaling", "Isolation Forest score …").
+    pub fn describe(self) -> &'static str {
+        match self {
+            ScoreKind::Mse => "reconstruction error (MSE) over the model inputs after scaling",
+            ScoreKind::Mae => "reconstruction error (MAE) over the model inputs after scaling",
+            ScoreKind::NegElbo => "negative ELBO in nats at the posterior mean",
+            ScoreKind::ReconNll => "reconstruction negative log-likelihood in nats",
+            ScoreKind::Forest => {
+                "Isolation Forest score in (0, 1] over the row's per-feature residuals and inputs"
+            }
+        }
+    }
+
     /// Whether the score needs a variational model.
     pub fn is_variational(self) -> bool {
         matches!(self, ScoreKind::NegElbo | ScoreKind::ReconNll)

@@ -88,6 +88,32 @@ impl TrainSummary {
     pub fn last(&self) -> Option<&EpochReport> {
         self.history.last()
     }
+
+    /// When training ended while the validation loss was still falling: the last epoch was the
+    /// best, below the loss a tenth of the run earlier (at least 2 epochs). Such a model would
+    /// likely gain from more epochs. Runs without validation are
+    /// not judged: a training loss keeps falling long after the model stops improving.
+    pub fn still_improving(&self) -> Option<LossTrend> {
+        let n = self.history.len();
+        let last = self.history.last()?;
+        if n < 3 || self.stopped_early || self.best_epoch != last.epoch {
+            return None;
+        }
+        let epochs = (n / 10).max(2).min(n - 1);
+        let (from, to) = (self.history[n - 1 - epochs].val_loss?, last.val_loss?);
+        (to < from).then_some(LossTrend { from, to, epochs })
+    }
+}
+
+/// How the validation loss moved over the last epochs of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossTrend {
+    /// The loss `epochs` epochs before the end.
+    pub from: f64,
+    /// The loss at the end.
+    pub to: f64,
+    /// Epochs the change spans.
+    pub epochs: usize,
 }
 
 /// Everything the loop needs to continue a run exactly where it stopped: written into
@@ -255,14 +281,15 @@ pub fn train(
     let mut batch_buf = vec![0.0f32; batch * width];
     let started = Instant::now();
     let batches = train_idx.len().div_ceil(batch);
+    let epochs = cfg.epochs_for(batches);
     // A run that early stopping had ended stays ended when resumed.
     let mut stopped_early = history.last().is_some_and(|r| r.patience_left == Some(0));
     let mut checkpoints = options.checkpoints;
-    let last_epoch = if stopped_early { 0 } else { cfg.epochs };
+    let last_epoch = if stopped_early { 0 } else { epochs };
 
     for epoch in first_epoch..=last_epoch {
         let epoch_start = Instant::now();
-        observer.epoch_start(epoch, cfg.epochs, batches);
+        observer.epoch_start(epoch, epochs, batches);
         model.start_epoch(epoch);
         train_idx.shuffle(&mut rng);
         let mut loss_sum = 0.0f64;
@@ -316,7 +343,7 @@ pub fn train(
         observer.epoch_end(&report);
         history.push(report);
         let out_of_time = cfg.max_seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s);
-        let last = patience_left == Some(0) || out_of_time || epoch == cfg.epochs;
+        let last = patience_left == Some(0) || out_of_time || epoch == epochs;
         if let Some(c) = checkpoints.as_mut().filter(|c| last || epoch % c.every.max(1) == 0) {
             let (adam_step, m, v) = adam.state();
             let state = TrainState {

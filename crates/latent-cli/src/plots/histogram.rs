@@ -25,7 +25,7 @@ const BINS: usize = 40;
 /// Histogram of scores, split by binary label when given.
 pub(super) fn histogram_plot(
     scores: &[f64],
-    kind: &str,
+    kind: latent::score::ScoreKind,
     binary: Option<&(String, Vec<bool>)>,
     threshold: Option<f64>,
 ) -> Result<Plot> {
@@ -63,10 +63,7 @@ pub(super) fn histogram_plot(
         ],
         None => vec![("rows".to_string(), TRAIN_COLOUR, shares(&|_| true))],
     };
-    let mut note = format!(
-        "Anomaly score per row: reconstruction error ({}) over the model inputs after scaling",
-        kind.to_uppercase()
-    );
+    let mut note = format!("Anomaly score per row: {}", kind.describe());
     if let Some(t) = threshold {
         note += &format!("; rows right of the red line ({}) are flagged", short(t));
     }
@@ -77,7 +74,7 @@ pub(super) fn histogram_plot(
         note += "; the long tail is clipped at the 99.5th percentile into the last bin";
     }
     note += ".";
-    let fig = Histogram { groups, lo, width, threshold, clipped, kind: kind.to_uppercase() };
+    let fig = Histogram { groups, lo, width, threshold, clipped, kind: kind.name().to_uppercase() };
     render("scores", "Reconstruction error".into(), note, &fig)
 }
 

@@ -15,7 +15,8 @@ mod latent_space;
 mod style;
 mod training;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
+use latent::labels::{LabelRule, LabelSet};
 use latent::score::ScoreKind;
 use latent::{metrics, ImageShape, Model, RowErrors};
 use latent_data::Dataset;
@@ -60,9 +61,9 @@ pub struct PlotOptions {
     /// Treat each row as an image of this shape (for image data stored as a table); the model's
     /// own image shape is used when it has one.
     pub image: Option<ImageShape>,
-    /// The label value of the positive (anomalous) class; by default a label column with two
-    /// values is binary, with the rarer value (or one named like `1`, `anomaly`) positive.
-    pub positive: Option<String>,
+    /// Which label values are anomalies (`latent::labels`): ROC and precision-recall curves
+    /// are drawn when the rule applies to the labels.
+    pub labels: LabelRule,
 }
 
 /// Binary-label evaluation of the scores.
@@ -90,6 +91,9 @@ pub struct Analysis {
     pub plots: Vec<Plot>,
     /// Per-row reconstruction errors of the data, when data was given.
     pub errors: Option<RowErrors>,
+    /// The anomaly score of every row (the kind the saved threshold applies to, else MSE),
+    /// when data was given.
+    pub scores: Option<(ScoreKind, Vec<f32>)>,
     /// Rows above the saved threshold, when data was given and the model has a threshold.
     pub flagged: Option<usize>,
     /// Label value counts, when the data has labels.
@@ -111,6 +115,7 @@ pub fn analyse(model: &Model, data: Option<&Dataset>, opts: &PlotOptions) -> Res
     let mut a = Analysis {
         plots: vec![],
         errors: None,
+        scores: None,
         flagged: None,
         vae_plots: vec![],
         label_counts: None,
@@ -155,13 +160,12 @@ pub fn analyse(model: &Model, data: Option<&Dataset>, opts: &PlotOptions) -> Res
     };
     let scores: Vec<f64> = raw.iter().map(|&v| f64::from(v)).collect();
     let binary = match &labels {
-        Some(l) => positive_class(l, opts.positive.as_deref())?
-            .map(|p| (p.clone(), l.iter().map(|v| *v == p).collect::<Vec<bool>>())),
+        Some(l) => binary_labels(l, &opts.labels, &mut a.notes)?,
         None => None,
     };
     a.plots.push(histogram_plot(
         &scores,
-        kind.name(),
+        kind,
         binary.as_ref(),
         threshold.map(|t| f64::from(t.value)),
     )?);
@@ -194,12 +198,6 @@ pub fn analyse(model: &Model, data: Option<&Dataset>, opts: &PlotOptions) -> Res
                  and the rest)."
             ));
         }
-    } else if labels.is_some() {
-        a.notes.push(
-            "ROC and precision-recall curves are drawn for binary labels (two values, or \
-             --positive LABEL)."
-                .into(),
-        );
     }
 
     match latent_plot(model, data, labels.as_deref())? {
@@ -224,6 +222,7 @@ pub fn analyse(model: &Model, data: Option<&Dataset>, opts: &PlotOptions) -> Res
     a.plots.append(&mut a.vae_plots);
     a.flagged = threshold.map(|t| raw.iter().filter(|&&s| t.is_anomaly(s)).count());
     a.errors = Some(errors);
+    a.scores = Some((kind, raw));
     Ok(a)
 }
 
@@ -246,47 +245,30 @@ pub fn write_all(plots: &[Plot], dir: &Path) -> Result<()> {
     plots.iter().try_for_each(|p| p.write(dir))
 }
 
-/// The positive class of a label column: `explicit` when given (it must occur), else for two
-/// distinct values the one named like an anomaly, else the rarer one. `None` when not binary.
-pub fn positive_class(labels: &[String], explicit: Option<&str>) -> Result<Option<String>> {
-    if let Some(p) = explicit {
-        if !labels.iter().any(|l| l == p) {
-            return Err(crate::exit::BadInput(format!(
-                "--positive \"{p}\": no row has this label"
-            ))
-            .into());
+/// The anomalous class name and each row's flag, when `rule` applies to the labels. Labels whose
+/// meaning is unclear under the plain rule get a note instead of curves (an explicit rule that
+/// names a value no row has is an error).
+fn binary_labels(
+    labels: &[String],
+    rule: &LabelRule,
+    notes: &mut Vec<String>,
+) -> Result<Option<(String, Vec<bool>)>> {
+    let mut set = LabelSet::new();
+    let ids: Vec<u32> = labels.iter().map(|l| set.push(l)).collect();
+    match set.resolve(rule) {
+        Ok(anomalous) => {
+            let truth = ids.iter().map(|&i| anomalous[i as usize]).collect();
+            Ok(Some((set.anomalous_name(&anomalous), truth)))
         }
-        return Ok(Some(p.to_string()));
+        Err(e) if *rule == LabelRule::Plain => {
+            notes.push(format!(
+                "No ROC or precision-recall curves: {e}. Name the anomalous class with \
+                 --positive VALUE (or the normal ones with --normal-label)."
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(crate::exit::BadInput(e.to_string()).into()),
     }
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for l in labels {
-        *counts.entry(l.as_str()).or_insert(0) += 1;
-    }
-    if counts.len() != 2 {
-        return Ok(None);
-    }
-    const NAMED: [&str; 11] = [
-        "1",
-        "1.0",
-        "true",
-        "yes",
-        "anomaly",
-        "anomalous",
-        "outlier",
-        "abnormal",
-        "fraud",
-        "attack",
-        "positive",
-    ];
-    if let Some((l, _)) = counts.iter().find(|(l, _)| NAMED.contains(&l.to_lowercase().as_str())) {
-        return Ok(Some((*l).to_string()));
-    }
-    // The rarer value; on a tie the later one in sort order.
-    let (l, _) = counts
-        .iter()
-        .min_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .ok_or_else(|| anyhow!("no labels"))?;
-    Ok(Some((*l).to_string()))
 }
 
 #[cfg(test)]
@@ -295,12 +277,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn positive_class_rules() {
+    fn binary_labels_follow_the_one_rule() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(positive_class(&s(&["0", "1", "0"]), None).unwrap().as_deref(), Some("1"));
-        assert_eq!(positive_class(&s(&["a", "b", "a"]), None).unwrap().as_deref(), Some("b"));
-        assert_eq!(positive_class(&s(&["a", "b", "c"]), None).unwrap(), None);
-        assert_eq!(positive_class(&s(&["a", "b", "c"]), Some("c")).unwrap().as_deref(), Some("c"));
-        assert!(positive_class(&s(&["a"]), Some("z")).is_err());
+        let mut notes = vec![];
+        let (name, truth) =
+            binary_labels(&s(&["0", "1", "0"]), &LabelRule::Plain, &mut notes).unwrap().unwrap();
+        assert_eq!((name.as_str(), truth), ("1", vec![false, true, false]));
+        // M/B: no guess from the counts, a note naming the values instead.
+        assert!(binary_labels(&s(&["M", "B", "B"]), &LabelRule::Plain, &mut notes)
+            .unwrap()
+            .is_none());
+        assert!(notes[0].contains("\"M\""), "{notes:?}");
+        let m = LabelRule::Anomalous(vec!["M".into()]);
+        let (_, truth) = binary_labels(&s(&["M", "B", "B"]), &m, &mut notes).unwrap().unwrap();
+        assert_eq!(truth, vec![true, false, false]);
+        let z = LabelRule::Anomalous(vec!["z".into()]);
+        assert!(binary_labels(&s(&["a"]), &z, &mut notes).is_err());
     }
 }

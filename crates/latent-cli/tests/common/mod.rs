@@ -67,3 +67,11 @@ pub fn digits_path() -> PathBuf {
 pub fn digits() -> String {
     digits_path().display().to_string()
 }
+
+/// Marks a test as skipped because `why` (a tool or data set is missing). The line goes
+/// straight to the terminal, past the test harness's capture, so a skipped test never passes
+/// silently as `ok`; under CI (`CI` set, as `.ci/run` runs) a skip is a failure.
+pub fn skip(test: &str, why: &str) {
+    assert!(std::env::var_os("CI").is_none(), "{test}: SKIPPED under CI: {why}");
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}

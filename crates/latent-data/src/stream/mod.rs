@@ -40,6 +40,13 @@ pub struct StreamOptions {
     pub categorical: Vec<String>,
     /// A column kept out of the features and returned as [`Chunk::labels`] (as text).
     pub label_column: Option<String>,
+    /// A stream without the label column is read without labels instead of being refused.
+    pub label_optional: bool,
+    /// Cell texts read as missing values besides the defaults ([`crate::na`]).
+    pub na_values: Vec<String>,
+    /// Columns kept out of the features as text and returned as [`Chunk::ids`]; those the
+    /// input lacks are skipped.
+    pub id_columns: Vec<String>,
 }
 
 impl Default for StreamOptions {
@@ -50,6 +57,9 @@ impl Default for StreamOptions {
             chunk_rows: 8192,
             categorical: Vec::new(),
             label_column: None,
+            label_optional: false,
+            na_values: Vec::new(),
+            id_columns: Vec::new(),
         }
     }
 }
@@ -61,6 +71,8 @@ pub struct Chunk {
     pub frame: Frame,
     /// The label column's cells, when a label column was named.
     pub labels: Option<Column>,
+    /// Identifier columns (`StreamOptions::id_columns`) as text, in input order.
+    pub ids: Vec<Column>,
     /// Physical line of the chunk's first row (1-based; the header is line 1).
     pub first_line: u64,
 }
@@ -79,6 +91,7 @@ enum Kind {
     Numeric,
     Text,
     Label,
+    Id,
 }
 
 /// Blocks never grow past this many bytes: a record longer than this is refused.
@@ -129,6 +142,7 @@ impl CsvChunks {
                 delimiter: opts.delimiter,
                 names: Vec::new(),
                 kinds: Vec::new(),
+                na: crate::na::NaValues::new(&opts.na_values),
             },
             chunk_rows: opts.chunk_rows.max(1),
             buf: Vec::new(),
@@ -172,7 +186,8 @@ impl CsvChunks {
         } else {
             Frame::default_names("col", first.len())
         };
-        if let Some(label) = &opts.label_column {
+        let label_column = opts.label_column.as_ref().filter(|l| names.contains(l));
+        if let Some(label) = opts.label_column.as_ref().filter(|_| !opts.label_optional) {
             if !names.contains(label) {
                 return Err(Error::format(
                     path,
@@ -186,8 +201,10 @@ impl CsvChunks {
         stream.schema.kinds = names
             .iter()
             .map(|n| {
-                if opts.label_column.as_ref() == Some(n) {
+                if label_column == Some(n) {
                     Kind::Label
+                } else if opts.id_columns.contains(n) {
+                    Kind::Id
                 } else if opts.categorical.contains(n) {
                     Kind::Text
                 } else {

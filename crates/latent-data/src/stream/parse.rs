@@ -18,12 +18,29 @@ pub struct CsvSchema {
     pub(super) delimiter: u8,
     pub(super) names: Vec<String>,
     pub(super) kinds: Vec<Kind>,
+    pub(super) na: crate::na::NaValues,
 }
 
 impl CsvSchema {
     /// All column names of the input, label column included.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// The identifier columns' names, in input order.
+    pub fn id_columns(&self) -> Vec<&str> {
+        self.names
+            .iter()
+            .zip(&self.kinds)
+            .filter(|(_, k)| matches!(k, Kind::Id))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+
+    /// The label column's name, when the input has one.
+    pub fn label_column(&self) -> Option<&str> {
+        let i = self.kinds.iter().position(|k| matches!(k, Kind::Label))?;
+        self.names.get(i).map(String::as_str)
     }
 
     pub(super) fn reader<'b>(&self, bytes: &'b [u8]) -> ::csv::Reader<&'b [u8]> {
@@ -43,7 +60,7 @@ impl CsvSchema {
             .iter()
             .map(|k| match k {
                 Kind::Numeric => Cells::Numeric(Vec::with_capacity(capacity)),
-                Kind::Text | Kind::Label => Cells::Text(Vec::with_capacity(capacity)),
+                Kind::Text | Kind::Label | Kind::Id => Cells::Text(Vec::with_capacity(capacity)),
             })
             .collect();
         // Lines of the rows read: the first one, and how many.
@@ -91,6 +108,7 @@ impl CsvSchema {
         }
         let mut columns = Vec::with_capacity(self.names.len());
         let mut labels = None;
+        let mut ids = Vec::new();
         for ((cell, name), kind) in cells.into_iter().zip(&self.names).zip(&self.kinds) {
             let column = match cell {
                 Cells::Numeric(v) => Column::numeric(name.clone(), v),
@@ -98,11 +116,12 @@ impl CsvSchema {
             };
             match kind {
                 Kind::Label => labels = Some(column),
+                Kind::Id => ids.push(column),
                 _ => columns.push(column),
             }
         }
         let frame = Frame::new(columns).map_err(|e| Error::frame(&self.path, e))?;
-        Ok(Some(Chunk { frame, labels, first_line }))
+        Ok(Some(Chunk { frame, labels, ids, first_line }))
     }
 
     /// Whether a block can be split on line ends and delimiters alone: an ASCII delimiter,
@@ -156,7 +175,7 @@ impl CsvSchema {
             if let Cells::Numeric(v) = cell {
                 if let Some((value, len)) = crate::number::parse_prefix(rest) {
                     if rest.get(len).is_none_or(|&b| b == delimiter) {
-                        v.push(value);
+                        v.push(if self.na.is_missing_number(value) { f32::NAN } else { value });
                         pos += len + 1;
                         continue;
                     }
@@ -178,10 +197,12 @@ impl CsvSchema {
     /// Appends one field's text to its column.
     fn push_cell(&self, cell: &mut Cells, name: &str, line: u64, text: &str) -> Result<()> {
         match cell {
+            Cells::Text(v) if self.na.is_missing(text.trim()) => v.push(String::new()),
             Cells::Text(v) => v.push(text.trim().to_string()),
-            Cells::Numeric(v) => {
-                v.push(parse_number(text).map_err(|m| text_error(&self.path, line, Some(name), m))?)
-            }
+            Cells::Numeric(v) => v.push(
+                parse_number(text, &self.na)
+                    .map_err(|m| text_error(&self.path, line, Some(name), m))?,
+            ),
         }
         Ok(())
     }
@@ -234,14 +255,18 @@ enum Cells {
     Text(Vec<String>),
 }
 
-/// A numeric cell: empty is missing (`NaN`); anything not a finite number is an error.
-fn parse_number(text: &str) -> std::result::Result<f32, String> {
+/// A numeric cell: empty or a missing-value marker is missing (`NaN`); anything else that is
+/// not a finite number is an error.
+fn parse_number(text: &str, na: &crate::na::NaValues) -> std::result::Result<f32, String> {
     let trimmed = text.trim_ascii();
     let value = match crate::number::parse_f32(trimmed) {
+        Ok(x) if (x.is_nan() && na.is_missing(trimmed)) || na.is_missing_number(x) => {
+            return Ok(f32::NAN)
+        }
         Ok(x) => x,
         Err(_) => {
             let text = text.trim();
-            if text.is_empty() {
+            if na.is_missing(text) {
                 return Ok(f32::NAN);
             }
             crate::number::parse_f32(text).map_err(|_| {

@@ -15,7 +15,8 @@ pub enum Activation {
     Identity,
     /// `max(x, 0)`
     Relu,
-    /// `x` for `x > 0`, else `0.01 x`
+    /// `x` for `x > 0`, else `0.01 x` (`leaky_relu`; `leaky-relu` as on the command line)
+    #[serde(alias = "leaky-relu")]
     LeakyRelu,
     /// `tanh(x)`
     Tanh,

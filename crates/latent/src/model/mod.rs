@@ -134,12 +134,13 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
 }
 
 /// The checkpoint's manifest, after checking that `config` asks for the same run; only the
-/// epoch count and time budget may change.
+/// epoch count (with the step minimum) and time budget may change.
 fn resumed_manifest(mut manifest: Manifest, config: &FitConfig) -> Result<Manifest> {
     let saved = &manifest.config;
     let mut asked = config.clone();
     asked.model = asked.model.resolve(manifest.preprocess.output_width());
     asked.train.epochs = saved.train.epochs;
+    asked.train.min_steps = saved.train.min_steps;
     asked.train.max_seconds = saved.train.max_seconds;
     let differs = [
         ("model", asked.model != saved.model),
@@ -154,6 +155,7 @@ fn resumed_manifest(mut manifest: Manifest, config: &FitConfig) -> Result<Manife
         )));
     }
     manifest.config.train.epochs = config.train.epochs;
+    manifest.config.train.min_steps = config.train.min_steps;
     manifest.config.train.max_seconds = config.train.max_seconds;
     Ok(manifest)
 }
@@ -283,6 +285,23 @@ impl Model {
     /// The fitted preprocessing (input schema).
     pub fn preprocessor(&self) -> &Preprocessor {
         &self.manifest.preprocess
+    }
+
+    /// Changes what scoring does with missing values (for example, impute with the training
+    /// means a model trained on complete data). Training means are saved for every column.
+    pub fn set_missing_policy(&mut self, policy: crate::MissingPolicy) {
+        self.manifest.preprocess.missing = policy;
+    }
+
+    /// Records the name of the training file's label column (see
+    /// [`Preprocessor::label_column`]).
+    pub fn set_label_column(&mut self, name: Option<String>) {
+        self.manifest.preprocess.label_column = name;
+    }
+
+    /// Records the training file's identifier columns (see [`Preprocessor::id_columns`]).
+    pub fn set_id_columns(&mut self, names: Vec<String>) {
+        self.manifest.preprocess.id_columns = names;
     }
 
     /// The training summary, when trained in this version.
