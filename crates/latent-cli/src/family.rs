@@ -12,7 +12,8 @@ use latent::{Activation, FitConfig};
 pub enum Preset {
     /// Undercomplete dense autoencoder (the default).
     Dense,
-    /// Dense autoencoder trained on corrupted inputs (Gaussian noise 0.3) to rebuild clean ones.
+    /// Trained on corrupted inputs (Gaussian noise 0.3) to rebuild clean ones: dense on tables;
+    /// on images fully convolutional (channels 32,64) with the BCE loss.
     Denoising,
     /// Sigmoid code with a KL sparsity penalty (rho 0.05, beta 0.01: the KL term sums over
     /// code units while the loss averages over features, so a small beta already holds the
@@ -119,6 +120,21 @@ impl FamilyArgs {
                 c.train.epochs = a.train.epochs;
                 c.detector = a.detector;
             }
+        }
+    }
+
+    /// Settings of a preset that depend on the data, applied once it is loaded: the denoising
+    /// preset on images becomes a fully convolutional denoiser with the BCE loss, unless the
+    /// architecture or the loss were chosen (`chosen`).
+    pub fn apply_to_data(&self, c: &mut FitConfig, images: bool, chosen: bool) {
+        if self.preset == Some(Preset::Denoising) && images && !chosen {
+            c.model.architecture = Architecture::Conv {
+                channels: vec![32, 64],
+                kernel: 3,
+                stride: 2,
+                dense_code: false,
+            };
+            c.model.loss = latent::Loss::Bce;
         }
     }
 

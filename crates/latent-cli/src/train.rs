@@ -13,10 +13,15 @@ use std::path::{Path, PathBuf};
 pub fn run(args: TrainArgs) -> Result<()> {
     // A bad --out fails now, not after the last epoch.
     latent_data::atomic::check_destination(&args.out)?;
-    let config = fit_config(&args)?;
+    let mut config = fit_config(&args)?;
     config.validate()?;
     let rule = args.threshold.rule()?;
     let dataset = data::load(&args.data, None)?;
+    let chosen = args.config.is_some()
+        || args.hidden.is_some()
+        || args.loss.is_some()
+        || args.family.channels.is_some();
+    args.family.apply_to_data(&mut config, dataset.frame.image_shape().is_some(), chosen);
     let log_path = metrics_path(&args.out);
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;

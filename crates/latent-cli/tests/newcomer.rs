@@ -439,3 +439,35 @@ fn one_spelling_or_the_other_and_no_silent_repeats() {
         ],
     ));
 }
+
+#[test]
+fn the_denoising_preset_picks_a_convolutional_denoiser_for_images() {
+    let dir = tempfile::tempdir().unwrap();
+    // The shipped 8x8 digits as IDX images in [0, 1].
+    let opts =
+        latent_data::LoadOptions { label_column: Some("label".into()), ..Default::default() };
+    let data = latent_data::load(&repo().join("data/digits/digits.csv"), &opts).unwrap();
+    let values: Vec<f32> = data.frame.to_row_major().unwrap().iter().map(|v| v / 16.0).collect();
+    let idx = dir.path().join("digits-images-idx3-ubyte");
+    let shape = latent::ImageShape { channels: 1, height: 8, width: 8 };
+    latent_data::write_idx_images(&idx, shape, 400, &values[..400 * 64]).unwrap();
+    let info = |model: &Path| {
+        let o = ok(latent(&["info", "--model", p(model), "--format", "json"]));
+        serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap()
+    };
+    let model = dir.path().join("dn.safetensors");
+    ok(train(&idx, &model, &["--preset", "denoising", "--epochs", "1"]));
+    let j = info(&model);
+    assert!(j["family"].as_str().unwrap().contains("conv"), "{j}");
+    // A chosen architecture or loss is kept.
+    ok(train(&idx, &model, &["--preset", "denoising", "--epochs", "1", "--hidden", "32"]));
+    assert!(!info(&model)["family"].as_str().unwrap().contains("conv"));
+    // Tables stay dense.
+    let digits = repo().join("data/digits/digits.csv");
+    ok(train(
+        &digits,
+        &model,
+        &["--preset", "denoising", "--epochs", "1", "--label-column", "label"],
+    ));
+    assert!(!info(&model)["family"].as_str().unwrap().contains("conv"));
+}

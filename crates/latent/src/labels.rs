@@ -65,12 +65,11 @@ fn same_label(a: &str, b: &str) -> bool {
 /// The canonical word of a label text: lower case, and numbers written as `0`, `1`, `-1`.
 fn word(text: &str) -> String {
     let t = text.trim();
-    match t.parse::<f64>() {
-        Ok(x) if x == 0.0 => "0".into(),
-        Ok(x) if x == 1.0 => "1".into(),
-        Ok(x) if x == -1.0 => "-1".into(),
-        _ => t.to_lowercase(),
-    }
+    let number = t.parse::<f64>().ok();
+    [(0.0, "0"), (1.0, "1"), (-1.0, "-1")]
+        .iter()
+        .find(|(x, _)| number == Some(*x))
+        .map_or_else(|| t.to_lowercase(), |(_, w)| (*w).to_string())
 }
 
 /// Distinct label values seen so far, each with an id and a count: labels are collected as
