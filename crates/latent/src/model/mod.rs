@@ -129,6 +129,7 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
         summary: None,
         anomaly: None,
         forest: None,
+        series: None,
     };
     Ok((manifest, data))
 }
