@@ -39,7 +39,11 @@ impl Default for DetectorConfig {
 
 /// The windowed model of `series`, trained on the windows inside its first `train_points`
 /// points.
-pub fn fit(series: &Series, train_points: usize, cfg: &DetectorConfig) -> Result<(Model, SeriesSpec)> {
+pub fn fit(
+    series: &Series,
+    train_points: usize,
+    cfg: &DetectorConfig,
+) -> Result<(Model, SeriesSpec)> {
     let columns = Frame::default_names("value", series.channels);
     let spec = SeriesSpec { time_column: None, columns, window: cfg.window, stride: 1 };
     let train_points = train_points.min(series.len());

@@ -106,10 +106,11 @@ impl SeriesSpec {
     pub fn series(&self, frame: &Frame, first_line: usize) -> Result<Series> {
         let (time_text, times) = match &self.time_column {
             Some(t) => {
-                let col = frame
-                    .column(t)
-                    .ok_or_else(|| Error::Schema(format!("time column \"{t}\" is not in the data")))?;
-                let text: Vec<String> = (0..col.values.len()).map(|r| col.values.cell_text(r)).collect();
+                let col = frame.column(t).ok_or_else(|| {
+                    Error::Schema(format!("time column \"{t}\" is not in the data"))
+                })?;
+                let text: Vec<String> =
+                    (0..col.values.len()).map(|r| col.values.cell_text(r)).collect();
                 let times = time::parse_time_column(t, &text, first_line)?;
                 (text, times)
             }

@@ -174,8 +174,8 @@ fn sweep(mut pts: Vec<Point>, windows: usize, profile: &Profile) -> (f64, f64) {
     best
 }
 
-/// Score of one series with detections at scores `>= threshold`.
-fn series_score(s: &ScoredSeries, profile: &Profile, threshold: f64) -> f64 {
+/// Raw score of one series with detections at scores `>= threshold` (NAB's per-file score).
+pub fn series_score(s: &ScoredSeries, profile: &Profile, threshold: f64) -> f64 {
     let mut best = vec![None::<f64>; s.windows.len()];
     let mut scorable = vec![false; s.windows.len()];
     let mut fp = 0.0;
@@ -228,9 +228,8 @@ pub fn read_windows(path: &Path) -> Result<BTreeMap<String, Vec<(i64, i64)>>> {
     let raw: BTreeMap<String, Vec<(String, String)>> = serde_json::from_str(&text)
         .map_err(|e| Error::Data(format!("{}: not a NAB windows file: {e}", path.display())))?;
     let parse = |t: &str| {
-        super::time::parse_timestamp(t).ok_or_else(|| {
-            Error::Data(format!("{}: {t:?} is not a timestamp", path.display()))
-        })
+        super::time::parse_timestamp(t)
+            .ok_or_else(|| Error::Data(format!("{}: {t:?} is not a timestamp", path.display())))
     };
     raw.into_iter()
         .map(|(name, ws)| {

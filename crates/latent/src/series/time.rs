@@ -139,14 +139,21 @@ mod tests {
         assert_eq!(parse_timestamp("2014-04-01T00:00:00Z"), Some(a));
         assert_eq!(parse_timestamp("2014-04-01"), Some(a));
         assert_eq!(parse_timestamp("1396310400"), Some(a));
-        assert_eq!(parse_timestamp("2014-04-10 07:15:00.000000"), Some(a + (9 * 86400 + 26100) * MICROS));
-        assert_eq!(parse_timestamp("2000-02-29 23:59:59.5"), Some((951_868_799 * MICROS) + 500_000));
+        assert_eq!(
+            parse_timestamp("2014-04-10 07:15:00.000000"),
+            Some(a + (9 * 86400 + 26100) * MICROS)
+        );
+        assert_eq!(
+            parse_timestamp("2000-02-29 23:59:59.5"),
+            Some((951_868_799 * MICROS) + 500_000)
+        );
         assert_eq!(parse_timestamp("1969-12-31 23:59:59"), Some(-MICROS));
     }
 
     #[test]
     fn rejects_bad_timestamps() {
-        for bad in ["", "abc", "2014-13-01", "2014-02-30", "2014-04-01 25:00:00", "2014-4-1", "nan"] {
+        for bad in ["", "abc", "2014-13-01", "2014-02-30", "2014-04-01 25:00:00", "2014-4-1", "nan"]
+        {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
     }
