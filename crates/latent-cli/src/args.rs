@@ -71,6 +71,12 @@ pub enum Command {
         after_help = "Example:\n  latent benchmark-anomaly --data-dir ../shared/data/anomaly --label-column label \\\n    --seeds 5 --out results.json"
     )]
     BenchmarkAnomaly(crate::benchmark_anomaly::BenchmarkAnomalyArgs),
+    /// The Numenta Anomaly Benchmark: latent's time-series detector on NAB's 58 series, scored
+    /// by NAB's rules (standard, reward-low-FP and reward-low-FN profiles).
+    #[command(
+        after_help = "Example:\n  latent benchmark-nab --data-dir ../shared/data/nab --format json --out nab.json"
+    )]
+    BenchmarkNab(crate::benchmark_nab::BenchmarkNabArgs),
     /// Architecture, parameter count, preprocessing and training summary of a model.
     #[command(after_help = "Example:\n  latent info --model model.safetensors")]
     Info(InfoArgs),

@@ -239,11 +239,12 @@ pub fn read_windows(path: &Path) -> Result<BTreeMap<String, Vec<(i64, i64)>>> {
         .collect()
 }
 
-/// Turns windows given as timestamps into point ranges of a series with timestamps `times`
-/// (both limits must be timestamps of the series, as in NAB).
+/// Turns windows given as timestamps into point ranges of a series with timestamps `times`.
+/// Both limits must be timestamps of the series; as in NAB, a repeated timestamp (NAB's files
+/// have a few, at daylight-saving changes) stands for its first row.
 pub fn window_indices(times: &[i64], windows: &[(i64, i64)]) -> Result<Vec<(usize, usize)>> {
     let find = |t: i64| {
-        times.binary_search(&t).map_err(|_| {
+        times.iter().position(|&x| x == t).ok_or_else(|| {
             Error::Data(format!("a window limit ({t} µs) is not a timestamp of the series"))
         })
     };
