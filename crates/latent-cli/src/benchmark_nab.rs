@@ -58,6 +58,24 @@ pub struct BenchmarkNabArgs {
     /// Override the anomaly likelihood's history (points).
     #[arg(long, value_name = "N")]
     pub long: Option<usize>,
+    /// Override the likelihood's deviation floor relative to the mean.
+    #[arg(long, value_name = "F")]
+    pub min_std_ratio: Option<f64>,
+    /// Override the points of history before the likelihood is computed.
+    #[arg(long, value_name = "N")]
+    pub min_history: Option<usize>,
+    /// Override the alarm level of the likelihood (1 turns the thinning of alarms off).
+    #[arg(long, value_name = "P")]
+    pub red: Option<f64>,
+    /// Override the spatial tolerance (negative turns the range rule off).
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    pub spatial: Option<f64>,
+    /// Override the learning rate.
+    #[arg(long, value_name = "F")]
+    pub lr: Option<f32>,
+    /// Training seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 /// One series' results.
@@ -130,6 +148,24 @@ fn detector_config(args: &BenchmarkNabArgs) -> DetectorConfig {
     }
     if let Some(l) = args.long {
         c.likelihood.long = l;
+    }
+    if let Some(r) = args.min_std_ratio {
+        c.likelihood.min_std_ratio = r;
+    }
+    if let Some(m) = args.min_history {
+        c.likelihood.min_history = m;
+    }
+    if let Some(r) = args.red {
+        c.likelihood.red = r;
+    }
+    if let Some(s) = args.spatial {
+        c.spatial_tolerance = (s >= 0.0).then_some(s);
+    }
+    if let Some(seed) = args.seed {
+        c.fit.train.seed = seed;
+    }
+    if let Some(lr) = args.lr {
+        c.fit.train.optimizer.lr = lr;
     }
     c
 }

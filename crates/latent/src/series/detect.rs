@@ -21,6 +21,9 @@ pub struct DetectorConfig {
     pub fit: FitConfig,
     /// Post-processing of the raw window errors.
     pub likelihood: LikelihoodConfig,
+    /// A value beyond the range seen so far by more than this share of the range scores 1
+    /// (a "spatial" anomaly); `None` turns the rule off.
+    pub spatial_tolerance: Option<f64>,
 }
 
 impl Default for DetectorConfig {
@@ -33,7 +36,12 @@ impl Default for DetectorConfig {
         fit.train.val_split = 0.0;
         fit.train.epochs = 60;
         fit.train.batch_size = 32;
-        DetectorConfig { window: 16, fit, likelihood: LikelihoodConfig::default() }
+        DetectorConfig {
+            window: 32,
+            fit,
+            likelihood: LikelihoodConfig::default(),
+            spatial_tolerance: Some(0.05),
+        }
     }
 }
 
@@ -85,5 +93,37 @@ pub fn detect(series: &Series, train_points: usize, cfg: &DetectorConfig) -> Res
     let lead = cfg.window - 1;
     let mut out = vec![0.0; lead];
     out.extend(likelihoods(&raw[lead..], cfg.likelihood));
+    if let Some(tol) = cfg.spatial_tolerance {
+        for (t, flag) in spatial_anomalies(series, tol).into_iter().enumerate() {
+            if flag {
+                out[t] = 1.0;
+            }
+        }
+    }
     Ok(out)
+}
+
+/// Points whose value (in any channel) lies outside the range of the values before it,
+/// widened by `tolerance` times that range (causal: the range grows as points arrive).
+pub fn spatial_anomalies(series: &Series, tolerance: f64) -> Vec<bool> {
+    let c = series.channels.max(1);
+    let mut lo = vec![f64::INFINITY; c];
+    let mut hi = vec![f64::NEG_INFINITY; c];
+    series
+        .values
+        .chunks_exact(c)
+        .map(|point| {
+            let mut flag = false;
+            for (j, &v) in point.iter().enumerate() {
+                let v = f64::from(v);
+                if hi[j] > lo[j] {
+                    let tol = (hi[j] - lo[j]) * tolerance;
+                    flag |= v > hi[j] + tol || v < lo[j] - tol;
+                }
+                lo[j] = lo[j].min(v);
+                hi[j] = hi[j].max(v);
+            }
+            flag
+        })
+        .collect()
 }

@@ -7,7 +7,11 @@
 //! `long` points before `t`. The likelihood is the Gaussian lower tail `Φ((m_t − μ) / σ)`
 //! (only scores above their recent history are anomalous), reported on a log scale,
 //! `ln(1 − L + 1e-10) / ln(1e-10)`, so that 0.5 is about 0.03 and `1 − 1e-5` is 0.5. The
-//! output depends only on `r_0 ..= r_t`.
+//! deviation has a floor relative to the mean (`σ ≥ min_std_ratio · μ`), so that a series
+//! whose errors hardly move is not alarmed by tiny changes, and a run of alarms is thinned:
+//! a likelihood above `red` right after another one above `red` is lowered to `yellow`, so
+//! that a lasting anomaly raises one alarm, not one per point. The output depends only on
+//! `r_0 ..= r_t`.
 
 use std::collections::VecDeque;
 
@@ -20,13 +24,27 @@ pub struct LikelihoodConfig {
     pub long: usize,
     /// Points of history needed before the likelihood is computed (0 before).
     pub min_history: usize,
-    /// Floor of the deviation, relative to `|μ|` plus an absolute floor.
+    /// Absolute floor of the deviation.
     pub min_std: f64,
+    /// Floor of the deviation relative to the mean.
+    pub min_std_ratio: f64,
+    /// Likelihood of an alarm.
+    pub red: f64,
+    /// What an alarm right after an alarm is lowered to.
+    pub yellow: f64,
 }
 
 impl Default for LikelihoodConfig {
     fn default() -> Self {
-        LikelihoodConfig { short: 10, long: 8640, min_history: 100, min_std: 1e-6 }
+        LikelihoodConfig {
+            short: 10,
+            long: 8640,
+            min_history: 100,
+            min_std: 1e-6,
+            min_std_ratio: 0.0,
+            red: 0.99999,
+            yellow: 0.999,
+        }
     }
 }
 
@@ -64,6 +82,7 @@ pub struct Likelihood {
     history: VecDeque<f64>,
     sum: f64,
     sum_sq: f64,
+    last: f64,
 }
 
 impl Likelihood {
@@ -76,6 +95,7 @@ impl Likelihood {
             history: VecDeque::new(),
             sum: 0.0,
             sum_sq: 0.0,
+            last: 0.0,
         }
     }
 
@@ -92,8 +112,11 @@ impl Likelihood {
             let n = self.history.len() as f64;
             let mean = self.sum / n;
             let var = (self.sum_sq / n - mean * mean).max(0.0);
-            let std = var.sqrt().max(c.min_std * (1.0 + mean.abs()));
-            log_scale(normal_cdf((m - mean) / std))
+            let std = var.sqrt().max(c.min_std).max(c.min_std_ratio * mean.abs());
+            let l = normal_cdf((m - mean) / std);
+            let filtered = if l > c.red && self.last > c.red { c.yellow } else { l };
+            self.last = l;
+            log_scale(filtered)
         } else {
             0.0
         };
