@@ -204,6 +204,9 @@ pub struct TrainArgs {
     /// Input data.
     #[command(flatten)]
     pub data: DataArgs,
+    /// Time-series flags.
+    #[command(flatten)]
+    pub series: crate::series::SeriesTrainArgs,
     /// Where to save the model (.safetensors); metrics.jsonl is written beside it.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,

@@ -23,6 +23,7 @@ mod plots;
 mod progress;
 mod report;
 mod score;
+mod series;
 mod serve;
 mod train;
 mod transform;

@@ -90,6 +90,14 @@ pub struct ScoreArgs {
     /// The CSV has no header row (columns are named col0, col1, ...).
     #[arg(long)]
     pub no_header: bool,
+    /// Time-series models: read the input as a live stream, writing and flushing each
+    /// point's score as soon as its line arrives.
+    #[arg(long)]
+    pub follow: bool,
+    /// Time-series models: give each point the mean score of every window covering it
+    /// (offline; the default is causal: the window ending at the point).
+    #[arg(long)]
+    pub centered: bool,
 }
 
 /// The threshold and score kind a run uses: the model's, or the `--threshold`/`--score`
@@ -292,6 +300,15 @@ fn open(
 /// Runs `latent score`.
 pub fn run(args: ScoreArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
+    if let Some(spec) = model.manifest().series.clone() {
+        return crate::series::score(&args, &model, &spec);
+    }
+    if args.follow || args.centered {
+        return Err(BadInput(
+            "--follow and --centered need a time-series model (latent train --window W)".into(),
+        )
+        .into());
+    }
     let threshold = resolve_threshold(&model, args.score, args.threshold, args.proba)?;
     let kind = threshold.score;
     let k = args.explain.unwrap_or(0).min(model.preprocessor().columns.len());

@@ -16,6 +16,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let config = fit_config(&args)?;
     config.validate()?;
     let rule = args.threshold.rule()?;
+    if args.series.window.is_some() {
+        return crate::series::train(&args, &config, &rule);
+    }
     let dataset = data::load(&args.data, None)?;
     let log_path = metrics_path(&args.out);
     let log = std::fs::File::create(&log_path)
