@@ -17,9 +17,9 @@ use crate::score::{csv_field, ScoreArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use latent::score::{ScoreKind, Threshold, ThresholdRule};
+use latent::series::score::score_windows;
 use latent::series::{time, window, SeriesSpec};
 use latent::{Frame, Model};
-use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 
@@ -266,19 +266,13 @@ impl Writer<'_> {
     /// one at a time, writes the same digits as the batch mode.
     fn windows(&self, times: &[String], windows: &[f32], out: &mut String) -> Result<()> {
         let frame = Frame::from_rows(self.names.clone(), windows)?;
-        let x = self.model.inputs(&frame)?;
-        let width = x.len() / times.len().max(1);
-        let scored: Vec<(f32, Vec<f32>)> = x
-            .par_chunks(width.max(1))
-            .map(|xr| {
-                let (s, r) = self.model.score_and_reconstruct(xr, self.kind)?;
-                Ok((s.first().copied().unwrap_or(f32::NAN), r.data))
-            })
-            .collect::<latent::Result<_>>()?;
-        for (i, ((s, yr), time)) in scored.iter().zip(times).enumerate() {
-            self.row(time, Some(*s), out);
+        let sw = score_windows(self.model, &frame, self.kind)?;
+        let width = sw.width;
+        for (i, (&s, time)) in sw.scores.iter().zip(times).enumerate() {
+            self.row(time, Some(s), out);
             if self.explain > 0 {
-                self.explanations(&x[i * width..(i + 1) * width], yr, out);
+                let row = i * width..(i + 1) * width;
+                self.explanations(&sw.inputs[row.clone()], &sw.reconstructions[row], out);
             }
             out.push('\n');
         }
@@ -417,13 +411,7 @@ fn centered(reader: &mut Reader, writer: &Writer, out: &mut impl Write) -> Resul
     let c = writer.spec.columns.len();
     let windows = window::windows(&values, c, w, 1).map_err(|e| BadInput(e.to_string()))?;
     let frame = Frame::from_rows(writer.names.clone(), &windows)?;
-    let x = writer.model.inputs(&frame)?;
-    let scores: Vec<f32> = x
-        .par_chunks(w * c)
-        .map(|xr| {
-            Ok(writer.model.score_inputs(xr, writer.kind)?.first().copied().unwrap_or(f32::NAN))
-        })
-        .collect::<latent::Result<_>>()?;
+    let scores = score_windows(writer.model, &frame, writer.kind)?.scores;
     let per_point = window::centered_scores(&scores, w, times.len());
     let mut text = String::new();
     for (t, s) in times.iter().zip(per_point) {

@@ -77,7 +77,7 @@ pub fn fit(
 /// ending at each point (0 for the first `window − 1` points).
 pub fn raw_scores(model: &Model, spec: &SeriesSpec, series: &Series) -> Result<Vec<f64>> {
     let frame = spec.window_frame(series, 1)?;
-    let ws = model.scores(&frame, ScoreKind::Mse)?;
+    let ws = super::score::score_windows(model, &frame, ScoreKind::Mse)?.scores;
     Ok(super::window::causal_scores(&ws, spec.window)
         .into_iter()
         .map(|s| s.map_or(0.0, f64::from))

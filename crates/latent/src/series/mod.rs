@@ -11,6 +11,7 @@
 pub mod detect;
 pub mod likelihood;
 pub mod nab;
+pub mod score;
 pub mod time;
 pub mod window;
 
