@@ -348,6 +348,9 @@ pub fn score(args: &ScoreArgs, model: &Model, spec: &SeriesSpec) -> Result<()> {
     let out_name = args.out.as_ref().map_or("standard output".into(), |p| p.display().to_string());
     let write_err = |e: std::io::Error| anyhow::anyhow!("cannot write {out_name}: {e}");
     writeln!(out, "{}", writer.header()).map_err(write_err)?;
+    if args.follow {
+        out.flush().map_err(write_err)?;
+    }
     let mut reader = Reader::open(args, spec)?;
     if args.centered {
         return centered(&mut reader, &writer, &mut out).map_err(|e| e.context(out_name.clone()));
