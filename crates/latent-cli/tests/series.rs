@@ -4,6 +4,8 @@
 //! (unsorted or duplicate timestamps, non-numeric or missing values, a window longer than the
 //! series) failing with exit code 2 and a message naming the line.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{latent, latent_command, latent_stdin, ok, p, stderr, stdout};

@@ -3,6 +3,8 @@
 //! published result files (ignored: `NAB_RESULTS_DIR=<NAB checkout>/results cargo test
 //! --release -p latent --test nab_scorer -- --ignored`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use latent::series::nab::{self, ScoredSeries, PROFILES};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! earlier point, for the raw window errors and for the whole detector (model fitted on the
 //! first points, anomaly likelihood, range rule).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use latent::series::detect::{self, DetectorConfig};
 use latent::series::Series;
 use proptest::prelude::*;
