@@ -76,6 +76,11 @@ pub struct BenchmarkNabArgs {
     /// Training seed.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Ablation: replace the autoencoder's window error by the squared deviation of each point
+    /// from its window's mean (in units of the training variance), keeping the likelihood and
+    /// the range rule.
+    #[arg(long)]
+    pub no_model: bool,
 }
 
 /// One series' results.
@@ -207,6 +212,7 @@ fn run_series(
     name: &str,
     windows: &[(i64, i64)],
     cfg: &DetectorConfig,
+    no_model: bool,
 ) -> Result<Done> {
     let t0 = Instant::now();
     let path = dir.join("data").join(name);
@@ -214,9 +220,43 @@ fn run_series(
     let windows = nab::window_indices(&series.times, windows)
         .with_context(|| format!("{}: labels do not match the data", path.display()))?;
     let train = nab::probationary_length(series.len());
-    let scores = detect(&series, train, cfg).with_context(|| path.display().to_string())?;
+    let scores = if no_model {
+        deviation_detector(&series, train, cfg)
+    } else {
+        detect(&series, train, cfg).with_context(|| path.display().to_string())?
+    };
     let scored = ScoredSeries { name: name.to_string(), windows, scores };
     Ok(Done { name: name.to_string(), series, scored, seconds: t0.elapsed().as_secs_f64() })
+}
+
+/// The ablation of `--no-model`: the squared deviation of each point (first channel) from the
+/// mean of the window ending at it, over the training variance, then the same likelihood and
+/// range rule as the detector.
+fn deviation_detector(series: &Series, train: usize, cfg: &DetectorConfig) -> Vec<f64> {
+    let c = series.channels.max(1);
+    let x: Vec<f64> = series.values.iter().step_by(c).map(|&v| f64::from(v)).collect();
+    let head = &x[..train.min(x.len()).max(1)];
+    let mean = head.iter().sum::<f64>() / head.len() as f64;
+    let var = head.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / head.len() as f64;
+    let w = cfg.window;
+    let raw: Vec<f64> = (w.saturating_sub(1)..x.len())
+        .map(|t| {
+            let win = &x[t + 1 - w..=t];
+            let m = win.iter().sum::<f64>() / w as f64;
+            (x[t] - m) * (x[t] - m) / var.max(1e-12)
+        })
+        .collect();
+    let mut out = vec![0.0; w.saturating_sub(1)];
+    out.extend(latent::series::likelihood::likelihoods(&raw, cfg.likelihood));
+    if let Some(tol) = cfg.spatial_tolerance {
+        let flags = latent::series::detect::spatial_anomalies(series, tol);
+        for (o, f) in out.iter_mut().zip(flags) {
+            if f {
+                *o = 1.0;
+            }
+        }
+    }
+    out
 }
 
 fn write_scores(dir: &Path, d: &Done) -> Result<()> {
@@ -261,7 +301,7 @@ pub fn run(args: BenchmarkNabArgs) -> Result<()> {
     let cfg = detector_config(&args);
     let done: Vec<Done> = windows
         .par_iter()
-        .map(|(name, w)| run_series(&args.data_dir, name, w, &cfg))
+        .map(|(name, w)| run_series(&args.data_dir, name, w, &cfg, args.no_model))
         .collect::<Result<_>>()?;
     if let Some(dir) = &args.scores_dir {
         for d in &done {
