@@ -72,7 +72,8 @@ pub fn train(args: &TrainArgs, config: &latent::FitConfig, rule: &ThresholdRule)
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;
     let mut progress = crate::progress::TrainProgress::new(args.quiet, Some(log));
-    let model = Model::fit(&frame, config, &mut progress);
+    let checkpoints = crate::train::checkpoint_options(args)?;
+    let model = Model::fit_with(&frame, config, &mut progress, &checkpoints);
     progress.finish();
     let mut model = model.with_context(in_file)?;
     model.manifest_mut().series = Some(spec.clone());

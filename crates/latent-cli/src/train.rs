@@ -47,7 +47,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
 /// Checkpoint folder, interval and the run to resume. Resuming keeps checkpointing into the
 /// folder it resumes from unless told otherwise, at the interval given (default 1).
-fn checkpoint_options(args: &TrainArgs) -> Result<CheckpointOptions> {
+pub fn checkpoint_options(args: &TrainArgs) -> Result<CheckpointOptions> {
     if args.checkpoint_every == Some(0) {
         return Err(BadInput("--checkpoint-every must be at least 1".into()).into());
     }

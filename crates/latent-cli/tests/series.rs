@@ -241,3 +241,21 @@ fn bad_series_fail_with_the_line() {
     let o = latent(&["score", "--model", &model, "--data", "-", "--follow", "--centered"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[test]
+fn a_resumed_windowed_run_equals_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "train.csv", &series_csv(200, None));
+    let (a, b) = (dir.path().join("a.safetensors"), dir.path().join("b.safetensors"));
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["train", "--data", &data, "--time-column", "timestamp"];
+        args.extend(["--window", "8", "--out", p(out), "-q"]);
+        args.extend(extra);
+        ok(latent(&args));
+    };
+    run(&a, &["--epochs", "3", "--checkpoint-every", "1"]);
+    let ckpt = format!("{}.ckpt", p(&a));
+    run(&a, &["--epochs", "6", "--resume", &ckpt]);
+    run(&b, &["--epochs", "6"]);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
