@@ -33,9 +33,10 @@ pub struct SeriesTrainArgs {
     /// gives one row per point).
     #[arg(long, value_name = "W")]
     pub window: Option<usize>,
-    /// Points between the starts of consecutive training windows.
+    /// Points between the starts of consecutive training windows (`--stride` is the
+    /// convolution stride).
     #[arg(long, value_name = "S", requires = "window")]
-    pub stride: Option<usize>,
+    pub window_stride: Option<usize>,
     /// The time column (ISO-8601 or epoch seconds, strictly increasing); without it the rows
     /// are taken in file order.
     #[arg(long, value_name = "NAME", requires = "window")]
@@ -55,7 +56,7 @@ pub fn train(args: &TrainArgs, config: &latent::FitConfig, rule: &ThresholdRule)
         &dataset.frame,
         s.time_column.as_deref(),
         window,
-        s.stride.unwrap_or(1),
+        s.window_stride.unwrap_or(1),
     )
     .with_context(in_file)?;
     let series = spec.series(&dataset.frame, first_line).with_context(in_file)?;
@@ -425,4 +426,15 @@ fn centered(reader: &mut Reader, writer: &Writer, out: &mut impl Write) -> Resul
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Clap's own checks of the whole command line (duplicate flags, bad `requires`), which
+    /// only run by themselves in debug builds.
+    #[test]
+    fn the_command_line_definition_is_valid() {
+        use clap::CommandFactory;
+        crate::args::Cli::command().debug_assert();
+    }
 }

@@ -52,7 +52,7 @@ fn train(dir: &Path) -> String {
         "timestamp",
         "--window",
         &w,
-        "--stride",
+        "--window-stride",
         "2",
         "--epochs",
         "15",
