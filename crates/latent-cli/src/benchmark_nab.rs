@@ -81,6 +81,10 @@ pub struct BenchmarkNabArgs {
     /// the range rule.
     #[arg(long)]
     pub no_model: bool,
+    /// The 1-D convolutional autoencoder (`--preset conv1d`: channels 16,32, kernel 5,
+    /// stride 2) instead of the dense one.
+    #[arg(long)]
+    pub conv1d: bool,
 }
 
 /// One series' results.
@@ -165,6 +169,15 @@ fn detector_config(args: &BenchmarkNabArgs) -> DetectorConfig {
     }
     if let Some(s) = args.spatial {
         c.spatial_tolerance = (s >= 0.0).then_some(s);
+    }
+    if args.conv1d {
+        c.fit.model.architecture = latent::config::Architecture::Conv {
+            channels: vec![16, 32],
+            kernel: 5,
+            stride: 2,
+            dense_code: true,
+        };
+        c.fit.model.hidden = Some(Vec::new());
     }
     if let Some(seed) = args.seed {
         c.fit.train.seed = seed;
@@ -330,8 +343,10 @@ pub fn run(args: BenchmarkNabArgs) -> Result<()> {
         })
         .collect();
     let c = &cfg;
-    let detector = format!(
-        "dense AE on windows of {} (hidden {:?}, latent {:?}, {} epochs), likelihood short {} long {}",
+    let detector =
+        format!(
+        "{} AE on windows of {} (hidden {:?}, latent {:?}, {} epochs), likelihood short {} long {}",
+        if args.conv1d { "conv1d" } else { "dense" },
         c.window, c.fit.model.hidden, c.fit.model.latent, c.fit.train.epochs, c.likelihood.short,
         c.likelihood.long
     );

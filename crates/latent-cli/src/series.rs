@@ -19,7 +19,7 @@ use clap::Args;
 use latent::score::{ScoreKind, Threshold, ThresholdRule};
 use latent::series::score::score_windows;
 use latent::series::{time, window, SeriesSpec};
-use latent::{Frame, Model};
+use latent::Model;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 
@@ -52,13 +52,22 @@ pub fn train(args: &TrainArgs, config: &latent::FitConfig, rule: &ThresholdRule)
     let dataset = crate::data::load(&data, None)?;
     let first_line = if data.no_header { 1 } else { 2 };
     let in_file = || crate::data::in_file(&dataset);
-    let spec = SeriesSpec::for_frame(
+    let mut spec = SeriesSpec::for_frame(
         &dataset.frame,
         s.time_column.as_deref(),
         window,
         s.window_stride.unwrap_or(1),
     )
     .with_context(in_file)?;
+    // A convolutional model reads each window as a C x 1 x W image: 1-D convolutions over time.
+    spec.channel_major =
+        matches!(config.model.architecture, latent::config::Architecture::Conv { .. });
+    let mut config = config.clone();
+    if config.preprocess.scaling == latent::Scaling::Auto {
+        // Windows are tables of sensor values, even when shaped as an image.
+        config.preprocess.scaling = latent::Scaling::Standard;
+    }
+    let config = &config;
     let series = spec.series(&dataset.frame, first_line).with_context(in_file)?;
     if series.len() < window {
         return Err(BadInput(format!(
@@ -233,7 +242,6 @@ struct Writer<'a> {
     kind: ScoreKind,
     explain: usize,
     proba: bool,
-    names: Vec<String>,
 }
 
 impl Writer<'_> {
@@ -267,7 +275,7 @@ impl Writer<'_> {
     /// window's score does not depend on how many arrived with it: `--follow`, which scores
     /// one at a time, writes the same digits as the batch mode.
     fn windows(&self, times: &[String], windows: &[f32], out: &mut String) -> Result<()> {
-        let frame = Frame::from_rows(self.names.clone(), windows)?;
+        let frame = self.spec.frame_of_windows(windows.to_vec())?;
         let sw = score_windows(self.model, &frame, self.kind)?;
         let width = sw.width;
         for (i, (&s, time)) in sw.scores.iter().zip(times).enumerate() {
@@ -299,7 +307,7 @@ impl Writer<'_> {
         let cols = &self.spec.columns;
         let mut parts = vec![0.0f64; cols.len()];
         for (f, (a, b)) in x.iter().zip(y).enumerate() {
-            parts[f % cols.len()] += f64::from((b - a) * (b - a));
+            parts[self.spec.column_index(f)] += f64::from((b - a) * (b - a));
         }
         let total: f64 = parts.iter().sum();
         let mut order: Vec<usize> = (0..cols.len()).collect();
@@ -338,7 +346,6 @@ pub fn score(args: &ScoreArgs, model: &Model, spec: &SeriesSpec) -> Result<()> {
         threshold: &threshold,
         explain: args.explain.unwrap_or(0).min(spec.columns.len()),
         proba: args.proba,
-        names: spec.feature_names(),
     };
     let out: Box<dyn Write + Send> = match &args.out {
         Some(p) => Box::new(
@@ -415,7 +422,7 @@ fn centered(reader: &mut Reader, writer: &Writer, out: &mut impl Write) -> Resul
     let w = writer.spec.window;
     let c = writer.spec.columns.len();
     let windows = window::windows(&values, c, w, 1).map_err(|e| BadInput(e.to_string()))?;
-    let frame = Frame::from_rows(writer.names.clone(), &windows)?;
+    let frame = writer.spec.frame_of_windows(windows)?;
     let scores = score_windows(writer.model, &frame, writer.kind)?.scores;
     let per_point = window::centered_scores(&scores, w, times.len());
     let mut text = String::new();

@@ -259,3 +259,39 @@ fn a_resumed_windowed_run_equals_an_uninterrupted_one() {
     run(&b, &["--epochs", "6"]);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+#[test]
+fn conv1d_windows_score_causally_and_explain_sensors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "train.csv", &series_csv(300, None));
+    let model = dir.path().join("c.safetensors");
+    ok(latent(&[
+        "train",
+        "--data",
+        &data,
+        "--time-column",
+        "timestamp",
+        "--window",
+        "16",
+        "--preset",
+        "conv1d",
+        "--epochs",
+        "10",
+        "--out",
+        p(&model),
+        "-q",
+    ]));
+    let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
+    assert!(info.contains("conv 32-"), "{info}");
+    let text = series_csv(150, Some(100));
+    let test = write(dir.path(), "s.csv", &text);
+    let m = p(&model);
+    let batch = stdout(&ok(latent(&["score", "--model", m, "--data", &test, "--explain", "1"])));
+    let follow = stdout(&ok(latent_stdin(
+        &["score", "--model", m, "--data", "-", "--follow", "--explain", "1"],
+        &text,
+    )));
+    assert_eq!(batch, follow);
+    let line = batch.lines().nth(101).unwrap();
+    assert!(line.contains(",1,temp,"), "{line}");
+}

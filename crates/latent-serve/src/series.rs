@@ -11,7 +11,7 @@ use crate::ApiError;
 use latent::score::ScoreKind;
 use latent::series::score::score_windows;
 use latent::series::window;
-use latent::{Frame, Model};
+use latent::Model;
 use serde::{Deserialize, Serialize};
 
 /// One point: a number for a one-column series, else one value per column.
@@ -93,8 +93,7 @@ pub(crate) fn score(
     let kind = threshold.map_or(ScoreKind::Mse, |t| t.score);
     let windows =
         window::windows(&values, c, spec.window, 1).map_err(|e| ApiError::from_latent(&e))?;
-    let frame =
-        Frame::from_rows(spec.feature_names(), &windows).map_err(|e| ApiError::from_latent(&e))?;
+    let frame = spec.frame_of_windows(windows).map_err(|e| ApiError::from_latent(&e))?;
     let sw = score_windows(model, &frame, kind).map_err(|e| ApiError::from_latent(&e))?;
     let lead = spec.window - 1;
     let scores: Vec<Option<f32>> =
@@ -107,7 +106,7 @@ pub(crate) fn score(
         for (x, y) in sw.inputs.chunks(sw.width).zip(sw.reconstructions.chunks(sw.width)) {
             let mut parts = vec![0.0f64; c];
             for (f, (a, b)) in x.iter().zip(y).enumerate() {
-                parts[f % c] += f64::from((b - a) * (b - a));
+                parts[spec.column_index(f)] += f64::from((b - a) * (b - a));
             }
             let total: f64 = parts.iter().sum();
             let mut order: Vec<usize> = (0..c).collect();

@@ -53,7 +53,14 @@ pub fn fit(
     cfg: &DetectorConfig,
 ) -> Result<(Model, SeriesSpec)> {
     let columns = Frame::default_names("value", series.channels);
-    let spec = SeriesSpec { time_column: None, columns, window: cfg.window, stride: 1 };
+    let conv = matches!(cfg.fit.model.architecture, crate::config::Architecture::Conv { .. });
+    let spec = SeriesSpec {
+        time_column: None,
+        columns,
+        window: cfg.window,
+        stride: 1,
+        channel_major: conv,
+    };
     let train_points = train_points.min(series.len());
     if train_points < cfg.window + 1 {
         return Err(Error::Data(format!(

@@ -31,6 +31,10 @@ pub struct SeriesSpec {
     pub window: usize,
     /// Points between the starts of consecutive training windows (scoring uses 1).
     pub stride: usize,
+    /// Window features ordered channel by channel (`temp[t-1], temp[t], load[t-1], load[t]`:
+    /// the C x 1 x W image a 1-D convolutional model reads) instead of point by point.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub channel_major: bool,
 }
 
 /// A series: optional timestamps (microseconds since the epoch) as read, and row-major values
@@ -80,25 +84,82 @@ impl SeriesSpec {
         if columns.is_empty() {
             return Err(Error::Data("the series has no value columns".into()));
         }
-        Ok(SeriesSpec { time_column: time_column.map(str::to_string), columns, window, stride })
+        Ok(SeriesSpec {
+            time_column: time_column.map(str::to_string),
+            columns,
+            window,
+            stride,
+            channel_major: false,
+        })
     }
 
-    /// Names of the window features: every column at every lag, oldest first, channels inner.
+    /// Names of the window features: every column at every lag, oldest first, channels inner
+    /// (or channel by channel with [`SeriesSpec::channel_major`]).
     pub fn feature_names(&self) -> Vec<String> {
-        (0..self.window)
-            .rev()
-            .flat_map(|lag| {
-                self.columns.iter().map(move |c| match lag {
-                    0 => format!("{c}[t]"),
-                    _ => format!("{c}[t-{lag}]"),
-                })
-            })
-            .collect()
+        let name = |c: &str, lag: usize| match lag {
+            0 => format!("{c}[t]"),
+            _ => format!("{c}[t-{lag}]"),
+        };
+        let lags = (0..self.window).rev();
+        if self.channel_major {
+            self.columns.iter().flat_map(|c| lags.clone().map(move |l| name(c, l))).collect()
+        } else {
+            lags.flat_map(|l| self.columns.iter().map(move |c| name(c, l))).collect()
+        }
+    }
+
+    /// The index (into [`SeriesSpec::columns`]) of the value column a window feature reads.
+    pub fn column_index(&self, feature: usize) -> usize {
+        if self.channel_major {
+            feature / self.window.max(1)
+        } else {
+            feature % self.columns.len().max(1)
+        }
     }
 
     /// The value column a window feature index belongs to.
     pub fn column_of_feature(&self, feature: usize) -> &str {
-        &self.columns[feature % self.columns.len()]
+        &self.columns[self.column_index(feature)]
+    }
+
+    /// Puts windows flattened point by point (as [`window::windows`] makes them) into this
+    /// spec's feature order.
+    pub fn arrange(&self, point_major: Vec<f32>) -> Vec<f32> {
+        if !self.channel_major {
+            return point_major;
+        }
+        let (w, c) = (self.window, self.columns.len());
+        let mut out = Vec::with_capacity(point_major.len());
+        for win in point_major.chunks_exact(w * c) {
+            for j in 0..c {
+                out.extend((0..w).map(|p| win[p * c + j]));
+            }
+        }
+        out
+    }
+
+    /// The windows of a row-major series as a frame with [`SeriesSpec::feature_names`] (with
+    /// the image shape `C x 1 x W` when channel-major, for a convolutional model).
+    pub fn frame_of(&self, values: &[f32], stride: usize) -> Result<Frame> {
+        let c = self.columns.len();
+        let w = self.arrange(window::windows(values, c, self.window, stride)?);
+        let frame = Frame::from_rows(self.feature_names(), &w)?;
+        if self.channel_major {
+            let shape = crate::frame::ImageShape { channels: c, height: 1, width: self.window };
+            return frame.with_image_shape(shape);
+        }
+        Ok(frame)
+    }
+
+    /// Windows already flattened point by point, as a frame in this spec's order.
+    pub fn frame_of_windows(&self, point_major: Vec<f32>) -> Result<Frame> {
+        let frame = Frame::from_rows(self.feature_names(), &self.arrange(point_major))?;
+        if self.channel_major {
+            let c = self.columns.len();
+            let shape = crate::frame::ImageShape { channels: c, height: 1, width: self.window };
+            return frame.with_image_shape(shape);
+        }
+        Ok(frame)
     }
 
     /// Reads the series out of `frame`: the time column (parsed, strictly increasing) and
@@ -140,10 +201,9 @@ impl SeriesSpec {
         Ok(Series { time_text, times, values, channels: c })
     }
 
-    /// The windows of `series` with `stride` as a frame with [`SeriesSpec::feature_names`].
+    /// The windows of `series` with `stride` as a frame (see [`SeriesSpec::frame_of`]).
     pub fn window_frame(&self, series: &Series, stride: usize) -> Result<Frame> {
-        let w = window::windows(&series.values, series.channels, self.window, stride)?;
-        Frame::from_rows(self.feature_names(), &w)
+        self.frame_of(&series.values, stride)
     }
 }
 
@@ -169,6 +229,13 @@ mod tests {
         let w = spec.window_frame(&s, 1).unwrap();
         assert_eq!(w.rows(), 2);
         assert_eq!(w.to_row_major().unwrap(), vec![1.0, 4.0, 2.0, 5.0, 2.0, 5.0, 3.0, 6.0]);
+        let cm = SeriesSpec { channel_major: true, ..spec.clone() };
+        assert_eq!(cm.feature_names(), vec!["a[t-1]", "a[t]", "b[t-1]", "b[t]"]);
+        assert_eq!(cm.column_of_feature(1), "a");
+        assert_eq!(cm.column_of_feature(2), "b");
+        let w = cm.window_frame(&s, 1).unwrap();
+        assert_eq!(w.to_row_major().unwrap(), vec![1.0, 2.0, 4.0, 5.0, 2.0, 3.0, 5.0, 6.0]);
+        assert_eq!(w.image_shape().map(|i| (i.channels, i.height, i.width)), Some((2, 1, 2)));
         let e = SeriesSpec::for_frame(&frame, Some("nope"), 2, 1).unwrap_err().to_string();
         assert!(e.contains("nope"), "{e}");
     }
