@@ -43,8 +43,61 @@ pub struct SeriesTrainArgs {
     pub time_column: Option<String>,
 }
 
-/// Trains a windowed model (`latent train --window W`).
+/// The time-series model `--resume` names, when it names a model file (not a checkpoint):
+/// `latent train --resume model.safetensors --data new.csv` fine-tunes it.
+pub fn resumed_model(args: &TrainArgs) -> Option<Model> {
+    let path = args.resume.as_deref().filter(|p| p.is_file())?;
+    Model::load(path).ok().filter(|m| m.manifest().series.is_some())
+}
+
+/// Fine-tunes a time-series model on new data with its own windows and preprocessing, then
+/// recalibrates its threshold on the new data.
+fn fine_tune(
+    args: &TrainArgs,
+    mut model: Model,
+    config: &latent::FitConfig,
+    rule: &ThresholdRule,
+) -> Result<()> {
+    let Some(spec) = model.manifest().series.clone() else {
+        return Err(BadInput("the model is not a time-series model".into()).into());
+    };
+    if args.series.window.is_some_and(|w| w != spec.window) {
+        return Err(BadInput(format!(
+            "the model reads windows of {}; fine-tuning keeps them (leave out --window)",
+            spec.window
+        ))
+        .into());
+    }
+    let mut data = args.data.clone();
+    data.categorical.extend(spec.time_column.clone());
+    let dataset = crate::data::load(&data, None)?;
+    let first_line = if data.no_header { 1 } else { 2 };
+    let in_file = || crate::data::in_file(&dataset);
+    let series = spec.series(&dataset.frame, first_line).with_context(in_file)?;
+    let frame = spec.window_frame(&series, spec.stride).with_context(in_file)?;
+    let log_path = crate::train::metrics_path(&args.out);
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("cannot create {}", log_path.display()))?;
+    let mut progress = crate::progress::TrainProgress::new(args.quiet, Some(log));
+    let done = model.fine_tune(&frame, &config.train, &mut progress);
+    progress.finish();
+    done.with_context(in_file)?;
+    let all = spec.window_frame(&series, 1).with_context(in_file)?;
+    let kind = model.threshold().map_or(model.default_score_kind(), |t| t.score);
+    model.calibrate(&all, rule, kind).with_context(in_file)?;
+    model.save(&args.out)?;
+    if !args.quiet {
+        eprintln!("{}", crate::output::train_summary(&model, &args.out));
+    }
+    Ok(())
+}
+
+/// Trains a windowed model (`latent train --window W`), or fine-tunes one (`--resume
+/// model.safetensors`).
 pub fn train(args: &TrainArgs, config: &latent::FitConfig, rule: &ThresholdRule) -> Result<()> {
+    if let Some(model) = resumed_model(args) {
+        return fine_tune(args, model, config, rule);
+    }
     let s = &args.series;
     let window = s.window.unwrap_or(1);
     let mut data = args.data.clone();

@@ -16,7 +16,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let config = fit_config(&args)?;
     config.validate()?;
     let rule = args.threshold.rule()?;
-    if args.series.window.is_some() {
+    if args.series.window.is_some() || crate::series::resumed_model(&args).is_some() {
         return crate::series::train(&args, &config, &rule);
     }
     let dataset = data::load(&args.data, None)?;

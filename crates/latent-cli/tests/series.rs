@@ -295,3 +295,42 @@ fn conv1d_windows_score_causally_and_explain_sensors() {
     let line = batch.lines().nth(101).unwrap();
     assert!(line.contains(",1,temp,"), "{line}");
 }
+
+#[test]
+fn resume_from_a_model_file_fine_tunes_on_new_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let new = write(dir.path(), "new.csv", &series_csv(200, None));
+    let tuned = dir.path().join("tuned.safetensors");
+    ok(latent(&[
+        "train",
+        "--resume",
+        &model,
+        "--data",
+        &new,
+        "--epochs",
+        "3",
+        "--out",
+        p(&tuned),
+        "-q",
+    ]));
+    let info = stdout(&ok(latent(&["info", "--model", p(&tuned)])));
+    assert!(info.contains("window 12") && info.contains("epochs           3"), "{info}");
+    let out = stdout(&ok(latent(&["score", "--model", p(&tuned), "--data", &new])));
+    assert_eq!(out.lines().count(), 201);
+    // The windows are the model's: another --window is refused.
+    let o = latent(&[
+        "train",
+        "--resume",
+        &model,
+        "--data",
+        &new,
+        "--window",
+        "5",
+        "--out",
+        p(&tuned),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("windows of 12"), "{}", stderr(&o));
+}

@@ -51,3 +51,29 @@ fn a_spike_scores_higher_than_the_rest() {
     let at = s[500..520].iter().cloned().fold(0.0, f64::max);
     assert!(at > before && at > 0.4, "{at} vs {before}");
 }
+
+#[test]
+fn fine_tuning_keeps_the_preprocessing_and_moves_the_weights() {
+    let cfg = DetectorConfig { window: 8, ..DetectorConfig::default() };
+    let old = series((0..300).map(|i| (i as f32 * 0.2).sin()).collect());
+    let (mut model, spec) = detect::fit(&old, 300, &cfg).unwrap();
+    let before_pre = model.preprocessor().clone();
+    let before_weights = model.params().values().to_vec();
+    // New data on another level and rhythm: the fine-tuned model rebuilds it better.
+    let new = series((0..300).map(|i| 3.0 + 0.5 * (i as f32 * 0.35).sin()).collect());
+    let frame = spec.window_frame(&new, 1).unwrap();
+    let kind = latent::score::ScoreKind::Mse;
+    let mean = |m: &latent::Model| {
+        let s = m.scores(&frame, kind).unwrap();
+        s.iter().sum::<f32>() / s.len() as f32
+    };
+    let error_before = mean(&model);
+    let mut train = cfg.fit.train.clone();
+    train.epochs = 30;
+    model.fine_tune(&frame, &train, &mut latent::train::Silent).unwrap();
+    assert_eq!(model.preprocessor(), &before_pre);
+    assert_ne!(model.params().values(), &before_weights[..]);
+    assert_eq!(model.manifest().series.as_ref(), Some(&spec));
+    let error_after = mean(&model);
+    assert!(error_after < 0.5 * error_before, "{error_after} vs {error_before}");
+}

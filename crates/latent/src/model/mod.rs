@@ -1,6 +1,7 @@
 //! A trained autoencoder: fitted preprocessing, network and weights, with the jobs users run
 //! on it (encode, reconstruct, decode, per-row error) and its file.
 
+mod finetune;
 mod forest;
 pub mod layer;
 pub mod net;
