@@ -334,3 +334,33 @@ fn resume_from_a_model_file_fine_tunes_on_new_data() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("windows of 12"), "{}", stderr(&o));
 }
+
+#[test]
+fn benchmark_nab_reports_the_three_profiles_and_per_series_rows() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nab");
+    if !dir.join("labels/combined_windows.json").is_file() {
+        eprintln!("skipping: {} not found", dir.display());
+        return;
+    }
+    let o = ok(latent(&[
+        "benchmark-nab",
+        "--data-dir",
+        p(&dir),
+        "--only",
+        "speed_7578,exchange-2_cpc",
+        "--format",
+        "json",
+    ]));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for key in ["standard", "reward_low_fp", "reward_low_fn"] {
+        let s = j[key]["score"].as_f64().unwrap();
+        assert!((-100.0..=100.0).contains(&s), "{key} {s}");
+    }
+    let rows = j["series"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    // exchange-2_cpc_results.csv repeats a timestamp (line 1306): read as NAB reads it.
+    assert_eq!(rows[0]["series"], "realAdExchange/exchange-2_cpc_results.csv");
+    assert_eq!(rows[0]["points"], 1624);
+    assert_eq!(rows[1]["windows"], 4);
+    assert!(j["roc_auc"].as_f64().is_some());
+}
