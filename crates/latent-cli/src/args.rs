@@ -102,6 +102,12 @@ pub enum Command {
         after_help = "Example:\n  latent benchmark-anomaly --data-dir data/anomaly --label-column label --seeds 5 \\\n    --out results.json"
     )]
     BenchmarkAnomaly(crate::benchmark_anomaly::BenchmarkAnomalyArgs),
+    /// The Numenta Anomaly Benchmark: latent's time-series detector on NAB's 58 series, scored
+    /// by NAB's rules (standard, reward-low-FP and reward-low-FN profiles).
+    #[command(
+        after_help = "Example:\n  latent benchmark-nab --data-dir ../shared/data/nab --format json --out nab.json"
+    )]
+    BenchmarkNab(crate::benchmark_nab::BenchmarkNabArgs),
     /// Architecture, parameter count, preprocessing and training summary of a model.
     #[command(after_help = "Example:\n  latent info --model model.safetensors")]
     Info(InfoArgs),
@@ -271,6 +277,9 @@ pub struct TrainArgs {
     /// Input data.
     #[command(flatten)]
     pub data: DataArgs,
+    /// Time-series flags.
+    #[command(flatten)]
+    pub series: crate::series::SeriesTrainArgs,
     /// Where to save the model (.safetensors); its training log NAME.metrics.jsonl is written
     /// beside it.
     #[arg(long, value_name = "FILE")]

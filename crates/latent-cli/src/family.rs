@@ -31,6 +31,9 @@ pub enum Preset {
     /// validation split, and the forest detector (an Isolation Forest over each row's
     /// per-feature residuals and inputs). The defaults `latent benchmark-anomaly` measures.
     Anomaly,
+    /// 1-D convolutional autoencoder for time-series windows (`--window W`): convolutions over
+    /// time (channels 16,32, kernel 5, stride 2; W divisible by 4), sensors as channels.
+    Conv1d,
 }
 
 /// Family options of `latent train`.
@@ -111,6 +114,14 @@ impl FamilyArgs {
             Some(Preset::ConvVae) => {
                 c.model.architecture = conv();
                 c.model.latent_kind = LatentKind::Gaussian;
+            }
+            Some(Preset::Conv1d) => {
+                c.model.architecture = Architecture::Conv {
+                    channels: vec![16, 32],
+                    kernel: 5,
+                    stride: 2,
+                    dense_code: true,
+                }
             }
             Some(Preset::Anomaly) => {
                 let a = FitConfig::anomaly();

@@ -87,6 +87,18 @@ pub fn run(args: InfoArgs) -> Result<()> {
     if let Some(img) = pre.image {
         rows.push(("image", format!("{}x{}x{}", img.channels, img.height, img.width)));
     }
+    if let Some(ts) = &m.series {
+        let time = ts.time_column.as_deref().unwrap_or("row order");
+        rows.push((
+            "time series",
+            format!(
+                "window {} (training stride {}), time {time}, columns {}",
+                ts.window,
+                ts.stride,
+                ts.columns.join(", ")
+            ),
+        ));
+    }
     if let Some(s) = model.summary() {
         let t = &m.config.train;
         rows.push(("training rows", format!("{} (+{} validation)", s.train_rows, s.val_rows)));

@@ -5,6 +5,7 @@
 
 mod args;
 mod benchmark_anomaly;
+mod benchmark_nab;
 mod completions;
 mod data;
 mod decimal;
@@ -22,6 +23,7 @@ mod plots;
 mod progress;
 mod report;
 mod score;
+mod series;
 mod serve;
 mod train;
 mod transform;
@@ -54,6 +56,7 @@ fn main() {
         Command::Score(a) => score::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::BenchmarkAnomaly(a) => benchmark_anomaly::run(a),
+        Command::BenchmarkNab(a) => benchmark_nab::run(a),
         Command::Info(a) => info::run(a),
         Command::Pca(a) => pca::run(a),
         Command::Demo(a) => demo::run(a),

@@ -106,6 +106,14 @@ pub struct ScoreArgs {
     /// the model was trained without missing values (default: the model's own policy).
     #[arg(long, value_enum)]
     pub missing: Option<crate::args::MissingArg>,
+    /// Time-series models: read the input as a live stream, writing and flushing each
+    /// point's score as soon as its line arrives.
+    #[arg(long)]
+    pub follow: bool,
+    /// Time-series models: give each point the mean score of every window covering it
+    /// (offline; the default is causal: the window ending at the point).
+    #[arg(long)]
+    pub centered: bool,
 }
 
 /// The threshold and score kind a run uses: the model's, or the `--threshold`/`--score`
@@ -339,6 +347,15 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     let mut model = data::load_model(&args.model)?;
     if let Some(m) = args.missing {
         model.set_missing_policy(m.into());
+    }
+    if let Some(spec) = model.manifest().series.clone() {
+        return crate::series::score(&args, &model, &spec);
+    }
+    if args.follow || args.centered {
+        return Err(BadInput(
+            "--follow and --centered need a time-series model (latent train --window W)".into(),
+        )
+        .into());
     }
     let threshold = resolve_threshold(&model, args.score, args.threshold, args.proba)?;
     let kind = threshold.score;

@@ -16,6 +16,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let mut config = fit_config(&args)?;
     config.validate()?;
     let rule = args.threshold.rule()?;
+    if args.series.window.is_some() || crate::series::resumed_model(&args).is_some() {
+        return crate::series::train(&args, &config, &rule);
+    }
     let dataset = data::load(&args.data, None)?;
     let chosen = args.config.is_some()
         || args.hidden.is_some()
@@ -59,7 +62,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
 /// Checkpoint folder, interval and the run to resume. Resuming keeps checkpointing into the
 /// folder it resumes from unless told otherwise, at the interval given (default 1).
-fn checkpoint_options(args: &TrainArgs) -> Result<CheckpointOptions> {
+pub fn checkpoint_options(args: &TrainArgs) -> Result<CheckpointOptions> {
     if args.checkpoint_every == Some(0) {
         return Err(BadInput("--checkpoint-every must be at least 1".into()).into());
     }

@@ -123,6 +123,11 @@ pub(crate) async fn reconstruct(State(state): State<AppState>, req: Request) -> 
     run_job(state, req, Endpoint::Reconstruct, |s, n| s.metrics().add_reconstructed(n)).await
 }
 
+/// `POST /v1/series/score`.
+pub(crate) async fn series_score(State(state): State<AppState>, req: Request) -> Response {
+    run_job(state, req, Endpoint::SeriesScore, |s, n| s.metrics().add_scored(n)).await
+}
+
 /// `GET /v1/model`.
 pub(crate) async fn model_info(State(state): State<AppState>) -> Response {
     match infer::model_info(state.model()) {

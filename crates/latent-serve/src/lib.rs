@@ -33,6 +33,7 @@ mod handlers;
 mod infer;
 mod metrics;
 mod request;
+mod series;
 mod server;
 
 pub use error::ApiError;
@@ -135,6 +136,8 @@ pub enum Endpoint {
     Encode,
     /// `POST /v1/reconstruct`.
     Reconstruct,
+    /// `POST /v1/series/score`.
+    SeriesScore,
 }
 
 impl Endpoint {
@@ -144,6 +147,7 @@ impl Endpoint {
             Endpoint::Score => infer::score,
             Endpoint::Encode => infer::encode,
             Endpoint::Reconstruct => infer::reconstruct,
+            Endpoint::SeriesScore => series::score,
         }
     }
 }
@@ -154,6 +158,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/score", post(handlers::score))
         .route("/v1/encode", post(handlers::encode))
         .route("/v1/reconstruct", post(handlers::reconstruct))
+        .route("/v1/series/score", post(handlers::series_score))
         .route("/v1/model", get(handlers::model_info))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()

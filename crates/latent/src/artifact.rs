@@ -51,6 +51,9 @@ pub struct Manifest {
     /// nodes are the `forest.*` tensors).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forest: Option<crate::iforest::ForestShape>,
+    /// How a windowed time-series model reads a series (see [`crate::series`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<crate::series::SeriesSpec>,
 }
 
 impl Manifest {

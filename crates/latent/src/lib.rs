@@ -28,6 +28,7 @@ pub mod objective;
 pub mod pca;
 pub mod preprocess;
 pub mod score;
+pub mod series;
 pub mod train;
 
 pub use config::{

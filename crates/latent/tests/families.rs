@@ -68,7 +68,15 @@ fn inputs(rows: usize, width: usize, seed: u64) -> Vec<f32> {
 
 #[test]
 fn conv_gradients_match_finite_differences() {
-    for (c, h, w, dense_code) in [(1, 8, 8, true), (2, 4, 8, true), (2, 4, 8, false)] {
+    // Height 1: the 1-D convolutions of time-series windows (a 1 x k kernel).
+    for (c, h, w, dense_code) in [
+        (1, 8, 8, true),
+        (2, 4, 8, true),
+        (2, 4, 8, false),
+        (1, 1, 16, true),
+        (3, 1, 8, true),
+        (2, 1, 8, false),
+    ] {
         let img = ImageShape { channels: c, height: h, width: w };
         let cfg = ModelConfig {
             architecture: Architecture::Conv {

@@ -4,6 +4,10 @@
 //! are contiguous and a gathered patch row is `k * k * C` values in `(ky, kx, c)` order.
 //! Weights are `[C_out, k, k, C_in]` for a convolution and `[C_in, k, k, C_out]` for a
 //! transposed convolution (channels last, unlike PyTorch's `[C_out, C_in, k, k]`).
+//!
+//! **1-D**: when both grids of a patch map have height 1 (time series: one row of `W` points
+//! with `C` channels), the kernel is `1 x k` with no padding or stride along the height, so
+//! the same code is a 1-D convolution over time (weights `[C_out, 1, k, C_in]`).
 
 use super::{matmul, Activation, MatRef, ParamId, Params};
 use rayon::prelude::*;
@@ -49,9 +53,23 @@ pub struct Patches {
 }
 
 impl Patches {
+    /// True for a 1-D map: both grids have height 1 (see the module docs).
+    pub fn is_1d(&self) -> bool {
+        self.source.h == 1 && self.rows.0 == 1
+    }
+
+    /// Kernel height: 1 for a 1-D map, else the kernel size.
+    pub fn kernel_h(&self) -> usize {
+        if self.is_1d() {
+            1
+        } else {
+            self.kernel
+        }
+    }
+
     /// Values in one patch row.
     pub fn width(&self) -> usize {
-        self.kernel * self.kernel * self.source.c
+        self.kernel_h() * self.kernel * self.source.c
     }
 
     /// Patch rows per sample.
@@ -62,7 +80,8 @@ impl Patches {
     /// Source offset of `(ry, rx, ky, kx)`, or `None` in the padding.
     #[inline]
     fn source_pixel(&self, ry: usize, rx: usize, ky: usize, kx: usize) -> Option<usize> {
-        let y = (ry * self.stride + ky).checked_sub(self.pad)?;
+        let y =
+            if self.is_1d() { ry + ky } else { (ry * self.stride + ky).checked_sub(self.pad)? };
         let x = (rx * self.stride + kx).checked_sub(self.pad)?;
         (y < self.source.h && x < self.source.w).then_some((y * self.source.w + x) * self.source.c)
     }
@@ -76,7 +95,7 @@ impl Patches {
                 let mut i = 0;
                 for ry in 0..self.rows.0 {
                     for rx in 0..self.rows.1 {
-                        for ky in 0..self.kernel {
+                        for ky in 0..self.kernel_h() {
                             for kx in 0..self.kernel {
                                 let dst = &mut cols[i..i + c];
                                 match self.source_pixel(ry, rx, ky, kx) {
@@ -102,7 +121,7 @@ impl Patches {
                 let mut i = 0;
                 for ry in 0..self.rows.0 {
                     for rx in 0..self.rows.1 {
-                        for ky in 0..self.kernel {
+                        for ky in 0..self.kernel_h() {
                             for kx in 0..self.kernel {
                                 if let Some(o) = self.source_pixel(ry, rx, ky, kx) {
                                     dst[o..o + c]
@@ -160,11 +179,13 @@ impl Conv {
         activation: Activation,
     ) -> Self {
         let pad = kernel / 2;
-        let h = (input.h + 2 * pad - kernel) / stride + 1;
+        // A 1-D input (height 1) keeps height 1: a 1 x k kernel.
+        let h = if input.h == 1 { 1 } else { (input.h + 2 * pad - kernel) / stride + 1 };
         let w = (input.w + 2 * pad - kernel) / stride + 1;
         let output = Shape3 { h, w, c: out_channels };
+        let kh = if input.h == 1 { 1 } else { kernel };
         let weight =
-            params.add(format!("{prefix}.weight"), &[out_channels, kernel, kernel, input.c], true);
+            params.add(format!("{prefix}.weight"), &[out_channels, kh, kernel, input.c], true);
         let bias = params.add(format!("{prefix}.bias"), &[out_channels], false);
         let patches = Patches { rows: (h, w), source: input, kernel, stride, pad };
         Conv { weight, bias, input, output, direction: Direction::Forward, patches, activation }
@@ -182,8 +203,8 @@ impl Conv {
         activation: Activation,
     ) -> Self {
         let pad = kernel / 2;
-        let weight =
-            params.add(format!("{prefix}.weight"), &[input.c, kernel, kernel, output.c], true);
+        let kh = if input.h == 1 && output.h == 1 { 1 } else { kernel };
+        let weight = params.add(format!("{prefix}.weight"), &[input.c, kh, kernel, output.c], true);
         let bias = params.add(format!("{prefix}.bias"), &[output.c], false);
         let patches = Patches { rows: (input.h, input.w), source: output, kernel, stride, pad };
         Conv { weight, bias, input, output, direction: Direction::Transposed, patches, activation }
@@ -194,7 +215,7 @@ impl Conv {
         match self.direction {
             Direction::Forward => self.patches.width(),
             // PyTorch computes a transposed convolution's fan-in from weight dim 1 (C_out) x k².
-            Direction::Transposed => self.output.c * self.patches.kernel * self.patches.kernel,
+            Direction::Transposed => self.output.c * self.patches.kernel_h() * self.patches.kernel,
         }
     }
 
@@ -283,6 +304,44 @@ impl Conv {
                     let w = MatRef::row_major(params.value(self.weight), self.input.c, p.width());
                     matmul(&mut dx[..n_rows * self.input.c], dcols_m, w.t(), false);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1-D convolution (height 1) against the textbook sum
+    /// `y[t, o] = b[o] + Σ_{j, i} W[o, j, i] · x[t·s − k/2 + j, i]` (zero outside).
+    #[test]
+    fn one_d_convolution_by_hand() {
+        let (w_in, c_in, c_out, k, s) = (7, 2, 3, 3, 2);
+        let mut params = Params::new();
+        let input = Shape3 { h: 1, w: w_in, c: c_in };
+        let conv = Conv::new(&mut params, "c", input, c_out, k, s, Activation::Identity);
+        assert_eq!(conv.output, Shape3 { h: 1, w: 4, c: c_out });
+        assert_eq!(conv.patches.width(), k * c_in);
+        let wv: Vec<f32> = (0..c_out * k * c_in).map(|i| (i as f32 * 0.37).sin()).collect();
+        params.value_mut(conv.weight).copy_from_slice(&wv);
+        params.value_mut(conv.bias).copy_from_slice(&[0.1, -0.2, 0.3]);
+        let x: Vec<f32> = (0..w_in * c_in).map(|i| (i as f32 * 0.71).cos()).collect();
+        let mut y = vec![0.0; conv.output.len()];
+        let mut cols = vec![0.0; conv.cols_len(1)];
+        conv.forward(&params, &x, 1, &mut y, None, &mut cols);
+        for t in 0..4 {
+            for o in 0..c_out {
+                let mut want = [0.1, -0.2, 0.3][o];
+                for j in 0..k {
+                    let Some(p) = (t * s + j).checked_sub(k / 2).filter(|&p| p < w_in) else {
+                        continue;
+                    };
+                    for i in 0..c_in {
+                        want += wv[(o * k + j) * c_in + i] * x[p * c_in + i];
+                    }
+                }
+                assert!((y[t * c_out + o] - want).abs() < 1e-5, "t {t} o {o}");
             }
         }
     }

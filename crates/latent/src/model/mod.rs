@@ -1,6 +1,7 @@
 //! A trained autoencoder: fitted preprocessing, network and weights, with the jobs users run
 //! on it (encode, reconstruct, decode, per-row error) and its file.
 
+mod finetune;
 mod forest;
 pub mod layer;
 pub mod net;
@@ -129,6 +130,7 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
         summary: None,
         anomaly: None,
         forest: None,
+        series: None,
     };
     Ok((manifest, data))
 }

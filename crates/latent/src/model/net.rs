@@ -73,7 +73,7 @@ impl Net {
                 let mut shape = Shape3 { h: img.height, w: img.width, c: img.channels };
                 shapes.push(shape);
                 for &ch in channels {
-                    if shape.h % stride != 0 || shape.w % stride != 0 {
+                    if (shape.h > 1 && shape.h % stride != 0) || shape.w % stride != 0 {
                         return Err(Error::Config(format!(
                             "stride {stride} does not divide the {}x{} feature map; use a stride or \
                              number of conv layers that divides the image size",

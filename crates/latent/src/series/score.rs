@@ -1,0 +1,44 @@
+//! Scoring windows one at a time: a window's score does not depend on which other windows are
+//! scored with it (a matrix product's blocking depends on its row count, which moves the last
+//! digits), so a live stream that scores one window per point, a batch, and a longer series
+//! all give a point the same bits.
+
+use crate::frame::Frame;
+use crate::model::Model;
+use crate::score::ScoreKind;
+use crate::Result;
+use rayon::prelude::*;
+
+/// Scored windows: the model inputs (after preprocessing), their reconstructions and one
+/// score per window, all row-major with the model's input width.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScoredWindows {
+    /// Model input width.
+    pub width: usize,
+    /// Preprocessed inputs.
+    pub inputs: Vec<f32>,
+    /// Reconstructions.
+    pub reconstructions: Vec<f32>,
+    /// One score per window.
+    pub scores: Vec<f32>,
+}
+
+/// Scores every row of `windows` (a frame of flattened windows) on its own, rows in parallel.
+pub fn score_windows(model: &Model, windows: &Frame, kind: ScoreKind) -> Result<ScoredWindows> {
+    let inputs = model.inputs(windows)?;
+    let width = model.preprocessor().output_width().max(1);
+    let parts: Vec<(f32, Vec<f32>)> = inputs
+        .par_chunks(width)
+        .map(|x| {
+            let (s, r) = model.score_and_reconstruct(x, kind)?;
+            Ok((s.first().copied().unwrap_or(f32::NAN), r.data))
+        })
+        .collect::<Result<_>>()?;
+    let mut scores = Vec::with_capacity(parts.len());
+    let mut reconstructions = Vec::with_capacity(inputs.len());
+    for (s, r) in parts {
+        scores.push(s);
+        reconstructions.extend(r);
+    }
+    Ok(ScoredWindows { width, inputs, reconstructions, scores })
+}
