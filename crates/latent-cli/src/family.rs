@@ -30,6 +30,14 @@ pub enum Preset {
     /// validation split, and the forest detector (an Isolation Forest over each row's
     /// per-feature residuals and inputs). The defaults `latent benchmark-anomaly` measures.
     Anomaly,
+    /// Recommender: Mult-VAE (Liang et al. 2018) on an interaction table (--user-column,
+    /// --item-column, optional --rating-column/--min-rating): 600-200 tanh, input dropout 0.5,
+    /// multinomial likelihood, KL annealed to beta 0.2.
+    MultVae,
+    /// Recommender: Mult-DAE, Mult-VAE's network with a deterministic code.
+    MultDae,
+    /// Recommender: EASE (Steck 2019), closed form, λ chosen on validation users.
+    Ease,
 }
 
 /// Family options of `latent train`.
@@ -111,6 +119,8 @@ impl FamilyArgs {
                 c.model.architecture = conv();
                 c.model.latent_kind = LatentKind::Gaussian;
             }
+            // Recommenders are trained by `crate::recommend`, not from a FitConfig.
+            Some(Preset::MultVae | Preset::MultDae | Preset::Ease) => {}
             Some(Preset::Anomaly) => {
                 let a = FitConfig::anomaly();
                 c.model.activation = a.model.activation;

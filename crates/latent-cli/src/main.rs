@@ -5,6 +5,7 @@
 
 mod args;
 mod benchmark_anomaly;
+mod benchmark_recommend;
 mod completions;
 mod data;
 mod decimal;
@@ -20,6 +21,7 @@ mod pca;
 mod pipeline;
 mod plots;
 mod progress;
+mod recommend;
 mod report;
 mod score;
 mod serve;
@@ -49,6 +51,8 @@ fn main() {
         Command::Score(a) => score::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::BenchmarkAnomaly(a) => benchmark_anomaly::run(a),
+        Command::Recommend(a) => recommend::run(a),
+        Command::BenchmarkRecommend(a) => benchmark_recommend::run(a),
         Command::Info(a) => info::run(a),
         Command::Pca(a) => pca::run(a),
         Command::Demo(a) => demo::run(a),

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    if let Some(kind) = crate::recommend::preset_kind(args.family.preset) {
+        return crate::recommend::train(&args, kind);
+    }
     let config = fit_config(&args)?;
     config.validate()?;
     let rule = args.threshold.rule()?;
