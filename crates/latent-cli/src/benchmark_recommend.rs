@@ -38,6 +38,26 @@ pub struct BenchmarkRecommendArgs {
     /// Learning rate of Mult-VAE/DAE.
     #[arg(long, value_name = "F")]
     pub lr: Option<f32>,
+    /// Hidden width of Mult-VAE/DAE.
+    #[arg(long, value_name = "N")]
+    pub hidden: Option<usize>,
+    /// Code width of Mult-VAE/DAE.
+    #[arg(long, value_name = "N")]
+    pub latent: Option<usize>,
+    /// Final KL weight of Mult-VAE.
+    #[arg(long, value_name = "F")]
+    pub beta: Option<f32>,
+    /// Input dropout of Mult-VAE/DAE.
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f32>,
+    /// The models to run, comma separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "mult-vae,mult-dae,ease,popularity",
+        value_name = "A,B"
+    )]
+    pub models: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -69,7 +89,16 @@ pub fn run(args: BenchmarkRecommendArgs) -> Result<()> {
     }
     let columns = args.interactions.columns(&default_columns())?;
     let data = read(&args.data, &columns)?;
-    let kinds = [RecKind::MultVae, RecKind::MultDae, RecKind::Ease, RecKind::Popularity];
+    let all = [RecKind::MultVae, RecKind::MultDae, RecKind::Ease, RecKind::Popularity];
+    let mut kinds = Vec::new();
+    for name in &args.models {
+        let kind = all.iter().find(|k| k.name() == name.trim()).ok_or_else(|| {
+            BadInput(format!(
+                "--models: unknown model \"{name}\" (mult-vae, mult-dae, ease, popularity)"
+            ))
+        })?;
+        kinds.push(*kind);
+    }
     let mut per: Vec<(Vec<RankingMetrics>, f64, Vec<f64>)> =
         vec![(Vec::new(), 0.0, Vec::new()); kinds.len()];
     for seed in 0..args.seeds {
@@ -80,6 +109,10 @@ pub fn run(args: BenchmarkRecommendArgs) -> Result<()> {
             config.epochs = args.epochs.unwrap_or(config.epochs);
             config.batch_size = args.batch_size.unwrap_or(config.batch_size);
             config.lr = args.lr.unwrap_or(config.lr);
+            config.hidden = args.hidden.unwrap_or(config.hidden);
+            config.latent = args.latent.unwrap_or(config.latent);
+            config.beta = args.beta.unwrap_or(config.beta);
+            config.dropout = args.dropout.unwrap_or(config.dropout);
             let started = Instant::now();
             let (model, summary) = fit_split(&split, &config, &mut Silent).with_context(|| {
                 format!("{} ({}, seed {seed})", args.data.display(), kind.name())

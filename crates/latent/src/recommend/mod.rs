@@ -92,7 +92,7 @@ pub struct InteractionColumns {
 }
 
 /// Which recommender.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecKind {
     /// Mult-VAE (Gaussian code, KL annealed to `beta`).
