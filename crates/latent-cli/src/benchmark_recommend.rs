@@ -50,6 +50,9 @@ pub struct BenchmarkRecommendArgs {
     /// Input dropout of Mult-VAE/DAE.
     #[arg(long, value_name = "P")]
     pub dropout: Option<f32>,
+    /// L2 weight decay of Mult-VAE/DAE.
+    #[arg(long, value_name = "F")]
+    pub weight_decay: Option<f32>,
     /// The models to run, comma separated.
     #[arg(
         long,
@@ -113,6 +116,7 @@ pub fn run(args: BenchmarkRecommendArgs) -> Result<()> {
             config.latent = args.latent.unwrap_or(config.latent);
             config.beta = args.beta.unwrap_or(config.beta);
             config.dropout = args.dropout.unwrap_or(config.dropout);
+            config.weight_decay = args.weight_decay.unwrap_or(config.weight_decay);
             let started = Instant::now();
             let (model, summary) = fit_split(&split, &config, &mut Silent).with_context(|| {
                 format!("{} ({}, seed {seed})", args.data.display(), kind.name())

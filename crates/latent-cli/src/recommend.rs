@@ -87,6 +87,7 @@ pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
     config.epochs = args.epochs.unwrap_or(config.epochs);
     config.batch_size = args.batch_size.unwrap_or(config.batch_size);
     config.lr = args.lr.unwrap_or(config.lr);
+    config.weight_decay = args.weight_decay.unwrap_or(config.weight_decay);
     config.patience = args.patience.or(config.patience);
     config.seed = args.seed.unwrap_or(config.seed);
     config.validate().map_err(|e| BadInput(e.to_string()))?;

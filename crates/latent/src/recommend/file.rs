@@ -161,7 +161,7 @@ impl RecModel {
                 }
                 let mut net = MultVae::empty(shape);
                 artifact::fill_params(path, net.params_mut(), std::mem::take(&mut values))?;
-                Recommender::MultVae(net)
+                Recommender::MultVae(Box::new(net))
             }
         };
         if let Some(extra) = values.keys().next() {

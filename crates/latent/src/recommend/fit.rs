@@ -34,7 +34,7 @@ pub enum Recommender {
         weights: Vec<f32>,
     },
     /// Mult-VAE or Mult-DAE.
-    MultVae(MultVae),
+    MultVae(Box<MultVae>),
 }
 
 /// One epoch of Mult-VAE/DAE training.
@@ -181,7 +181,7 @@ pub fn fit_split(
         }
         RecKind::MultVae | RecKind::MultDae => {
             let (net, summary) = train_multvae(&split.train, &split.validation, config, observer)?;
-            Ok((Recommender::MultVae(net), RecSummary { ..summary.merge(base) }))
+            Ok((Recommender::MultVae(Box::new(net)), summary.merge(base)))
         }
     }
 }
@@ -215,7 +215,8 @@ fn train_multvae(
         variational: config.kind == RecKind::MultVae,
     };
     let mut net = MultVae::new(shape, &mut rng);
-    let adam_config = AdamConfig { lr: config.lr, ..AdamConfig::default() };
+    let adam_config =
+        AdamConfig { lr: config.lr, weight_decay: config.weight_decay, ..AdamConfig::default() };
     let mut adam = Adam::new(net.params(), adam_config);
     let batch = config.batch_size.min(users);
     let mut ws = net.workspace(batch);
@@ -254,12 +255,12 @@ fn train_multvae(
             observer.batch_end(b + 1, total);
         }
         let train_loss = loss_sum / users as f64;
-        let model = Recommender::MultVae(net);
+        let model = Recommender::MultVae(Box::new(net));
         let metrics = evaluate(&model, validation);
         let Recommender::MultVae(back) = model else {
             return Err(Error::Training("internal: model kind changed".into()));
         };
-        net = back;
+        net = *back;
         let ndcg = metrics.ndcg_100;
         if ndcg > best_ndcg || best_epoch == 0 {
             best_ndcg = ndcg;

@@ -140,6 +140,9 @@ pub struct RecConfig {
     pub batch_size: usize,
     /// Adam learning rate.
     pub lr: f32,
+    /// L2 weight decay of Adam on the weights (not biases); the paper's Mult-DAE used 0.02
+    /// (its `2 λ` with λ = 0.01), its Mult-VAE none.
+    pub weight_decay: f32,
     /// Epochs without a better validation NDCG@100 before stopping (none: run all epochs).
     pub patience: Option<usize>,
     /// Seed of the user split, initialisation, shuffles, dropout and sampling.
@@ -162,6 +165,7 @@ impl Default for RecConfig {
             epochs: 200,
             batch_size: 500,
             lr: 1e-3,
+            weight_decay: 0.0,
             patience: Some(50),
             seed: 42,
             validation_users: 0,
@@ -188,6 +192,9 @@ impl RecConfig {
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return bad(format!("learning rate must be positive, got {}", self.lr));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad(format!("weight decay must be non-negative, got {}", self.weight_decay));
         }
         if self.lambdas.is_empty() || self.lambdas.iter().any(|l| !(l.is_finite() && *l > 0.0)) {
             return bad("EASE λ grid must hold positive values".into());
