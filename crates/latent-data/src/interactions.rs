@@ -16,8 +16,15 @@ use crate::source;
 
 /// Reads the positive interactions of a long table. Fails, naming the file and column, when
 /// a column is missing, a rating is not a number, or no row is a positive.
+///
+/// A `.npz` file is read as a SciPy CSR matrix (`scipy.sparse.save_npz`, users × items):
+/// users and items are named by their row and column numbers, and each stored entry is a
+/// positive (with `min_rating`, each entry whose value is at least that).
 pub fn read_interactions(path: &Path, columns: &InteractionColumns) -> Result<Interactions> {
     let name = source::inner_name(path);
+    if name.ends_with(".npz") {
+        return read_csr_npz(path, columns.min_rating);
+    }
     let delimiter = if name.ends_with(".tsv") { b'\t' } else { b',' };
     read_interactions_from(path, source::open(path)?, delimiter, columns)
 }
@@ -107,6 +114,57 @@ pub fn read_interactions_from(
     Ok(out)
 }
 
+/// Reads a SciPy CSR matrix saved with `scipy.sparse.save_npz`.
+fn read_csr_npz(path: &Path, min_rating: Option<f64>) -> Result<Interactions> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| crate::npy::zip_error(path, e))?;
+    let mut get = |name: &str| crate::npy::read_entry(path, &mut archive, &format!("{name}.npy"));
+    let (_, shape) = get("shape")?;
+    let (_, indptr) = get("indptr")?;
+    let (_, indices) = get("indices")?;
+    let (_, data) = get("data")?;
+    let bad = |m: String| Error::format(path, format!("not a SciPy CSR matrix: {m}"));
+    // Indices arrive as f32: exact below 2^24.
+    let exact = |v: f32| v >= 0.0 && v < 16_777_216.0 && v.fract() == 0.0;
+    if shape.values.len() != 2 || !shape.values.iter().all(|&v| exact(v)) {
+        return Err(bad("\"shape\" is not two sizes below 2^24".into()));
+    }
+    let (rows, cols) = (shape.values[0] as usize, shape.values[1] as usize);
+    let nnz = indices.values.len();
+    if indptr.values.len() != rows + 1 || data.values.len() != nnz {
+        return Err(bad("\"indptr\", \"indices\" and \"data\" do not fit \"shape\"".into()));
+    }
+    if !indptr.values.iter().all(|&v| exact(v)) || !indices.values.iter().all(|&v| exact(v)) {
+        return Err(bad("indices must be whole numbers below 2^24".into()));
+    }
+    let min = min_rating.unwrap_or(f64::NEG_INFINITY);
+    let mut out = Interactions {
+        users: (0..rows).map(|u| u.to_string()).collect(),
+        items: (0..cols).map(|i| i.to_string()).collect(),
+        pairs: Vec::new(),
+    };
+    for u in 0..rows {
+        let (a, b) = (indptr.values[u] as usize, indptr.values[u + 1] as usize);
+        if a > b || b > nnz {
+            return Err(bad(format!("\"indptr\" is not increasing at row {u}")));
+        }
+        for k in a..b {
+            let i = indices.values[k] as usize;
+            if i >= cols {
+                return Err(bad(format!("column {i} outside {cols} columns")));
+            }
+            if f64::from(data.values[k]) >= min && data.values[k] != 0.0 {
+                out.pairs.push((u as u32, i as u32));
+            }
+        }
+    }
+    if out.pairs.is_empty() {
+        return Err(Error::format(path, "no interactions (no stored entry is a positive)"));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +190,34 @@ mod tests {
         assert_eq!(d.pairs, vec![(0, 0), (0, 1)]);
         let all = read("u,i\na,1\nb,1\n", false).unwrap();
         assert_eq!(all.pairs.len(), 2);
+    }
+
+    /// A CSR matrix as `scipy.sparse.save_npz` writes it: [[1, 0, 1], [0, 0, 0], [0, 4, 0]].
+    #[test]
+    fn reads_a_scipy_csr_npz() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.npz");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, values) in [
+            ("indptr", vec![0.0f32, 2.0, 2.0, 3.0]),
+            ("indices", vec![0.0, 2.0, 1.0]),
+            ("data", vec![1.0, 1.0, 4.0]),
+            ("shape", vec![3.0, 3.0]),
+        ] {
+            zip.start_file(format!("{name}.npy"), opts).unwrap();
+            let mut bytes = crate::npy::f32_header(&[values.len()]);
+            values.iter().for_each(|v| bytes.extend(v.to_le_bytes()));
+            zip.write_all(&bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        let mut c = cols(false);
+        let d = read_interactions(&path, &c).unwrap();
+        assert_eq!(d.users.len(), 3);
+        assert_eq!(d.pairs, vec![(0, 0), (0, 2), (2, 1)]);
+        c.min_rating = Some(2.0);
+        assert_eq!(read_interactions(&path, &c).unwrap().pairs, vec![(2, 1)]);
     }
 
     #[test]
