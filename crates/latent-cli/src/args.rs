@@ -106,7 +106,8 @@ pub enum Command {
         after_help = "Example:\n  latent completions bash > ~/.local/share/bash-completion/completions/latent\n  latent completions zsh > ~/.zfunc/_latent\n  latent completions fish > ~/.config/fish/completions/latent.fish"
     )]
     Completions(CompletionsArgs),
-    /// Serve a model over HTTP: score, encode, reconstruct (JSON), health and metrics.
+    /// Serve a model over HTTP: score, encode, reconstruct or recommend (JSON), health and
+    /// metrics.
     #[command(
         after_help = "Example:\n  latent serve --model model.safetensors --addr 127.0.0.1:8080 --token-file token.txt\n  curl -s -H \"Authorization: Bearer $(cat token.txt)\" -d '{\"rows\": [[0.1, 2.5, 3]], \"explain\": 2}' \\\n    http://127.0.0.1:8080/v1/score"
     )]

@@ -17,7 +17,8 @@ use std::time::Instant;
 /// Arguments of `latent benchmark-recommend`.
 #[derive(Args, Debug)]
 pub struct BenchmarkRecommendArgs {
-    /// Interactions (a long table: user, item, optional rating).
+    /// Interactions: a long table (CSV/TSV: user, item, optional rating) or a SciPy CSR
+    /// matrix (.npz from scipy.sparse.save_npz, users x items).
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// The columns.

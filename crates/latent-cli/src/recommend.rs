@@ -164,7 +164,8 @@ pub struct RecommendArgs {
     /// The recommender model file.
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// Interaction histories (a long table: user, item, optional rating).
+    /// Interaction histories: a long table (CSV/TSV: user, item, optional rating) or a SciPy
+    /// CSR matrix (.npz from scipy.sparse.save_npz, users x items).
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// Items to recommend per user.
