@@ -6,8 +6,9 @@ sparse x dense first layer (torch.sparse.mm on a CSR batch), tanh, 600-200 (mu, 
 200-600 tanh, 600-items logits, multinomial log-likelihood + beta KL, Adam lr 1e-3, batch 500.
 Prints the epoch's wall time, users/s and the peak resident memory.
 
+Data: `cargo run --release -p latent --example ml20m_synthetic -- /tmp/ml20m.csv`.
 Run (2 threads, as the latent side): OMP_NUM_THREADS=2 python3 bench/multvae_pytorch.py \
-    --data /tmp/ml20m-synth.csv --epochs 1
+    --data /tmp/ml20m.csv --epochs 1
 Not run in this repository yet: the development machine is shared, so timings would be wrong.
 """
 import argparse
