@@ -27,9 +27,13 @@ pub struct BenchmarkRecommendArgs {
     /// Validation users and, as many again, test users per split.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub heldout_users: usize,
-    /// Splits (seeds 0..N): each draws its own users and trains every model afresh.
+    /// Splits (seeds S..S+N, S from --first-seed): each draws its own users and trains every
+    /// model afresh.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub first_seed: u64,
     /// Maximum epochs of Mult-VAE/DAE.
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
@@ -54,6 +58,9 @@ pub struct BenchmarkRecommendArgs {
     /// L2 weight decay of Mult-VAE/DAE.
     #[arg(long, value_name = "F")]
     pub weight_decay: Option<f32>,
+    /// Start Mult-VAE/DAE's output bias at zero instead of the log item counts.
+    #[arg(long)]
+    pub zero_output_bias: bool,
     /// The models to run, comma separated.
     #[arg(
         long,
@@ -105,7 +112,7 @@ pub fn run(args: BenchmarkRecommendArgs) -> Result<()> {
     }
     let mut per: Vec<(Vec<RankingMetrics>, f64, Vec<f64>)> =
         vec![(Vec::new(), 0.0, Vec::new()); kinds.len()];
-    for seed in 0..args.seeds {
+    for seed in args.first_seed..args.first_seed.saturating_add(args.seeds) {
         let split = split_users(&data, args.heldout_users, args.heldout_users, seed)
             .map_err(|e| BadInput(format!("{}: {e}", args.data.display())))?;
         for (k, &kind) in kinds.iter().enumerate() {
@@ -118,6 +125,7 @@ pub fn run(args: BenchmarkRecommendArgs) -> Result<()> {
             config.beta = args.beta.unwrap_or(config.beta);
             config.dropout = args.dropout.unwrap_or(config.dropout);
             config.weight_decay = args.weight_decay.unwrap_or(config.weight_decay);
+            config.popularity_bias = !args.zero_output_bias;
             let started = Instant::now();
             let (model, summary) = fit_split(&split, &config, &mut Silent).with_context(|| {
                 format!("{} ({}, seed {seed})", args.data.display(), kind.name())

@@ -215,6 +215,9 @@ fn train_multvae(
         variational: config.kind == RecKind::MultVae,
     };
     let mut net = MultVae::new(shape, &mut rng);
+    if config.popularity_bias {
+        net.init_output_bias(&train.column_counts());
+    }
     let adam_config =
         AdamConfig { lr: config.lr, weight_decay: config.weight_decay, ..AdamConfig::default() };
     let mut adam = Adam::new(net.params(), adam_config);

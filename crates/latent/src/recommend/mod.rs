@@ -134,6 +134,9 @@ pub struct RecConfig {
     /// Steps over which the KL weight rises linearly from 0 to `beta`; default: 80% of the
     /// run's steps (the paper's 200,000 steps at cap 0.2 on ML-20M, scaled to the data).
     pub anneal_steps: Option<usize>,
+    /// Start Mult-VAE/DAE's output bias at the log item counts (see
+    /// [`multvae::MultVae::init_output_bias`]).
+    pub popularity_bias: bool,
     /// Maximum epochs.
     pub epochs: usize,
     /// Users per batch (500).
@@ -162,6 +165,7 @@ impl Default for RecConfig {
             dropout: 0.5,
             beta: 0.2,
             anneal_steps: None,
+            popularity_bias: true,
             epochs: 200,
             batch_size: 500,
             lr: 1e-3,

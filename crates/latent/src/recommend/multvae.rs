@@ -100,6 +100,17 @@ impl MultVae {
         MultVae { shape, params: p, enc1, enc2, dec1, out }
     }
 
+    /// Sets the output bias to `ln(count + 1)` per item (up to a constant, which the softmax
+    /// ignores): training starts from item popularity instead of a uniform distribution. At
+    /// Adam's step size the bias alone would take thousands of steps to get there, more than a
+    /// small data set gives before the weights overfit.
+    pub fn init_output_bias(&mut self, counts: &[u32]) {
+        let bias = self.params.value_mut(self.out.bias);
+        let logs: Vec<f32> = counts.iter().map(|&c| (c as f32 + 1.0).ln()).collect();
+        let mean = logs.iter().sum::<f32>() / logs.len().max(1) as f32;
+        bias.iter_mut().zip(&logs).for_each(|(b, l)| *b = l - mean);
+    }
+
     /// The sizes.
     pub fn shape(&self) -> Shape {
         self.shape
