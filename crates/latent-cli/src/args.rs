@@ -108,6 +108,18 @@ pub enum Command {
         after_help = "Example:\n  latent benchmark-nab --data-dir ../shared/data/nab --format json --out nab.json"
     )]
     BenchmarkNab(crate::benchmark_nab::BenchmarkNabArgs),
+    /// Top-K items for each user of an interaction file, from a recommender (train one with
+    /// --preset mult-vae, mult-dae or ease). Columns: user, item, score, rank.
+    #[command(
+        after_help = "Example:\n  latent recommend --model rec.safetensors --data history.csv --k 20 --out recs.csv"
+    )]
+    Recommend(crate::recommend::RecommendArgs),
+    /// Recommendation benchmark (strong generalisation: held-out users, 80% of their items
+    /// folded in, 20% ranked): Mult-VAE, Mult-DAE, EASE and popularity on the same splits.
+    #[command(
+        after_help = "Example:\n  latent benchmark-recommend --data ratings.csv --user-column userId --item-column movieId \\\n    --rating-column rating --min-rating 3.5 --heldout-users 100 --seeds 5 --format json"
+    )]
+    BenchmarkRecommend(crate::benchmark_recommend::BenchmarkRecommendArgs),
     /// Architecture, parameter count, preprocessing and training summary of a model.
     #[command(after_help = "Example:\n  latent info --model model.safetensors")]
     Info(InfoArgs),
@@ -131,7 +143,8 @@ pub enum Command {
         after_help = "Example:\n  latent completions bash > ~/.local/share/bash-completion/completions/latent\n  latent completions zsh > ~/.zfunc/_latent\n  latent completions fish > ~/.config/fish/completions/latent.fish"
     )]
     Completions(CompletionsArgs),
-    /// Serve a model over HTTP: score, encode, reconstruct (JSON), health and metrics.
+    /// Serve a model over HTTP: score, encode, reconstruct or recommend (JSON), health and
+    /// metrics.
     #[command(
         after_help = "Example:\n  latent serve --model model.safetensors --addr 127.0.0.1:8080 --token-file token.txt\n  curl -s -H \"Authorization: Bearer $(cat token.txt)\" -d '{\"rows\": [[0.1, 2.5, 3]], \"explain\": 2}' \\\n    http://127.0.0.1:8080/v1/score"
     )]
@@ -371,6 +384,9 @@ pub struct TrainArgs {
     /// Model family and its options.
     #[command(flatten)]
     pub family: crate::family::FamilyArgs,
+    /// Recommender presets: the columns of the interaction table.
+    #[command(flatten)]
+    pub interactions: crate::recommend::InteractionArgs,
     /// The anomaly detector fitted after the network and saved with it (default:
     /// reconstruction; forest with --preset anomaly).
     #[arg(long, value_enum)]

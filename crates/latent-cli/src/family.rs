@@ -34,6 +34,14 @@ pub enum Preset {
     /// 1-D convolutional autoencoder for time-series windows (`--window W`): convolutions over
     /// time (channels 16,32, kernel 5, stride 2; W divisible by 4), sensors as channels.
     Conv1d,
+    /// Recommender: Mult-VAE (Liang et al. 2018) on an interaction table (--user-column,
+    /// --item-column, optional --rating-column/--min-rating): 600-200 tanh, input dropout 0.5,
+    /// multinomial likelihood, KL annealed to beta 0.2.
+    MultVae,
+    /// Recommender: Mult-DAE, Mult-VAE's network with a deterministic code.
+    MultDae,
+    /// Recommender: EASE (Steck 2019), closed form, λ chosen on validation users.
+    Ease,
 }
 
 /// Family options of `latent train`.
@@ -123,6 +131,8 @@ impl FamilyArgs {
                     dense_code: true,
                 }
             }
+            // Recommenders are trained by `crate::recommend`, not from a FitConfig.
+            Some(Preset::MultVae | Preset::MultDae | Preset::Ease) => {}
             Some(Preset::Anomaly) => {
                 let a = FitConfig::anomaly();
                 c.model.activation = a.model.activation;

@@ -8,6 +8,9 @@ use latent::preprocess::ColumnTransform;
 
 /// Runs `latent info`.
 pub fn run(args: InfoArgs) -> Result<()> {
+    if latent::recommend::is_recommender(&args.model) {
+        return crate::recommend::info(&args.model, args.format);
+    }
     let model = data::load_model(&args.model)?;
     let m = model.manifest();
     if args.manifest {

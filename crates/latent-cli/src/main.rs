@@ -6,6 +6,7 @@
 mod args;
 mod benchmark_anomaly;
 mod benchmark_nab;
+mod benchmark_recommend;
 mod completions;
 mod data;
 mod decimal;
@@ -21,6 +22,7 @@ mod pca;
 mod pipeline;
 mod plots;
 mod progress;
+mod recommend;
 mod report;
 mod score;
 mod series;
@@ -57,6 +59,8 @@ fn main() {
         Command::Evaluate(a) => evaluate::run(a),
         Command::BenchmarkAnomaly(a) => benchmark_anomaly::run(a),
         Command::BenchmarkNab(a) => benchmark_nab::run(a),
+        Command::Recommend(a) => recommend::run(a),
+        Command::BenchmarkRecommend(a) => benchmark_recommend::run(a),
         Command::Info(a) => info::run(a),
         Command::Pca(a) => pca::run(a),
         Command::Demo(a) => demo::run(a),

@@ -34,7 +34,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         return Err(BadInput("--timeout-ms must be at least 1".into()).into());
     }
     let token = args.token_file.as_deref().map(read_token).transpose()?;
-    let model = data::load_model(&args.model)?;
     if !args.addr.ip().is_loopback() && token.is_none() {
         eprintln!(
             "warning: serving on {} without --token-file: anyone who can reach it can use the model",
@@ -47,7 +46,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
         timeout: Duration::from_millis(args.timeout_ms),
         ..latent_serve::Config::default()
     };
-    let state = latent_serve::AppState::new(model, config);
+    // A recommender answers POST /v1/recommend; any other model the row endpoints.
+    let state = if latent::recommend::is_recommender(&args.model) {
+        let model = latent::recommend::file::RecModel::load(&args.model)?;
+        latent_serve::AppState::recommender(model, config)
+    } else {
+        latent_serve::AppState::new(data::load_model(&args.model)?, config)
+    };
     let model_path = args.model.display().to_string();
     latent_serve::run(args.addr, state, |addr| {
         eprintln!("latent serve: {model_path} on http://{addr} (ctrl-c or SIGTERM to stop)");

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    if let Some(kind) = crate::recommend::preset_kind(args.family.preset) {
+        return crate::recommend::train(&args, kind);
+    }
     // A bad --out fails now, not after the last epoch.
     latent_data::atomic::check_destination(&args.out)?;
     let mut config = fit_config(&args)?;

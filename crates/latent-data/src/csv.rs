@@ -35,9 +35,9 @@ struct Acc {
 }
 
 /// Per-file context for error messages.
-struct Ctx<'a> {
-    path: &'a Path,
-    na: crate::na::NaValues,
+pub(crate) struct Ctx<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) na: crate::na::NaValues,
 }
 
 impl Ctx<'_> {
@@ -116,7 +116,7 @@ impl Acc {
 }
 
 /// Reads the next record; false at the end of the input.
-fn next_record<R: Read>(
+pub(crate) fn next_record<R: Read>(
     path: &Path,
     reader: &mut ::csv::Reader<R>,
     record: &mut ByteRecord,
@@ -137,19 +137,28 @@ fn next_record<R: Read>(
 }
 
 /// The physical line on which the record starts (1-based).
-fn line_of(record: &ByteRecord) -> u64 {
+pub(crate) fn line_of(record: &ByteRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }
 
 /// A field as trimmed UTF-8 text.
-fn field_text<'r>(ctx: &Ctx<'_>, line: u64, column: &str, field: &'r [u8]) -> Result<&'r str> {
+pub(crate) fn field_text<'r>(
+    ctx: &Ctx<'_>,
+    line: u64,
+    column: &str,
+    field: &'r [u8],
+) -> Result<&'r str> {
     std::str::from_utf8(field)
         .map(str::trim)
         .map_err(|_| ctx.cell_error(line, column, "invalid UTF-8 text".to_string()))
 }
 
 /// Column names from the header record (or `col0..` without a header).
-fn column_names(ctx: &Ctx<'_>, first: &ByteRecord, has_header: bool) -> Result<Vec<String>> {
+pub(crate) fn column_names(
+    ctx: &Ctx<'_>,
+    first: &ByteRecord,
+    has_header: bool,
+) -> Result<Vec<String>> {
     if !has_header {
         return Ok(Frame::default_names("col", first.len()));
     }
@@ -173,7 +182,7 @@ fn column_names(ctx: &Ctx<'_>, first: &ByteRecord, has_header: bool) -> Result<V
 }
 
 /// Checks that a column named in the options exists.
-fn require_column(path: &Path, names: &[String], name: &str, what: &str) -> Result<()> {
+pub(crate) fn require_column(path: &Path, names: &[String], name: &str, what: &str) -> Result<()> {
     if names.iter().any(|n| n == name) {
         return Ok(());
     }

@@ -252,7 +252,7 @@ pub(crate) fn read_npy(path: &Path, reader: impl Read) -> Result<Dataset> {
 }
 
 /// Maps a zip error on the archive `path`.
-fn zip_error(path: &Path, e: zip::result::ZipError) -> Error {
+pub(crate) fn zip_error(path: &Path, e: zip::result::ZipError) -> Error {
     match e {
         zip::result::ZipError::Io(io) => Error::io(path, io),
         other => Error::format(path, format!("not a readable NPZ (zip) archive: {other}")),
@@ -260,7 +260,7 @@ fn zip_error(path: &Path, e: zip::result::ZipError) -> Error {
 }
 
 /// Reads the array stored as `entry` in the archive.
-fn read_entry<R: Read + Seek>(
+pub(crate) fn read_entry<R: Read + Seek>(
     path: &Path,
     archive: &mut zip::ZipArchive<R>,
     entry: &str,

@@ -70,7 +70,6 @@ async fn run_job(
     endpoint: Endpoint,
     count: fn(&AppState, usize),
 ) -> Response {
-    let job = endpoint.job();
     let timeout = state.config().timeout;
     let deadline = Instant::now() + timeout;
     let body = match read_body(req, &state, deadline).await {
@@ -93,7 +92,7 @@ async fn run_job(
     };
     let st = state.clone();
     let task = tokio::task::spawn_blocking(move || {
-        let result = job(&st.inner.model, &st.inner.schema, &body);
+        let result = endpoint.run(&st.inner.served, &body);
         drop(permit);
         result
     });
@@ -128,9 +127,18 @@ pub(crate) async fn series_score(State(state): State<AppState>, req: Request) ->
     run_job(state, req, Endpoint::SeriesScore, |s, n| s.metrics().add_scored(n)).await
 }
 
+/// `POST /v1/recommend`.
+pub(crate) async fn recommend(State(state): State<AppState>, req: Request) -> Response {
+    run_job(state, req, Endpoint::Recommend, |s, n| s.metrics().add_recommended(n)).await
+}
+
 /// `GET /v1/model`.
 pub(crate) async fn model_info(State(state): State<AppState>) -> Response {
-    match infer::model_info(state.model()) {
+    let info = match &state.inner.served {
+        crate::Served::Autoencoder { model, .. } => infer::model_info(model),
+        crate::Served::Recommender(m) => crate::recommend::model_info(m),
+    };
+    match info {
         Ok(json) => json_response(StatusCode::OK, json),
         Err(e) => e.into_response(),
     }

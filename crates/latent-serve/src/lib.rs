@@ -9,6 +9,9 @@
 //!   order, or objects by column name) → `{"scores", "is_anomaly", "threshold", "explanations"}`.
 //! - `POST /v1/encode` → `{"codes": [[...]]}`; `POST /v1/reconstruct` → `{"rows": [[...]]}` in
 //!   the original units.
+//! - `POST /v1/recommend` (a recommender model): `{"items": ["id", ...], "k": 10}` →
+//!   `{"items", "scores", "unknown_items"}`, or `{"users": [{"items": [...]}, ...]}` →
+//!   `{"users": [...]}`; unknown item ids are reported, not refused.
 //! - `GET /v1/model`: architecture, parameters, input columns, threshold, latent size.
 //! - `GET /healthz`, `GET /metrics` (Prometheus text).
 //!
@@ -32,6 +35,7 @@ mod error;
 mod handlers;
 mod infer;
 mod metrics;
+mod recommend;
 mod request;
 mod series;
 mod server;
@@ -83,11 +87,18 @@ pub struct AppState {
 }
 
 struct Inner {
-    model: Arc<latent::Model>,
-    schema: request::Schema,
+    served: Served,
     config: Config,
     metrics: Metrics,
     jobs: Arc<tokio::sync::Semaphore>,
+}
+
+/// The model a service holds.
+enum Served {
+    /// An autoencoder, with the schema of its rows.
+    Autoencoder { model: Arc<latent::Model>, schema: request::Schema },
+    /// A recommender (`POST /v1/recommend`).
+    Recommender(Arc<latent::recommend::file::RecModel>),
 }
 
 impl AppState {
@@ -99,13 +110,25 @@ impl AppState {
     /// State over a shared model with these settings.
     pub fn from_arc(model: Arc<latent::Model>, config: Config) -> Self {
         let schema = request::Schema::new(model.preprocessor());
-        let jobs = Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_jobs.max(1)));
-        AppState { inner: Arc::new(Inner { model, schema, config, metrics: Metrics::new(), jobs }) }
+        AppState::with(Served::Autoencoder { model, schema }, config)
     }
 
-    /// The model served.
-    pub fn model(&self) -> &Arc<latent::Model> {
-        &self.inner.model
+    /// State over a recommender (`POST /v1/recommend`) with these settings.
+    pub fn recommender(model: latent::recommend::file::RecModel, config: Config) -> Self {
+        AppState::with(Served::Recommender(Arc::new(model)), config)
+    }
+
+    fn with(served: Served, config: Config) -> Self {
+        let jobs = Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_jobs.max(1)));
+        AppState { inner: Arc::new(Inner { served, config, metrics: Metrics::new(), jobs }) }
+    }
+
+    /// The autoencoder served (none when the service holds a recommender).
+    pub fn model(&self) -> Option<&Arc<latent::Model>> {
+        match &self.inner.served {
+            Served::Autoencoder { model, .. } => Some(model),
+            Served::Recommender(_) => None,
+        }
     }
 
     /// The settings.
@@ -123,7 +146,7 @@ impl AppState {
     /// Runs on the calling thread and touches no metrics (the handlers run the same work on the
     /// blocking pool).
     pub fn answer(&self, endpoint: Endpoint, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-        endpoint.job()(&self.inner.model, &self.inner.schema, body).map(|(json, _)| json)
+        endpoint.run(&self.inner.served, body).map(|(json, _)| json)
     }
 }
 
@@ -138,16 +161,34 @@ pub enum Endpoint {
     Reconstruct,
     /// `POST /v1/series/score`.
     SeriesScore,
+    /// `POST /v1/recommend`.
+    Recommend,
 }
 
 impl Endpoint {
-    /// The blocking work of the endpoint.
-    fn job(self) -> handlers::Job {
-        match self {
-            Endpoint::Score => infer::score,
-            Endpoint::Encode => infer::encode,
-            Endpoint::Reconstruct => infer::reconstruct,
-            Endpoint::SeriesScore => series::score,
+    /// The blocking work of the endpoint on the model served: the JSON answer and the number
+    /// of rows (or users) answered. An endpoint of the other kind of model is 422.
+    fn run(self, served: &Served, body: &[u8]) -> Result<(Vec<u8>, usize), ApiError> {
+        let job: handlers::Job = match (self, served) {
+            (Endpoint::Recommend, Served::Recommender(m)) => return recommend::recommend(m, body),
+            (Endpoint::Recommend, Served::Autoencoder { .. }) => {
+                return Err(ApiError::unprocessable(
+                    "the model served is not a recommender; /v1/recommend needs one",
+                ))
+            }
+            (_, Served::Recommender(_)) => {
+                return Err(ApiError::unprocessable(
+                    "the model served is a recommender: use POST /v1/recommend",
+                ))
+            }
+            (Endpoint::Score, _) => infer::score,
+            (Endpoint::Encode, _) => infer::encode,
+            (Endpoint::Reconstruct, _) => infer::reconstruct,
+            (Endpoint::SeriesScore, _) => series::score,
+        };
+        match served {
+            Served::Autoencoder { model, schema } => job(model, schema, body),
+            Served::Recommender(_) => Err(ApiError::internal("unreachable")),
         }
     }
 }
@@ -159,6 +200,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/encode", post(handlers::encode))
         .route("/v1/reconstruct", post(handlers::reconstruct))
         .route("/v1/series/score", post(handlers::series_score))
+        .route("/v1/recommend", post(handlers::recommend))
         .route("/v1/model", get(handlers::model_info))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()

@@ -14,8 +14,16 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// Routes counted separately; anything else is `other`.
-const ROUTES: [&str; 7] =
-    ["/v1/score", "/v1/encode", "/v1/reconstruct", "/v1/model", "/healthz", "/metrics", "other"];
+const ROUTES: [&str; 8] = [
+    "/v1/score",
+    "/v1/encode",
+    "/v1/reconstruct",
+    "/v1/recommend",
+    "/v1/model",
+    "/healthz",
+    "/metrics",
+    "other",
+];
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 14] =
@@ -36,6 +44,7 @@ pub struct Metrics {
     rows_scored: AtomicU64,
     rows_encoded: AtomicU64,
     rows_reconstructed: AtomicU64,
+    users_recommended: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -54,6 +63,7 @@ impl Metrics {
             rows_scored: AtomicU64::new(0),
             rows_encoded: AtomicU64::new(0),
             rows_reconstructed: AtomicU64::new(0),
+            users_recommended: AtomicU64::new(0),
         }
     }
 
@@ -81,6 +91,11 @@ impl Metrics {
     /// Adds rows reconstructed by `/v1/reconstruct`.
     pub(crate) fn add_reconstructed(&self, rows: usize) {
         self.rows_reconstructed.fetch_add(rows as u64, Ordering::Relaxed);
+    }
+
+    /// Counts users answered by `/v1/recommend`.
+    pub(crate) fn add_recommended(&self, users: usize) {
+        self.users_recommended.fetch_add(users as u64, Ordering::Relaxed);
     }
 
     /// Number of requests answered on `route` with `status` so far.
@@ -153,6 +168,11 @@ impl Metrics {
                 "latent_rows_reconstructed_total",
                 "Rows reconstructed by /v1/reconstruct.",
                 &self.rows_reconstructed,
+            ),
+            (
+                "latent_users_recommended_total",
+                "Users answered by /v1/recommend.",
+                &self.users_recommended,
             ),
         ] {
             writeln!(out, "# HELP {name} {help}")?;

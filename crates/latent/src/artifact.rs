@@ -21,6 +21,9 @@ pub const FORMAT_NAME: &str = "latent-model";
 /// Newest model-file format version this latent reads; files with a newer version are refused.
 /// Version 2 adds a saved Isolation Forest ([`Manifest::forest`]); models without one are
 /// still written as [`BASE_FORMAT_VERSION`], so older latents keep reading them.
+/// Recommenders are written as version 3 with `"kind": "recommender"` and their own manifest
+/// ([`crate::recommend::RecManifest`]): this loader refuses them by their kind, older latents
+/// by their version.
 pub const FORMAT_VERSION: u32 = 2;
 /// The version of model files without an Isolation Forest.
 pub const BASE_FORMAT_VERSION: u32 = 1;
@@ -226,6 +229,14 @@ pub(crate) fn parse_manifest(path: &Path, json: &str) -> Result<Manifest> {
         .map_err(|e| not_model(format!("manifest is not valid JSON: {e}")))?;
     if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT_NAME) {
         return Err(not_model("manifest has no \"format\": \"latent-model\"".into()));
+    }
+    // Recommenders (format version 3) share the file format but not this manifest.
+    if header.get("kind").and_then(|v| v.as_str()) == Some(crate::recommend::file::RECOMMENDER_KIND)
+    {
+        return Err(file_error(
+            path,
+            "this is a recommender model; use it with `latent recommend` (or `latent info`)".into(),
+        ));
     }
     let version = header.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0);
     if version == 0 || version > u64::from(FORMAT_VERSION) {

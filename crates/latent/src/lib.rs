@@ -27,6 +27,7 @@ pub mod model;
 pub mod objective;
 pub mod pca;
 pub mod preprocess;
+pub mod recommend;
 pub mod score;
 pub mod series;
 pub mod train;

@@ -41,6 +41,8 @@ pub trait Observer {
     fn epoch_end(&mut self, _report: &EpochReport) {}
     /// The run continues from a checkpoint; these epochs were already done.
     fn resumed(&mut self, _history: &[EpochReport]) {}
+    /// A named metric was measured (e.g. a recommender's validation NDCG@100 after an epoch).
+    fn metric(&mut self, _name: &str, _value: f64) {}
 }
 
 /// An observer that ignores everything.

@@ -73,7 +73,11 @@ impl Server {
 
     /// Starts the service over `model` with `config`.
     pub fn start_with(model: Arc<Model>, config: Config) -> Server {
-        let state = AppState::from_arc(model, config);
+        Server::start_state(AppState::from_arc(model, config))
+    }
+
+    /// Starts the service over `state`.
+    pub fn start_state(state: AppState) -> Server {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let st = state.clone();

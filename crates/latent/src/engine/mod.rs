@@ -9,9 +9,11 @@ pub mod conv;
 pub mod dense;
 pub mod matmul;
 pub mod params;
+pub mod sparse;
 
 pub use activation::Activation;
 pub use adam::{Adam, AdamConfig};
 pub use dense::Dense;
 pub use matmul::{matmul, MatRef};
 pub use params::{ParamId, ParamSpec, Params};
+pub use sparse::{SparseBatch, SparseDense};

@@ -1,0 +1,306 @@
+//! Recommenders on the command line: `latent train --preset mult-vae|mult-dae|ease`,
+//! `latent recommend`, and `latent info` on a recommender file. The work is the library's
+//! (`latent::recommend`); this module turns flags into its settings and writes results.
+
+use crate::args::{Format, TrainArgs};
+use crate::exit::BadInput;
+use crate::family::Preset;
+use crate::output::{print_json, print_table};
+use anyhow::{Context, Result};
+use clap::{ArgAction, Args, ValueEnum};
+use latent::recommend::file::RecModel;
+use latent::recommend::{InteractionColumns, RecConfig, RecKind};
+use latent::{EpochReport, Observer};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The columns of an interaction table (recommenders).
+#[derive(Args, Debug, Clone, Default)]
+pub struct InteractionArgs {
+    /// Recommenders: the user id column (default: userId, or the model's).
+    #[arg(long, value_name = "NAME")]
+    pub user_column: Option<String>,
+    /// Recommenders: the item id column (default: movieId, or the model's).
+    #[arg(long, value_name = "NAME")]
+    pub item_column: Option<String>,
+    /// Recommenders: a rating column; rows rated at least --min-rating are the positives
+    /// (without one every row is a positive).
+    #[arg(long, value_name = "NAME")]
+    pub rating_column: Option<String>,
+    /// Recommenders: the smallest rating counted as a positive.
+    #[arg(long, value_name = "R")]
+    pub min_rating: Option<f64>,
+}
+
+impl InteractionArgs {
+    /// The columns, each flag over `defaults`.
+    pub fn columns(&self, defaults: &InteractionColumns) -> Result<InteractionColumns> {
+        let rating = self.rating_column.clone().or_else(|| defaults.rating.clone());
+        let min_rating =
+            self.min_rating.or(if rating.is_some() { defaults.min_rating } else { None });
+        if min_rating.is_some() && rating.is_none() {
+            return Err(BadInput("--min-rating needs --rating-column".into()).into());
+        }
+        Ok(InteractionColumns {
+            user: self.user_column.clone().unwrap_or_else(|| defaults.user.clone()),
+            item: self.item_column.clone().unwrap_or_else(|| defaults.item.clone()),
+            rating,
+            min_rating,
+        })
+    }
+}
+
+/// Column names when neither flags nor a model give them (MovieLens's).
+pub fn default_columns() -> InteractionColumns {
+    InteractionColumns {
+        user: "userId".into(),
+        item: "movieId".into(),
+        rating: None,
+        min_rating: None,
+    }
+}
+
+/// The recommender a preset names, if it names one.
+pub fn preset_kind(preset: Option<Preset>) -> Option<RecKind> {
+    match preset? {
+        Preset::MultVae => Some(RecKind::MultVae),
+        Preset::MultDae => Some(RecKind::MultDae),
+        Preset::Ease => Some(RecKind::Ease),
+        _ => None,
+    }
+}
+
+/// Reads the positive interactions of a file.
+pub fn read(path: &Path, columns: &InteractionColumns) -> Result<latent::recommend::Interactions> {
+    Ok(latent_data::read_interactions(path, columns)?)
+}
+
+/// `latent train` for a recommender preset.
+pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
+    let mut config = RecConfig { kind, ..RecConfig::default() };
+    if let Some(h) = args.hidden.as_ref().and_then(|h| h.first()) {
+        config.hidden = *h;
+    }
+    config.latent = args.latent.unwrap_or(config.latent);
+    config.dropout = args.dropout.unwrap_or(config.dropout);
+    config.beta = args.family.beta.unwrap_or(config.beta);
+    config.epochs = args.epochs.unwrap_or(config.epochs);
+    config.batch_size = args.batch_size.unwrap_or(config.batch_size);
+    config.lr = args.lr.unwrap_or(config.lr);
+    config.weight_decay = args.weight_decay.unwrap_or(config.weight_decay);
+    config.patience = args.patience.or(config.patience);
+    config.seed = args.seed.unwrap_or(config.seed);
+    config.validate().map_err(|e| BadInput(e.to_string()))?;
+    let columns = args.interactions.columns(&default_columns())?;
+    let data = read(&args.data.data, &columns)?;
+    let mut progress = RecProgress { quiet: args.quiet, epochs: config.epochs };
+    let model = latent::recommend::fit(&data, columns, &config, &mut progress)
+        .with_context(|| args.data.data.display().to_string())?;
+    model.save(&args.out)?;
+    if !args.quiet {
+        let s = &model.manifest.summary;
+        eprintln!(
+            "saved {} ({}, {} items, {} training and {} validation users): validation \
+             NDCG@100 {:.4}, Recall@20 {:.4}, Recall@50 {:.4}{}",
+            args.out.display(),
+            kind.name(),
+            model.manifest.items.len(),
+            s.train_users,
+            s.validation_users,
+            s.validation.ndcg_100,
+            s.validation.recall_20,
+            s.validation.recall_50,
+            s.lambda.map_or(String::new(), |l| format!(", λ {l}")),
+        );
+    }
+    Ok(())
+}
+
+/// Progress of a recommender's training on stderr: one line per epoch.
+pub struct RecProgress {
+    /// Print nothing.
+    pub quiet: bool,
+    /// Planned epochs.
+    pub epochs: usize,
+}
+
+impl Observer for RecProgress {
+    fn epoch_end(&mut self, r: &EpochReport) {
+        if !self.quiet {
+            let patience = r.patience_left.map_or(String::new(), |p| format!("  stop in {p}"));
+            eprintln!("  loss {:.3}  best epoch {}{patience}", r.train_loss, r.best_epoch);
+        }
+    }
+
+    fn metric(&mut self, name: &str, value: f64) {
+        if !self.quiet {
+            eprint!("{name} {value:.4}");
+            if name.contains('λ') {
+                eprintln!();
+            }
+        }
+    }
+
+    fn epoch_start(&mut self, epoch: usize, _epochs: usize, _batches: usize) {
+        if !self.quiet {
+            eprint!("epoch {epoch}/{}: ", self.epochs);
+        }
+    }
+}
+
+/// Output format of `latent recommend`.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecFormat {
+    /// CSV with a header: user,item,score,rank.
+    #[default]
+    Csv,
+    /// JSON lines: {"user", "item", "score", "rank"}.
+    Json,
+}
+
+/// Arguments of `latent recommend`.
+#[derive(Args, Debug)]
+pub struct RecommendArgs {
+    /// The recommender model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Interaction histories: a long table (CSV/TSV: user, item, optional rating) or a SciPy
+    /// CSR matrix (.npz from scipy.sparse.save_npz, users x items).
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+    /// Items to recommend per user.
+    #[arg(long, default_value_t = 20, value_name = "K")]
+    pub k: usize,
+    /// Where to write the recommendations (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Leave out the items already in a user's history (`--exclude-seen false` keeps them).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub exclude_seen: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: RecFormat,
+    /// The columns (defaults: the names the model was trained with).
+    #[command(flatten)]
+    pub interactions: InteractionArgs,
+    /// No warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `latent recommend`.
+pub fn run(args: RecommendArgs) -> Result<()> {
+    if args.k == 0 {
+        return Err(BadInput("--k must be at least 1".into()).into());
+    }
+    let model = RecModel::load(&args.model)?;
+    let columns = args.interactions.columns(&model.manifest.columns)?;
+    let data = read(&args.data, &columns)?;
+    let (histories, unknown) = data.histories(model.item_index());
+    if histories.iter().all(Vec::is_empty) {
+        return Err(BadInput(format!(
+            "{}: column \"{}\": none of the {} item ids is known to the model (empty histories)",
+            args.data.display(),
+            columns.item,
+            data.items.len()
+        ))
+        .into());
+    }
+    if unknown > 0 && !args.quiet {
+        eprintln!("warning: {unknown} interactions with items unknown to the model were skipped");
+    }
+    let rows: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
+    let recs = model.model.recommend(&rows, args.k, args.exclude_seen);
+    let mut text = String::new();
+    if args.format == RecFormat::Csv {
+        text.push_str("user,item,score,rank\n");
+    }
+    for (user, list) in data.users.iter().zip(&recs) {
+        for (rank, &(item, score)) in list.iter().enumerate() {
+            let item = &model.manifest.items[item as usize];
+            match args.format {
+                RecFormat::Csv => text.push_str(&format!(
+                    "{},{},{},{}\n",
+                    csv_field(user),
+                    csv_field(item),
+                    score,
+                    rank + 1
+                )),
+                RecFormat::Json => {
+                    let row = serde_json::json!({
+                        "user": user, "item": item, "score": score, "rank": rank + 1
+                    });
+                    text.push_str(&format!("{row}\n"));
+                }
+            }
+        }
+    }
+    match &args.out {
+        Some(path) if path.as_os_str() != "-" => {
+            latent::artifact::write_atomic(path, text.as_bytes())?
+        }
+        _ => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// A CSV field, quoted when it holds a delimiter, quote or line end.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// `latent info` on a recommender file.
+pub fn info(path: &Path, format: Format) -> Result<()> {
+    let model = RecModel::load(path)?;
+    let m = &model.manifest;
+    let c = &m.config;
+    if format == Format::Json {
+        let mut manifest = serde_json::to_value(m)?;
+        if let Some(obj) = manifest.as_object_mut() {
+            obj.insert("items".into(), serde_json::json!(m.items.len()));
+        }
+        return print_json(&serde_json::json!({
+            "recommender": c.kind.name(),
+            "parameters": model.parameter_count(),
+            "manifest": manifest,
+        }));
+    }
+    let s = &m.summary;
+    let architecture = match c.kind {
+        RecKind::MultVae | RecKind::MultDae => {
+            let n = m.items.len();
+            format!("{n}-{}-{}-{}-{n}", c.hidden, c.latent, c.hidden)
+        }
+        RecKind::Ease => {
+            format!("{0} x {0} item weights (λ {1})", m.items.len(), s.lambda.unwrap_or(0.0))
+        }
+        RecKind::Popularity => "item counts".into(),
+    };
+    let rating = match (&m.columns.rating, m.columns.min_rating) {
+        (Some(r), Some(min)) => format!("{r} >= {min}"),
+        (Some(r), None) => r.clone(),
+        _ => "none (every row is a positive)".into(),
+    };
+    print_table(&[
+        ("model", path.display().to_string()),
+        ("format", format!("{} v{} (latent {})", m.format, m.format_version, m.latent_version)),
+        ("recommender", c.kind.name().to_string()),
+        ("architecture", architecture),
+        ("parameters", model.parameter_count().to_string()),
+        ("items", m.items.len().to_string()),
+        ("columns", format!("user {}, item {}, rating {rating}", m.columns.user, m.columns.item)),
+        ("users", format!("{} training, {} validation", s.train_users, s.validation_users)),
+        ("best epoch", format!("{} of {}", s.best_epoch, s.history.len())),
+        (
+            "validation",
+            format!(
+                "NDCG@100 {:.4}  Recall@20 {:.4}  Recall@50 {:.4}",
+                s.validation.ndcg_100, s.validation.recall_20, s.validation.recall_50
+            ),
+        ),
+    ])
+}
