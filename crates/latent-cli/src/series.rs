@@ -17,7 +17,7 @@ use crate::score::{csv_field, ScoreArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use latent::score::{ScoreKind, Threshold, ThresholdRule};
-use latent::series::score::score_windows;
+use latent::series::score::{score_windows, ScoredWindows};
 use latent::series::{time, window, SeriesSpec};
 use latent::Model;
 use std::collections::VecDeque;
@@ -330,12 +330,10 @@ impl Writer<'_> {
     fn windows(&self, times: &[String], windows: &[f32], out: &mut String) -> Result<()> {
         let frame = self.spec.frame_of_windows(windows.to_vec())?;
         let sw = score_windows(self.model, &frame, self.kind)?;
-        let width = sw.width;
         for (i, (&s, time)) in sw.scores.iter().zip(times).enumerate() {
             self.row(time, Some(s), out);
             if self.explain > 0 {
-                let row = i * width..(i + 1) * width;
-                self.explanations(&sw.inputs[row.clone()], &sw.reconstructions[row], out);
+                self.explanations(&sw, i, out);
             }
             out.push('\n');
         }
@@ -355,24 +353,16 @@ impl Writer<'_> {
         }
     }
 
-    /// The value columns with the largest shares of the window's squared error.
-    fn explanations(&self, x: &[f32], y: &[f32], out: &mut String) {
-        let cols = &self.spec.columns;
-        let mut parts = vec![0.0f64; cols.len()];
-        for (f, (a, b)) in x.iter().zip(y).enumerate() {
-            parts[self.spec.column_index(f)] += f64::from((b - a) * (b - a));
-        }
-        let total: f64 = parts.iter().sum();
-        let mut order: Vec<usize> = (0..cols.len()).collect();
-        order.sort_by(|&a, &b| parts[b].total_cmp(&parts[a]).then(a.cmp(&b)));
+    /// The value columns with the largest shares of window `i`'s squared error.
+    fn explanations(&self, sw: &ScoredWindows, i: usize, out: &mut String) {
+        let top = sw.explain(self.spec, i, self.explain);
         for k in 0..self.explain {
-            match order.get(k) {
-                Some(&j) => {
+            match top.get(k) {
+                Some(e) => {
                     out.push(',');
-                    out.push_str(&csv_field(&cols[j]));
+                    out.push_str(&csv_field(&e.column));
                     out.push(',');
-                    let share = if total > 0.0 { parts[j] / total } else { 0.0 };
-                    push_num(out, share as f32);
+                    push_num(out, e.share);
                 }
                 None => out.push_str(",,"),
             }

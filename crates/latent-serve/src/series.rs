@@ -103,25 +103,14 @@ pub(crate) fn score(
     let explanations = req.explain.map(|k| {
         let mut out: Vec<Option<Vec<Contribution>>> =
             std::iter::repeat_with(|| None).take(lead).collect();
-        for (x, y) in sw.inputs.chunks(sw.width).zip(sw.reconstructions.chunks(sw.width)) {
-            let mut parts = vec![0.0f64; c];
-            for (f, (a, b)) in x.iter().zip(y).enumerate() {
-                parts[spec.column_index(f)] += f64::from((b - a) * (b - a));
-            }
-            let total: f64 = parts.iter().sum();
-            let mut order: Vec<usize> = (0..c).collect();
-            order.sort_by(|&a, &b| parts[b].total_cmp(&parts[a]).then(a.cmp(&b)));
-            out.push(Some(
-                order
-                    .into_iter()
-                    .take(k)
-                    .map(|j| Contribution {
-                        column: spec.columns[j].clone(),
-                        share: if total > 0.0 { (parts[j] / total) as f32 } else { 0.0 },
-                    })
+        out.extend((0..sw.scores.len()).map(|i| {
+            let top = sw.explain(spec, i, k);
+            Some(
+                top.into_iter()
+                    .map(|e| Contribution { column: e.column, share: e.share })
                     .collect(),
-            ));
-        }
+            )
+        }));
         out
     });
     let threshold = threshold.map(|t| t.value);

@@ -3,9 +3,10 @@
 //! digits), so a live stream that scores one window per point, a batch, and a longer series
 //! all give a point the same bits.
 
+use super::SeriesSpec;
 use crate::frame::Frame;
 use crate::model::Model;
-use crate::score::ScoreKind;
+use crate::score::{Explanation, ScoreKind};
 use crate::Result;
 use rayon::prelude::*;
 
@@ -41,4 +42,28 @@ pub fn score_windows(model: &Model, windows: &Frame, kind: ScoreKind) -> Result<
         reconstructions.extend(r);
     }
     Ok(ScoredWindows { width, inputs, reconstructions, scores })
+}
+
+impl ScoredWindows {
+    /// The `k` value columns with the largest shares of window `i`'s squared reconstruction
+    /// error (each column summed over the window's points), largest first.
+    pub fn explain(&self, spec: &SeriesSpec, i: usize, k: usize) -> Vec<Explanation> {
+        let row = i * self.width..(i + 1) * self.width;
+        let (x, y) = (&self.inputs[row.clone()], &self.reconstructions[row]);
+        let mut parts = vec![0.0f64; spec.columns.len()];
+        for (f, (a, b)) in x.iter().zip(y).enumerate() {
+            parts[spec.column_index(f)] += f64::from((b - a) * (b - a));
+        }
+        let total: f64 = parts.iter().sum();
+        let mut order: Vec<usize> = (0..parts.len()).collect();
+        order.sort_by(|&a, &b| parts[b].total_cmp(&parts[a]).then(a.cmp(&b)));
+        order
+            .into_iter()
+            .take(k)
+            .map(|j| Explanation {
+                column: spec.columns[j].clone(),
+                share: if total > 0.0 { (parts[j] / total) as f32 } else { 0.0 },
+            })
+            .collect()
+    }
 }
