@@ -180,7 +180,8 @@ pub struct RecommendArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: RecFormat,
-    /// The columns (defaults: the names the model was trained with).
+    /// The columns (defaults: the names the model was trained with; without the model's
+    /// rating column in the file, every row is a positive).
     #[command(flatten)]
     pub interactions: InteractionArgs,
     /// No warnings on stderr.
@@ -194,7 +195,16 @@ pub fn run(args: RecommendArgs) -> Result<()> {
         return Err(BadInput("--k must be at least 1".into()).into());
     }
     let model = RecModel::load(&args.model)?;
-    let columns = args.interactions.columns(&model.manifest.columns)?;
+    let mut defaults = model.manifest.columns.clone();
+    // A history file without the rating column the model was trained with: every row is a
+    // positive (unless --rating-column names one).
+    if let Some(rating) = &defaults.rating {
+        if !latent_data::header_columns(&args.data)?.contains(rating) {
+            defaults.rating = None;
+            defaults.min_rating = None;
+        }
+    }
+    let columns = args.interactions.columns(&defaults)?;
     let data = read(&args.data, &columns)?;
     let (histories, unknown) = data.histories(model.item_index());
     if histories.iter().all(Vec::is_empty) {

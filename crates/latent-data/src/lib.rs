@@ -23,7 +23,7 @@ mod write;
 pub use error::{Error, Result};
 pub use grid::{write_png_folder, write_png_grid};
 pub use images::MAX_IMAGE_VALUES;
-pub use interactions::{read_interactions, read_interactions_from};
+pub use interactions::{header_columns, read_interactions, read_interactions_from};
 pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
 pub use stream::{open_input, Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};
 pub use write::{write_frame, write_idx_images, write_matrix, write_npy};
