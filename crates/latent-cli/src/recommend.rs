@@ -77,6 +77,16 @@ pub fn read(path: &Path, columns: &InteractionColumns) -> Result<latent::recomme
 
 /// `latent train` for a recommender preset.
 pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
+    let unsupported = [
+        ("--config", args.config.is_some()),
+        ("--resume", args.resume.is_some()),
+        ("--checkpoint-every", args.checkpoint_every.is_some()),
+        ("--checkpoint-dir", args.checkpoint_dir.is_some()),
+        ("--plots", args.plots.is_some()),
+    ];
+    if let Some((flag, _)) = unsupported.iter().find(|(_, given)| *given) {
+        return Err(BadInput(format!("{flag} is not supported for recommenders yet")).into());
+    }
     let mut config = RecConfig { kind, ..RecConfig::default() };
     if let Some(h) = args.hidden.as_ref().and_then(|h| h.first()) {
         config.hidden = *h;
