@@ -77,6 +77,16 @@ pub fn read(path: &Path, columns: &InteractionColumns) -> Result<latent::recomme
 
 /// `latent train` for a recommender preset.
 pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
+    let unsupported = [
+        ("--config", args.config.is_some()),
+        ("--resume", args.resume.is_some()),
+        ("--checkpoint-every", args.checkpoint_every.is_some()),
+        ("--checkpoint-dir", args.checkpoint_dir.is_some()),
+        ("--plots", args.plots.is_some()),
+    ];
+    if let Some((flag, _)) = unsupported.iter().find(|(_, given)| *given) {
+        return Err(BadInput(format!("{flag} is not supported for recommenders yet")).into());
+    }
     let mut config = RecConfig { kind, ..RecConfig::default() };
     if let Some(h) = args.hidden.as_ref().and_then(|h| h.first()) {
         config.hidden = *h;
@@ -180,7 +190,8 @@ pub struct RecommendArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: RecFormat,
-    /// The columns (defaults: the names the model was trained with).
+    /// The columns (defaults: the names the model was trained with; without the model's
+    /// rating column in the file, every row is a positive).
     #[command(flatten)]
     pub interactions: InteractionArgs,
     /// No warnings on stderr.
@@ -194,7 +205,16 @@ pub fn run(args: RecommendArgs) -> Result<()> {
         return Err(BadInput("--k must be at least 1".into()).into());
     }
     let model = RecModel::load(&args.model)?;
-    let columns = args.interactions.columns(&model.manifest.columns)?;
+    let mut defaults = model.manifest.columns.clone();
+    // A history file without the rating column the model was trained with: every row is a
+    // positive (unless --rating-column names one).
+    if let Some(rating) = &defaults.rating {
+        if !latent_data::header_columns(&args.data)?.contains(rating) {
+            defaults.rating = None;
+            defaults.min_rating = None;
+        }
+    }
+    let columns = args.interactions.columns(&defaults)?;
     let data = read(&args.data, &columns)?;
     let (histories, unknown) = data.histories(model.item_index());
     if histories.iter().all(Vec::is_empty) {

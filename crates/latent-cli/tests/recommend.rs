@@ -112,6 +112,11 @@ fn train_recommend_and_info() {
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[0]["rank"], 1);
         assert!(rows[0]["score"].is_number() && rows[0]["item"].is_string());
+        // A history without the rating column: every row is a positive.
+        let plain = dir.path().join("plain.csv");
+        std::fs::write(&plain, "userId,movieId\nalice,100\nalice,101\n").unwrap();
+        let o = ok(latent(&["recommend", "--model", p(&model), "--data", p(&plain), "--k", "3"]));
+        assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
         let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
         assert!(info.contains(preset) && info.contains("items"), "{info}");
         let json: serde_json::Value = serde_json::from_str(&stdout(&ok(latent(&[

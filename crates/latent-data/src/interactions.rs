@@ -29,6 +29,25 @@ pub fn read_interactions(path: &Path, columns: &InteractionColumns) -> Result<In
     read_interactions_from(path, source::open(path)?, delimiter, columns)
 }
 
+/// The column names in the header of a CSV/TSV file (none for other formats).
+pub fn header_columns(path: &Path) -> Result<Vec<String>> {
+    let name = source::inner_name(path);
+    if name.ends_with(".npz") {
+        return Ok(Vec::new());
+    }
+    let delimiter = if name.ends_with(".tsv") { b'\t' } else { b',' };
+    let mut reader = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(source::open(path)?);
+    let mut record = ByteRecord::new();
+    if !next_record(path, &mut reader, &mut record)? {
+        return Ok(Vec::new());
+    }
+    column_names(&Ctx { path, na: crate::na::NaValues::default() }, &record, true)
+}
+
 /// [`read_interactions`] over any reader (`path` names it in errors).
 pub fn read_interactions_from(
     path: &Path,
@@ -126,7 +145,7 @@ fn read_csr_npz(path: &Path, min_rating: Option<f64>) -> Result<Interactions> {
     let (_, data) = get("data")?;
     let bad = |m: String| Error::format(path, format!("not a SciPy CSR matrix: {m}"));
     // Indices arrive as f32: exact below 2^24.
-    let exact = |v: f32| v >= 0.0 && v < 16_777_216.0 && v.fract() == 0.0;
+    let exact = |v: f32| (0.0..16_777_216.0).contains(&v) && v.fract() == 0.0;
     if shape.values.len() != 2 || !shape.values.iter().all(|&v| exact(v)) {
         return Err(bad("\"shape\" is not two sizes below 2^24".into()));
     }

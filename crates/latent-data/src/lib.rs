@@ -26,7 +26,7 @@ pub use atomic::AtomicFile;
 pub use error::{Error, Result};
 pub use grid::{write_png_folder, write_png_grid};
 pub use images::MAX_IMAGE_VALUES;
-pub use interactions::{read_interactions, read_interactions_from};
+pub use interactions::{header_columns, read_interactions, read_interactions_from};
 pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
 pub use na::NaValues;
 pub use stream::{open_input, Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};

@@ -153,7 +153,8 @@ impl RecModel {
                 // cannot hold before allocating them.
                 let stored: usize = values.values().map(Vec::len).sum();
                 let need = n.checked_mul(c.hidden).filter(|&x| x <= stored);
-                if need.is_none() || c.latent > stored {
+                let code = c.latent.checked_mul(2 * c.hidden).filter(|&x| x <= stored);
+                if need.is_none() || code.is_none() {
                     return Err(file_error(
                         path,
                         "inconsistent manifest: sizes exceed the stored weights".into(),
