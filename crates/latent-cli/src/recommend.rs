@@ -314,7 +314,14 @@ pub fn info(path: &Path, format: Format) -> Result<()> {
         ("items", m.items.len().to_string()),
         ("columns", format!("user {}, item {}, rating {rating}", m.columns.user, m.columns.item)),
         ("users", format!("{} training, {} validation", s.train_users, s.validation_users)),
-        ("best epoch", format!("{} of {}", s.best_epoch, s.history.len())),
+        (
+            "training",
+            match s.lambda {
+                Some(l) => format!("closed form, λ {l} chosen on validation users"),
+                None if s.history.is_empty() => "counts".into(),
+                None => format!("best epoch {} of {}", s.best_epoch, s.history.len()),
+            },
+        ),
         (
             "validation",
             format!(
