@@ -364,7 +364,8 @@ pub struct TrainArgs {
     /// Seed for initialisation, shuffling and noise [default: 42].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Time budget: stop after the epoch during which this many minutes have passed.
+    /// Time budget: stop after the epoch during which this many minutes have passed (without
+    /// --epochs, training runs until the budget is spent).
     #[arg(long, value_name = "MIN", conflicts_with = "max_seconds")]
     pub max_minutes: Option<f64>,
     /// Time budget in seconds (the config file's `max_seconds`).

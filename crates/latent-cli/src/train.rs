@@ -3,6 +3,7 @@
 use crate::args::{ActivationArg, LossArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs};
 use crate::data::in_file;
 use crate::exit::BadInput;
+use crate::family::Preset;
 use crate::progress::TrainProgress;
 use crate::{data, output};
 use anyhow::{Context, Result};
@@ -25,9 +26,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let dataset = data::load(&args.data, None)?;
     let chosen = args.config.is_some()
         || args.hidden.is_some()
+        || args.latent.is_some()
         || args.loss.is_some()
         || args.family.channels.is_some();
-    args.family.apply_to_data(&mut config, dataset.frame.image_shape().is_some(), chosen);
+    let images = dataset.frame.image_shape().is_some();
+    args.family.apply_to_data(&mut config, images, chosen);
+    if images && !chosen && matches!(args.family.preset, Some(Preset::Vae | Preset::BetaVae)) {
+        // The measured run's batch and split, unless given.
+        if args.batch_size.is_none() {
+            config.train.batch_size = 128;
+        }
+        if args.val_split.is_none() {
+            config.train.val_split = 0.0;
+        }
+    }
     let log_path = metrics_path(&args.out);
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;
@@ -97,6 +109,9 @@ pub fn metrics_path(model: &Path) -> PathBuf {
     let stem = name.strip_suffix(".safetensors").unwrap_or(&name);
     model.with_file_name(format!("{stem}.metrics.jsonl"))
 }
+
+/// Epochs of a run given a time budget (`--max-minutes`) and no epoch count.
+const MAX_BUDGET_EPOCHS: usize = 10_000;
 
 /// The configuration: `--config` file (if any) with flags applied over it.
 pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
@@ -195,6 +210,11 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
     }
     if let Some(s) = a.max_seconds {
         c.train.max_seconds = Some(s);
+    }
+    if c.train.max_seconds.is_some() && a.epochs.is_none() && a.config.is_none() {
+        // A time budget without an epoch count: train until the budget is spent.
+        c.train.epochs = MAX_BUDGET_EPOCHS;
+        c.train.min_steps = 0;
     }
     if let Some(d) = a.detector {
         c.detector = d.into();

@@ -462,6 +462,18 @@ fn the_denoising_preset_picks_a_convolutional_denoiser_for_images() {
     // A chosen architecture or loss is kept.
     ok(train(&idx, &model, &["--preset", "denoising", "--epochs", "1", "--hidden", "32"]));
     assert!(!info(&model)["family"].as_str().unwrap().contains("conv"));
+    // The VAE preset on images takes the measured MNIST run's sizes and schedule.
+    ok(train(&idx, &model, &["--preset", "vae", "--epochs", "1"]));
+    let j = info(&model);
+    assert!(j["architecture"].as_str().unwrap().contains("-512-256-"), "{j}");
+    let manifest = ok(latent(&["info", "--model", p(&model), "--manifest"]));
+    let m: serde_json::Value = serde_json::from_str(&stdout(&manifest)).unwrap();
+    assert_eq!(m["config"]["objective"]["binarize"], true, "{m}");
+    assert_eq!(m["config"]["train"]["batch_size"], 128);
+    // A time budget without --epochs trains until the budget is spent.
+    let o = ok(train(&idx, &model, &["--preset", "vae", "--max-seconds", "1.5"]));
+    let epochs = info(&model)["training"]["epochs"].as_u64().unwrap();
+    assert!(epochs > 20, "{epochs} epochs in 1.5 s: {}", stderr(&o));
     // Tables stay dense.
     let digits = repo().join("data/digits/digits.csv");
     ok(train(
