@@ -483,3 +483,18 @@ fn the_denoising_preset_picks_a_convolutional_denoiser_for_images() {
     ));
     assert!(!info(&model)["family"].as_str().unwrap().contains("conv"));
 }
+
+#[test]
+fn the_report_names_the_score_a_forest_model_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = repo().join("data/anomaly/glass.csv");
+    let model = dir.path().join("forest.safetensors");
+    ok(train(&data, &model, &["--label-column", "label", "--preset", "anomaly", "--epochs", "5"]));
+    let out = dir.path().join("report.html");
+    ok(latent(&["report", "--model", p(&model), "--data", p(&data), "--out", p(&out)]));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("Isolation Forest score"), "the report does not name the forest score");
+    assert!(html.contains("median score (forest)"), "no statistics of the forest score");
+    let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
+    assert!(info.contains("forest: Isolation Forest score"), "{info}");
+}

@@ -216,6 +216,26 @@ fn push_record(
 }
 
 /// Reads a delimited text file (gunzipped when its name ends in `.gz`).
+/// A CSV reader over `input` (records of any length, no header handling) and its first record;
+/// an empty input is an error.
+pub(crate) fn open_records<R: Read>(
+    path: &Path,
+    input: R,
+    delimiter: u8,
+) -> Result<(::csv::Reader<R>, ByteRecord)> {
+    let mut reader = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(input);
+    let mut record = ByteRecord::new();
+    if !next_record(path, &mut reader, &mut record)? {
+        return Err(Error::format(path, "file is empty"));
+    }
+    Ok((reader, record))
+}
+
 pub(crate) fn load_csv(path: &Path, delimiter: u8, opts: &LoadOptions) -> Result<Dataset> {
     read_csv(path, source::open(path)?, delimiter, opts)
 }
@@ -228,16 +248,7 @@ pub(crate) fn read_csv(
     opts: &LoadOptions,
 ) -> Result<Dataset> {
     let ctx = Ctx { path, na: crate::na::NaValues::new(&opts.na_values) };
-    let mut reader = ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(input);
-    let mut record = ByteRecord::new();
-    if !next_record(path, &mut reader, &mut record)? {
-        return Err(Error::format(path, "file is empty"));
-    }
+    let (mut reader, mut record) = open_records(path, input, delimiter)?;
     let names = column_names(&ctx, &record, opts.has_header)?;
     if let Some(label) = opts.label_column.as_ref().filter(|_| !opts.label_optional) {
         require_column(path, &names, label, "label")?;

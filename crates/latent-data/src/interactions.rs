@@ -10,7 +10,9 @@ use std::path::Path;
 use ::csv::{ByteRecord, ReaderBuilder};
 use latent::recommend::{InteractionColumns, Interactions};
 
-use crate::csv::{column_names, field_text, line_of, next_record, require_column, Ctx};
+use crate::csv::{
+    column_names, field_text, line_of, next_record, open_records, require_column, Ctx,
+};
 use crate::error::{Error, Result};
 use crate::source;
 
@@ -59,16 +61,7 @@ pub fn read_interactions_from(
         return Err(Error::format(path, "a minimum rating needs a rating column"));
     }
     let ctx = Ctx { path, na: crate::na::NaValues::default() };
-    let mut reader = ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(input);
-    let mut record = ByteRecord::new();
-    if !next_record(path, &mut reader, &mut record)? {
-        return Err(Error::format(path, "file is empty"));
-    }
+    let (mut reader, mut record) = open_records(path, input, delimiter)?;
     let names = column_names(&ctx, &record, true)?;
     let find = |name: &str, what: &str| -> Result<usize> {
         require_column(path, &names, name, what)?;
