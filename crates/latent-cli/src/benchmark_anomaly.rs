@@ -247,7 +247,7 @@ fn run_dataset(args: &BenchmarkAnomalyArgs, path: &Path) -> Result<DatasetResult
         BadInput(format!("{}: no label column \"{}\"", path.display(), args.label_column))
     })?;
     let texts = label_texts(column).with_context(|| path.display().to_string())?;
-    let labels = latent::labels::anomaly_flags(&texts, &args.labels.rule()?)
+    let (labels, _) = latent::labels::anomaly_flags(&texts, &args.labels.rule()?)
         .with_context(|| format!("{}: label column \"{}\"", path.display(), args.label_column))?;
     let seeds = args.seeds.max(1);
     let [mut detector, mut ae, mut forest] = [MethodResult::default(); 3];

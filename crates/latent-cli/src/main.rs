@@ -17,6 +17,7 @@ mod exit;
 mod family;
 mod generate;
 mod info;
+mod jsonl;
 mod output;
 mod pca;
 mod pipeline;

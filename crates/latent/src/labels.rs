@@ -196,12 +196,14 @@ impl LabelSet {
     }
 }
 
-/// Anomaly flags of a whole label column under `rule`.
-pub fn anomaly_flags<S: AsRef<str>>(labels: &[S], rule: &LabelRule) -> Result<Vec<bool>> {
+/// Anomaly flags of a whole label column under `rule`, with the anomalous class's name
+/// ([`LabelSet::anomalous_name`]).
+pub fn anomaly_flags<S: AsRef<str>>(labels: &[S], rule: &LabelRule) -> Result<(Vec<bool>, String)> {
     let mut set = LabelSet::new();
     let ids: Vec<u32> = labels.iter().map(|l| set.push(l.as_ref())).collect();
     let per_value = set.resolve(rule)?;
-    Ok(ids.iter().map(|&i| per_value[i as usize]).collect())
+    let flags = ids.iter().map(|&i| per_value[i as usize]).collect();
+    Ok((flags, set.anomalous_name(&per_value)))
 }
 
 #[cfg(test)]
@@ -210,7 +212,7 @@ mod tests {
     use super::*;
 
     fn flags(labels: &[&str], rule: &LabelRule) -> Result<Vec<bool>> {
-        anomaly_flags(labels, rule)
+        anomaly_flags(labels, rule).map(|(flags, _)| flags)
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod style;
 mod training;
 
 use anyhow::{Context, Result};
-use latent::labels::{LabelRule, LabelSet};
+use latent::labels::LabelRule;
 use latent::score::ScoreKind;
 use latent::{metrics, ImageShape, Model, RowErrors};
 use latent_data::Dataset;
@@ -253,13 +253,8 @@ fn binary_labels(
     rule: &LabelRule,
     notes: &mut Vec<String>,
 ) -> Result<Option<(String, Vec<bool>)>> {
-    let mut set = LabelSet::new();
-    let ids: Vec<u32> = labels.iter().map(|l| set.push(l)).collect();
-    match set.resolve(rule) {
-        Ok(anomalous) => {
-            let truth = ids.iter().map(|&i| anomalous[i as usize]).collect();
-            Ok(Some((set.anomalous_name(&anomalous), truth)))
-        }
+    match latent::labels::anomaly_flags(labels, rule) {
+        Ok((truth, name)) => Ok(Some((name, truth))),
         Err(e) if *rule == LabelRule::Plain => {
             notes.push(format!(
                 "No ROC or precision-recall curves: {e}. Name the anomalous class with \
