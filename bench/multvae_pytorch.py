@@ -9,7 +9,7 @@ Prints the epoch's wall time, users/s and the peak resident memory.
 Data: `cargo run --release -p latent --example ml20m_synthetic -- /tmp/ml20m.csv`.
 Run (2 threads, as the latent side): OMP_NUM_THREADS=2 python3 bench/multvae_pytorch.py \
     --data /tmp/ml20m.csv --epochs 1
-Not run in this repository yet: the development machine is shared, so timings would be wrong.
+Run by scripts/bench-multvae.sh, which sets both sides up and prints the ratio.
 """
 import argparse
 import resource

@@ -118,7 +118,10 @@ pub fn run(args: BenchmarkRecommendArgs) -> Result<()> {
         for (k, &kind) in kinds.iter().enumerate() {
             let mut config = RecConfig { kind, seed, ..RecConfig::default() };
             config.epochs = args.epochs.unwrap_or(config.epochs);
-            config.batch_size = args.batch_size.unwrap_or(config.batch_size);
+            if let Some(batch) = args.batch_size {
+                config.batch_size = batch;
+                config.min_batches = 0;
+            }
             config.lr = args.lr.unwrap_or(config.lr);
             config.hidden = args.hidden.unwrap_or(config.hidden);
             config.latent = args.latent.unwrap_or(config.latent);

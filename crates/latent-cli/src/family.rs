@@ -66,6 +66,10 @@ pub struct FamilyArgs {
     /// Epochs over which the KL weight rises from 0 to beta (variational models).
     #[arg(long, value_name = "N")]
     pub kl_warmup: Option<usize>,
+    /// EASE's L2 weight λ; several (comma-separated) are a grid, the best on the validation
+    /// users is kept [default: 50,100,200,500,1000].
+    #[arg(long, value_name = "F", value_delimiter = ',')]
+    pub lambda: Vec<f64>,
     /// Decoder likelihood (variational models): bernoulli, gaussian (learned variance) or
     /// gaussian:SIGMA.
     #[arg(long, value_name = "KIND")]
@@ -178,6 +182,9 @@ impl FamilyArgs {
 
     /// Applies the family flags to `c` (after [`FamilyArgs::apply_preset`]).
     pub fn apply(&self, c: &mut FitConfig) -> Result<()> {
+        if !self.lambda.is_empty() {
+            return Err(BadInput("--lambda applies to --preset ease only".into()).into());
+        }
         if let Some(s) = &self.corruption {
             c.objective.corruption = parse_corruption(s)?;
         }

@@ -25,6 +25,7 @@ mod plots;
 mod progress;
 mod recommend;
 mod report;
+mod report_recommend;
 mod score;
 mod series;
 mod serve;

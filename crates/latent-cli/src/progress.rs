@@ -41,6 +41,11 @@ pub struct TrainProgress {
     /// What the last finished epoch said, shown in the bar during the next one.
     status: String,
     epoch_started: Instant,
+    /// Named metrics reported during the current epoch (a recommender's validation NDCG@100),
+    /// shown on the epoch's line and logged with it.
+    metrics: Vec<(String, f64)>,
+    /// Whether an epoch is under way (a metric outside one gets a line of its own).
+    in_epoch: bool,
 }
 
 impl TrainProgress {
@@ -67,6 +72,8 @@ impl TrainProgress {
             resumed_epochs: 0,
             status: String::new(),
             epoch_started: Instant::now(),
+            metrics: Vec::new(),
+            in_epoch: false,
         }
     }
 
@@ -84,6 +91,7 @@ impl Observer for TrainProgress {
         self.loss_sum = 0.0;
         self.batches_seen = 0;
         self.epoch_started = Instant::now();
+        self.in_epoch = true;
         if let Some(bar) = &self.bar {
             bar.set_length(batches as u64);
             bar.set_position(0);
@@ -108,7 +116,11 @@ impl Observer for TrainProgress {
     }
 
     fn epoch_end(&mut self, r: &EpochReport) {
-        let val = r.val_loss.map_or(String::new(), |v| format!("  val {v:.5}"));
+        self.in_epoch = false;
+        let mut val = r.val_loss.map_or(String::new(), |v| format!("  val {v:.5}"));
+        for (name, value) in &self.metrics {
+            val.push_str(&format!("  {name} {value:.4}"));
+        }
         let patience = r.patience_left.map_or(String::new(), |p| format!("  patience {p}"));
         let line = format!(
             "epoch {}/{}  train {:.5}{val}  best {}{patience}  {:.1}s",
@@ -120,8 +132,7 @@ impl Observer for TrainProgress {
         let todo = self.epochs.saturating_sub(self.resumed_epochs) as f64;
         let left = self.started.elapsed().as_secs_f64() / done * (todo - done);
         self.status = format!(
-            "{}  best {}{}  run ETA {}",
-            r.val_loss.map_or(String::new(), |v| format!("  val {v:.5}")),
+            "{val}  best {}{}  run ETA {}",
             r.best_epoch,
             r.patience_left.map_or(String::new(), |p| format!("  stop in {p}")),
             duration(left.max(0.0))
@@ -133,6 +144,20 @@ impl Observer for TrainProgress {
         }
         let elapsed = self.started.elapsed().as_secs_f64();
         self.log_epoch(r, Some(elapsed));
+        self.metrics.clear();
+    }
+
+    fn metric(&mut self, name: &str, value: f64) {
+        if self.in_epoch {
+            self.metrics.push((name.to_string(), value));
+            return;
+        }
+        let line = format!("{name} {value:.4}");
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None if self.lines => eprintln!("{line}"),
+            None => {}
+        }
     }
 
     fn resumed(&mut self, history: &[EpochReport]) {
@@ -154,7 +179,7 @@ impl TrainProgress {
     /// One `metrics.jsonl` line (epochs replayed from a checkpoint have no timings).
     fn log_epoch(&mut self, r: &EpochReport, elapsed: Option<f64>) {
         if let Some(log) = &mut self.log {
-            let entry = serde_json::json!({
+            let mut entry = serde_json::json!({
                 "epoch": r.epoch,
                 "train_loss": r.train_loss,
                 "val_loss": r.val_loss,
@@ -163,9 +188,25 @@ impl TrainProgress {
                 "epoch_seconds": elapsed.map(|_| r.seconds),
                 "elapsed_seconds": elapsed,
             });
+            for (name, value) in &self.metrics {
+                entry[metric_key(name)] = serde_json::json!(value);
+            }
             let _ = writeln!(log, "{entry}").and_then(|_| log.flush());
         }
     }
+}
+
+/// A metric's name as a JSON key: `validation NDCG@100` → `validation_ndcg_100`.
+fn metric_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            key.push(c.to_ascii_lowercase());
+        } else if !key.ends_with('_') {
+            key.push('_');
+        }
+    }
+    key.trim_matches('_').to_string()
 }
 
 /// `1h02m`, `3m05s`, `42s`.
@@ -180,7 +221,13 @@ fn duration(seconds: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::duration;
+    use super::{duration, metric_key};
+
+    #[test]
+    fn metric_names_become_json_keys() {
+        assert_eq!(metric_key("validation NDCG@100"), "validation_ndcg_100");
+        assert_eq!(metric_key("Recall@20"), "recall_20");
+    }
 
     #[test]
     fn durations_read_well() {

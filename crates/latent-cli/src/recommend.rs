@@ -6,11 +6,11 @@ use crate::args::{Format, TrainArgs};
 use crate::exit::BadInput;
 use crate::family::Preset;
 use crate::output::{print_json, print_table};
+use crate::progress::TrainProgress;
 use anyhow::{Context, Result};
 use clap::{ArgAction, Args, ValueEnum};
 use latent::recommend::file::RecModel;
 use latent::recommend::{InteractionColumns, RecConfig, RecKind};
-use latent::{EpochReport, Observer};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -82,7 +82,6 @@ pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
         ("--resume", args.resume.is_some()),
         ("--checkpoint-every", args.checkpoint_every.is_some()),
         ("--checkpoint-dir", args.checkpoint_dir.is_some()),
-        ("--plots", args.plots.is_some()),
     ];
     if let Some((flag, _)) = unsupported.iter().find(|(_, given)| *given) {
         return Err(BadInput(format!("{flag} is not supported for recommenders yet")).into());
@@ -94,8 +93,14 @@ pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
     config.latent = args.latent.unwrap_or(config.latent);
     config.dropout = args.dropout.unwrap_or(config.dropout);
     config.beta = args.family.beta.unwrap_or(config.beta);
+    if !args.family.lambda.is_empty() {
+        config.lambdas = args.family.lambda.clone();
+    }
     config.epochs = args.epochs.unwrap_or(config.epochs);
-    config.batch_size = args.batch_size.unwrap_or(config.batch_size);
+    if let Some(batch) = args.batch_size {
+        config.batch_size = batch;
+        config.min_batches = 0;
+    }
     config.lr = args.lr.unwrap_or(config.lr);
     config.weight_decay = args.weight_decay.unwrap_or(config.weight_decay);
     config.patience = args.patience.or(config.patience);
@@ -103,10 +108,20 @@ pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
     config.validate().map_err(|e| BadInput(e.to_string()))?;
     let columns = args.interactions.columns(&default_columns())?;
     let data = read(&args.data.data, &columns)?;
-    let mut progress = RecProgress { quiet: args.quiet, epochs: config.epochs };
-    let model = latent::recommend::fit(&data, columns, &config, &mut progress)
-        .with_context(|| args.data.data.display().to_string())?;
+    let log_path = crate::train::metrics_path(&args.out);
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("cannot create {}", log_path.display()))?;
+    let mut progress = TrainProgress::new(args.quiet, Some(log));
+    let model = latent::recommend::fit(&data, columns, &config, &mut progress);
+    progress.finish();
+    let model = model.with_context(|| args.data.data.display().to_string())?;
     model.save(&args.out)?;
+    if let Some(dir) = &args.plots {
+        let n = crate::plots::recommend::write_plots(&model, dir)?;
+        if !args.quiet {
+            eprintln!("wrote {n} plots (PNG and SVG) to {}", dir.display());
+        }
+    }
     if !args.quiet {
         let s = &model.manifest.summary;
         eprintln!(
@@ -124,38 +139,6 @@ pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Progress of a recommender's training on stderr: one line per epoch.
-pub struct RecProgress {
-    /// Print nothing.
-    pub quiet: bool,
-    /// Planned epochs.
-    pub epochs: usize,
-}
-
-impl Observer for RecProgress {
-    fn epoch_end(&mut self, r: &EpochReport) {
-        if !self.quiet {
-            let patience = r.patience_left.map_or(String::new(), |p| format!("  stop in {p}"));
-            eprintln!("  loss {:.3}  best epoch {}{patience}", r.train_loss, r.best_epoch);
-        }
-    }
-
-    fn metric(&mut self, name: &str, value: f64) {
-        if !self.quiet {
-            eprint!("{name} {value:.4}");
-            if name.contains('λ') {
-                eprintln!();
-            }
-        }
-    }
-
-    fn epoch_start(&mut self, epoch: usize, _epochs: usize, _batches: usize) {
-        if !self.quiet {
-            eprint!("epoch {epoch}/{}: ", self.epochs);
-        }
-    }
 }
 
 /// Output format of `latent recommend`.
@@ -283,12 +266,24 @@ pub fn info(path: &Path, format: Format) -> Result<()> {
         if let Some(obj) = manifest.as_object_mut() {
             obj.insert("items".into(), serde_json::json!(m.items.len()));
         }
+        if let Some(summary) = manifest.get_mut("summary").and_then(|s| s.as_object_mut()) {
+            summary.remove("item_counts");
+        }
         return print_json(&serde_json::json!({
             "recommender": c.kind.name(),
             "parameters": model.parameter_count(),
             "manifest": manifest,
         }));
     }
+    let mut rows = vec![("model", path.display().to_string())];
+    rows.extend(describe(&model));
+    print_table(&rows)
+}
+
+/// What `latent info` and `latent report` say about a recommender, as `(field, value)` rows.
+pub fn describe(model: &RecModel) -> Vec<(&'static str, String)> {
+    let m = &model.manifest;
+    let c = &m.config;
     let s = &m.summary;
     let architecture = match c.kind {
         RecKind::MultVae | RecKind::MultDae => {
@@ -305,8 +300,7 @@ pub fn info(path: &Path, format: Format) -> Result<()> {
         (Some(r), None) => r.clone(),
         _ => "none (every row is a positive)".into(),
     };
-    print_table(&[
-        ("model", path.display().to_string()),
+    vec![
         ("format", format!("{} v{} (latent {})", m.format, m.format_version, m.latent_version)),
         ("recommender", c.kind.name().to_string()),
         ("architecture", architecture),
@@ -329,5 +323,5 @@ pub fn info(path: &Path, format: Format) -> Result<()> {
                 s.validation.ndcg_100, s.validation.recall_20, s.validation.recall_50
             ),
         ),
-    ])
+    ]
 }

@@ -18,6 +18,9 @@ use std::path::Path;
 
 /// Runs `latent report`.
 pub fn run(args: ReportArgs) -> Result<()> {
+    if latent::recommend::is_recommender(&args.model) {
+        return crate::report_recommend::run(&args);
+    }
     let model = data::load_model(&args.model)?;
     let dataset = match &args.data {
         Some(path) => {
@@ -78,7 +81,7 @@ pub fn write(
 }
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -94,7 +97,7 @@ fn esc(s: &str) -> String {
 }
 
 /// A two-column table of `key: value` rows (values already escaped).
-fn table(rows: &[(&str, String)]) -> String {
+pub(crate) fn table(rows: &[(&str, String)]) -> String {
     let mut s = String::from("<table class=\"kv\">\n");
     for (k, v) in rows {
         let _ = writeln!(s, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
@@ -158,23 +161,14 @@ fn render(model: &Model, model_path: &Path, data: Option<&Dataset>, a: &Analysis
     let name = model_path
         .file_name()
         .map_or_else(|| model_path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let mut h = String::with_capacity(1 << 20);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n\
-         <title>latent report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        esc(&name)
-    );
-    let _ = writeln!(
-        h,
-        "<header><h1><span>latent</span> report</h1><p class=\"sub\">{} &middot; dense \
-         autoencoder {} &middot; latent {}</p></header>",
-        esc(&model_path.display().to_string()),
-        esc(&architecture(model)),
-        esc(env!("CARGO_PKG_VERSION"))
+    let mut h = page_start(
+        &name,
+        &format!(
+            "{} &middot; dense autoencoder {} &middot; latent {}",
+            esc(&model_path.display().to_string()),
+            esc(&architecture(model)),
+            esc(env!("CARGO_PKG_VERSION"))
+        ),
     );
 
     h.push_str("<section id=\"model\"><h2>Model</h2>\n<div class=\"cols\">\n<div>\n");
@@ -281,17 +275,41 @@ fn render(model: &Model, model_path: &Path, data: Option<&Dataset>, a: &Analysis
         }
         h.push_str("</section>\n");
     }
+    page_end(&mut h);
+    h
+}
+
+/// The page's head and header: `name` in the title, `subtitle` (already escaped) under it.
+pub(crate) fn page_start(name: &str, subtitle: &str) -> String {
+    let mut h = String::with_capacity(1 << 20);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n\
+         <title>latent report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        esc(name)
+    );
+    let _ = writeln!(
+        h,
+        "<header><h1><span>latent</span> report</h1><p class=\"sub\">{subtitle}</p></header>"
+    );
+    h
+}
+
+/// The footer, the image check and the closing tags.
+pub(crate) fn page_end(h: &mut String) {
     let _ = write!(
         h,
         "<footer>Made by <code>latent report</code>; every image is embedded in this file. \
          <span id=\"image-check\" data-loaded=\"\"></span></footer>\n</main>\n{IMAGE_CHECK}\n\
          </body>\n</html>\n"
     );
-    h
 }
 
 /// A figure with its PNG embedded as a data URI.
-fn figure(p: &crate::plots::Plot, class: &str) -> String {
+pub(crate) fn figure(p: &crate::plots::Plot, class: &str) -> String {
     let data = base64::engine::general_purpose::STANDARD.encode(&p.png);
     format!(
         "<figure class=\"{class}\" id=\"plot-{}\"><img alt=\"{}\" src=\"data:image/png;base64,{data}\">\

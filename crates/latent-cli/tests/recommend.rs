@@ -206,3 +206,43 @@ fn benchmark_reports_every_model() {
         assert!((0.0..=1.0).contains(&ndcg));
     }
 }
+
+#[test]
+fn report_log_and_plots_of_a_recommender() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = ratings(dir.path());
+    let model = dir.path().join("rec.safetensors");
+    train(&data, &model, "mult-vae");
+    // The training log: one line per epoch with the validation NDCG@100 and the epoch's time.
+    let log = std::fs::read_to_string(dir.path().join("rec.metrics.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 8, "{log}");
+    assert!(lines.iter().all(|l| l["validation_ndcg_100"].as_f64().is_some_and(|v| v >= 0.0)));
+    assert!(lines.iter().all(|l| l["epoch_seconds"].as_f64().is_some_and(|v| v > 0.0)));
+    // The report: settings, validation metrics, NDCG curve, loss and popularity plots.
+    let html = dir.path().join("report.html");
+    let plots = dir.path().join("plots");
+    ok(latent(&["report", "--model", p(&model), "--out", p(&html), "--plots", p(&plots)]));
+    let page = std::fs::read_to_string(&html).unwrap();
+    for needle in
+        ["mult-vae", "NDCG@100", "Recall@50", "plot-ndcg", "plot-popularity", "plot-rec_loss"]
+    {
+        assert!(page.contains(needle), "{needle} missing from the report");
+    }
+    for name in ["ndcg", "rec_loss", "popularity"] {
+        assert!(plots.join(format!("{name}.png")).is_file(), "{name}.png");
+        assert!(plots.join(format!("{name}.svg")).is_file(), "{name}.svg");
+    }
+    // EASE trains in closed form: no curves, but the popularity plot.
+    let ease = dir.path().join("ease.safetensors");
+    train(&data, &ease, "ease");
+    let html = dir.path().join("ease.html");
+    ok(latent(&["report", "--model", p(&ease), "--out", p(&html)]));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("plot-popularity") && !page.contains("plot-ndcg"));
+    // A recommender's report takes no data: a clear error, exit 2.
+    let o = latent(&["report", "--model", p(&ease), "--data", p(&data), "--out", p(&html)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("benchmark-recommend"), "{}", stderr(&o));
+}

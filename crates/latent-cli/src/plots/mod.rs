@@ -12,6 +12,7 @@ mod curves;
 mod histogram;
 mod images;
 mod latent_space;
+pub mod recommend;
 mod style;
 mod training;
 

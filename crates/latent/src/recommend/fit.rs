@@ -67,6 +67,10 @@ pub struct RecSummary {
     pub train_users: usize,
     /// Validation users.
     pub validation_users: usize,
+    /// Training users per item, in the order of the model's item axis (the popularity
+    /// curve in `latent report`; empty in files written before it was kept).
+    #[serde(default)]
+    pub item_counts: Vec<u32>,
 }
 
 impl Recommender {
@@ -153,6 +157,7 @@ pub fn fit_split(
     let base = RecSummary {
         train_users: split.train.rows(),
         validation_users: split.validation.fold_in.rows(),
+        item_counts: split.train.column_counts(),
         ..RecSummary::default()
     };
     match config.kind {
@@ -191,6 +196,7 @@ impl RecSummary {
         RecSummary {
             train_users: base.train_users,
             validation_users: base.validation_users,
+            item_counts: base.item_counts,
             ..self
         }
     }
@@ -221,7 +227,7 @@ fn train_multvae(
     let adam_config =
         AdamConfig { lr: config.lr, weight_decay: config.weight_decay, ..AdamConfig::default() };
     let mut adam = Adam::new(net.params(), adam_config);
-    let batch = config.batch_size.min(users);
+    let batch = config.batch_for(users);
     let mut ws = net.workspace(batch);
     let batches = users.div_ceil(batch);
     let anneal = config.anneal_steps.unwrap_or((config.epochs * batches * 4 / 5).max(1)).max(1);
@@ -233,6 +239,7 @@ fn train_multvae(
     let mut stopped_early = false;
     for epoch in 1..=config.epochs {
         observer.epoch_start(epoch, config.epochs, batches);
+        let started = std::time::Instant::now();
         order.shuffle(&mut rng);
         let mut loss_sum = 0.0;
         let mut beta = 0.0f32;
@@ -280,7 +287,7 @@ fn train_multvae(
             val_loss: None,
             best_epoch,
             patience_left,
-            seconds: 0.0,
+            seconds: started.elapsed().as_secs_f64(),
         });
         history.push(RecEpoch { epoch, train_loss, beta: f64::from(beta), ndcg_100: ndcg });
         if patience_left == Some(0) {

@@ -141,6 +141,11 @@ pub struct RecConfig {
     pub epochs: usize,
     /// Users per batch (500).
     pub batch_size: usize,
+    /// Every epoch has at least this many batches: on small data the batch shrinks to
+    /// `users / min_batches` (10 by default: 489 users train in batches of 49, ML-20M's 116k
+    /// in batches of 500), so that a few hundred users are not trained one step per epoch.
+    /// 0 keeps `batch_size` as it is.
+    pub min_batches: usize,
     /// Adam learning rate.
     pub lr: f32,
     /// L2 weight decay of Adam on the weights (not biases); the paper's Mult-DAE used 0.02
@@ -168,6 +173,7 @@ impl Default for RecConfig {
             popularity_bias: true,
             epochs: 200,
             batch_size: 500,
+            min_batches: 10,
             lr: 1e-3,
             weight_decay: 0.0,
             patience: Some(50),
@@ -206,6 +212,15 @@ impl RecConfig {
         Ok(())
     }
 
+    /// Users per batch when training on `users` users (see [`RecConfig::min_batches`]).
+    pub fn batch_for(&self, users: usize) -> usize {
+        let batch = match self.min_batches {
+            0 => self.batch_size,
+            m => self.batch_size.min(users.div_ceil(m)),
+        };
+        batch.clamp(1, users.max(1))
+    }
+
     /// Validation users for `users` users: the configured number, or a tenth (1 to 10,000).
     pub fn validation_for(&self, users: usize) -> usize {
         if self.validation_users > 0 {
@@ -234,4 +249,20 @@ pub fn fit(
     let split = split_users(data, config.validation_for(data.users.len()), 0, config.seed)?;
     let (model, summary) = fit_split(&split, config, observer)?;
     Ok(file::RecModel::new(config.clone(), columns, split.items, summary, model))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecConfig;
+
+    #[test]
+    fn small_data_trains_in_at_least_ten_batches() {
+        let c = RecConfig::default();
+        assert_eq!(c.batch_for(489), 49);
+        assert_eq!(c.batch_for(116_677), 500);
+        assert_eq!(c.batch_for(3), 1);
+        let fixed = RecConfig { min_batches: 0, ..RecConfig::default() };
+        assert_eq!(fixed.batch_for(489), 489);
+        assert_eq!(fixed.batch_for(10_000), 500);
+    }
 }
