@@ -177,3 +177,23 @@ pub fn fit_after_training(model: &mut Model, frame: &latent::Frame, step: f32) -
     let inputs = model.inputs(frame)?;
     Ok(codec::fit(model, &inputs, step)?)
 }
+
+/// Checks `train --quant-step` before training: a positive step, on a model that can
+/// compress (not a recommender nor a time-series model).
+pub fn check_train_flags(args: &crate::args::TrainArgs) -> Result<()> {
+    let Some(step) = args.quant_step else {
+        return Ok(());
+    };
+    if !(step.is_finite() && step > 0.0) {
+        return Err(BadInput(format!("--quant-step must be a positive number, got {step}")).into());
+    }
+    if crate::recommend::preset_kind(args.family.preset).is_some() || args.series.window.is_some() {
+        return Err(BadInput(
+            "--quant-step applies to autoencoders of tables and images, not to recommenders or \
+             time-series models"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
+}

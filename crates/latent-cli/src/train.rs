@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    crate::compress::check_train_flags(&args)?;
     if let Some(kind) = crate::recommend::preset_kind(args.family.preset) {
         return crate::recommend::train(&args, kind);
     }

@@ -251,3 +251,25 @@ fn broken_files_are_clear_errors() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("step"));
 }
+
+#[test]
+fn train_refuses_a_bad_quant_step_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.safetensors");
+    for step in ["0", "-0.1", "nan"] {
+        let o = latent(&[
+            "train",
+            "--data",
+            &digits(),
+            "--label-column",
+            "label",
+            "--quant-step",
+            step,
+            "--out",
+            p(&out),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--quant-step"), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+}
