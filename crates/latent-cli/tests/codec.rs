@@ -263,8 +263,7 @@ fn train_refuses_a_bad_quant_step_before_training() {
             &digits(),
             "--label-column",
             "label",
-            "--quant-step",
-            step,
+            &format!("--quant-step={step}"),
             "--out",
             p(&out),
         ]);
