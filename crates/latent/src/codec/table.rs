@@ -112,7 +112,7 @@ impl CodecTables {
 /// The symbol of value `v` in table `t`, or `None` when it must be escaped.
 pub fn symbol(t: &DimTable, v: i32) -> Option<usize> {
     let k = i64::from(v) - i64::from(t.min) + 1;
-    (k >= 1 && k < t.freq.len() as i64).then_some(k as usize)
+    (1..t.freq.len() as i64).contains(&k).then_some(k as usize)
 }
 
 /// One dimension's table from its sorted quantised values.
