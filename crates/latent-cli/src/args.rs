@@ -149,6 +149,22 @@ pub enum Command {
         after_help = "Example:\n  latent serve --model model.safetensors --addr 127.0.0.1:8080 --token-file token.txt\n  curl -s -H \"Authorization: Bearer $(cat token.txt)\" -d '{\"rows\": [[0.1, 2.5, 3]], \"explain\": 2}' \\\n    http://127.0.0.1:8080/v1/score"
     )]
     Serve(ServeArgs),
+    /// Fit the entropy model a model needs to compress (on the codes of its training data,
+    /// quantised with a step) and save it in the model file.
+    #[command(
+        after_help = "Example:\n  latent fit-codec --model model.safetensors --data train.csv --quant-step 0.05 \\\n    --out model.safetensors"
+    )]
+    FitCodec(crate::compress::FitCodecArgs),
+    /// Compress data into one .lat file: the model's quantised code, range-coded.
+    #[command(
+        after_help = "Example:\n  latent compress --model model.safetensors --data data.csv --out data.lat"
+    )]
+    Compress(crate::compress::CompressArgs),
+    /// Decompress a .lat file with the model that wrote it (CSV, NPY, IDX or a PNG folder).
+    #[command(
+        after_help = "Example:\n  latent decompress --model model.safetensors --data data.lat --out data.csv"
+    )]
+    Decompress(crate::compress::DecompressArgs),
 }
 
 /// How to read a data file.
@@ -402,6 +418,10 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// After training, fit the entropy model that `latent compress` needs, with this
+    /// quantisation step of the code (see `latent fit-codec`).
+    #[arg(long, value_name = "STEP")]
+    pub quant_step: Option<f32>,
 }
 
 /// The anomaly detector of `latent train --detector`.

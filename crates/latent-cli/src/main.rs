@@ -8,6 +8,7 @@ mod benchmark_anomaly;
 mod benchmark_nab;
 mod benchmark_recommend;
 mod completions;
+mod compress;
 mod data;
 mod decimal;
 mod demo;
@@ -69,6 +70,9 @@ fn main() {
         Command::Report(a) => report::run(a),
         Command::Completions(a) => completions::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::FitCodec(a) => compress::fit_codec(a),
+        Command::Compress(a) => compress::compress(a),
+        Command::Decompress(a) => compress::decompress(a),
     };
     if let Err(err) = result {
         std::process::exit(exit::report(&err));

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    crate::compress::check_train_flags(&args)?;
     if let Some(kind) = crate::recommend::preset_kind(args.family.preset) {
         return crate::recommend::train(&args, kind);
     }
@@ -53,6 +54,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     // The anomaly threshold, calibrated on the training rows (validation rows included).
     let kind = model.default_score_kind();
     model.calibrate(&dataset.frame, &rule, kind).with_context(|| in_file(&dataset))?;
+    if let Some(step) = args.quant_step {
+        crate::compress::fit_after_training(&mut model, &dataset.frame, step)
+            .with_context(|| in_file(&dataset))?;
+    }
     model.save(&args.out)?;
     if !args.quiet {
         eprintln!("{}", output::train_summary(&model, &args.out));

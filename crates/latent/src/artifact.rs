@@ -57,6 +57,10 @@ pub struct Manifest {
     /// How a windowed time-series model reads a series (see [`crate::series`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<crate::series::SeriesSpec>,
+    /// The entropy model for compression (see [`crate::codec`]): quantisation step and integer
+    /// probability tables of the code, fitted after training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<crate::codec::CodecTables>,
 }
 
 impl Manifest {

@@ -52,6 +52,15 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A compressed (`.lat`) file cannot be decoded: not such a file, another version, made
+    /// with another model, truncated or corrupt.
+    #[error("{path}: {message}")]
+    Compressed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// An I/O failure on a named file.
     #[error("{path}: {source}")]
     Io {

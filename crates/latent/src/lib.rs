@@ -16,6 +16,7 @@
 
 pub mod artifact;
 pub mod checkpoint;
+pub mod codec;
 pub mod config;
 pub mod engine;
 pub mod error;

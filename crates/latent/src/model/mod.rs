@@ -131,6 +131,7 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
         anomaly: None,
         forest: None,
         series: None,
+        codec: None,
     };
     Ok((manifest, data))
 }

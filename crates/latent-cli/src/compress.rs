@@ -1,0 +1,199 @@
+//! `latent fit-codec`, `latent compress` and `latent decompress`: any model as a lossy codec
+//! (quantised code, range-coded with the integer tables saved in the model; see
+//! `latent::codec`).
+
+use crate::args::DataArgs;
+use crate::data::{self, in_file};
+use crate::exit::BadInput;
+use crate::transform;
+use anyhow::{Context, Result};
+use clap::Args;
+use latent::codec::{self, Codec, FileKind};
+use latent::Model;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `latent fit-codec`.
+#[derive(Args, Debug)]
+pub struct FitCodecArgs {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// The training data: the entropy model is fitted on its codes.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Quantisation step of the code: each code value is stored as round(value / step).
+    /// Smaller steps keep more detail and cost more bits.
+    #[arg(long, value_name = "STEP")]
+    pub quant_step: f32,
+    /// Where to save the model with its entropy model (may be the model file itself).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Arguments of `latent compress`.
+#[derive(Args, Debug)]
+pub struct CompressArgs {
+    /// The model file (with an entropy model: `latent fit-codec` or `train --quant-step`).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Data to compress.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The compressed file (.lat).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Rows (images) per independently decodable block.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub block_rows: usize,
+}
+
+/// Arguments of `latent decompress`.
+#[derive(Args, Debug)]
+pub struct DecompressArgs {
+    /// The model that compressed the file.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// The compressed file (.lat).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Output: .csv or .npy for tables, a name containing "idx" for IDX images, a path
+    /// without extension for a folder of PNG files.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Write the quantised codes (integers, CSV) instead of the decoded data.
+    #[arg(long)]
+    pub codes: bool,
+}
+
+/// Fits the entropy model on the training data's codes and saves the model with it.
+pub fn fit_codec(args: FitCodecArgs) -> Result<()> {
+    latent_data::atomic::check_destination(&args.out)?;
+    let mut model = data::load_model(&args.model)?;
+    let dataset = data::load(&args.data, Some(&model))?;
+    let inputs = model.inputs(&dataset.frame).with_context(|| in_file(&dataset))?;
+    codec::fit(&mut model, &inputs, args.quant_step).with_context(|| in_file(&dataset))?;
+    model.save(&args.out)?;
+    let codec = Codec::new(&model)?;
+    let levels = codec.quantise(&model.encode_inputs(&inputs).data)?;
+    let bits = codec.tables().ideal_bits(&levels);
+    eprintln!(
+        "fitted the entropy model of {} code dimensions on {} rows (step {}): {:.2} bits per \
+         row on the training data; saved {}",
+        codec.width(),
+        dataset.frame.rows(),
+        args.quant_step,
+        bits / dataset.frame.rows().max(1) as f64,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Compresses a data file into one `.lat` file.
+pub fn compress(args: CompressArgs) -> Result<()> {
+    if args.block_rows == 0 {
+        return Err(BadInput("--block-rows must be at least 1".into()).into());
+    }
+    latent_data::atomic::check_destination(&args.out)?;
+    let model = data::load_model(&args.model)?;
+    let codec = Codec::new(&model)?;
+    let dataset = data::load(&args.data, Some(&model))?;
+    let codes = model.encode(&dataset.frame).with_context(|| in_file(&dataset))?;
+    let levels = codec.quantise(&codes.data).with_context(|| in_file(&dataset))?;
+    let bytes = codec::write(&codec, file_kind(&args.data.data), &levels, args.block_rows)?;
+    latent::artifact::write_atomic(&args.out, &bytes)?;
+    let values = dataset.frame.rows() * model.net().width();
+    let unit = if model.image_shape().is_some() { "pixel" } else { "value" };
+    eprintln!(
+        "compressed {} rows into {} ({} bytes, {:.4} bits per {unit})",
+        dataset.frame.rows(),
+        args.out.display(),
+        bytes.len(),
+        8.0 * bytes.len() as f64 / values.max(1) as f64
+    );
+    Ok(())
+}
+
+/// Decompresses a `.lat` file with the model that wrote it.
+pub fn decompress(args: DecompressArgs) -> Result<()> {
+    let model = data::load_model(&args.model)?;
+    let codec = Codec::new(&model)?;
+    let levels = read_levels(&args.data, &codec)?;
+    if args.codes {
+        return write_codes(&args.out, &levels, codec.width());
+    }
+    let decoded = model.decode(&codec.dequantise(&levels))?;
+    let frame = model.preprocessor().inverse(&decoded.data)?;
+    let out = &args.out;
+    let name = out.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if name.contains("idx") {
+        let shape = transform::image_shape(&frame, out)?;
+        let values = transform::row_major(&frame)?;
+        Ok(latent_data::write_idx_images(out, shape, frame.rows(), &values)?)
+    } else if out.extension().is_none() {
+        let shape = transform::image_shape(&frame, out)?;
+        Ok(latent_data::write_png_folder(out, shape, &transform::row_major(&frame)?)?)
+    } else {
+        transform::write_rows(out, &frame, Vec::new(), None)
+    }
+}
+
+/// The quantised codes of a `.lat` file.
+pub fn read_levels(path: &Path, codec: &Codec) -> Result<Vec<i32>> {
+    let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+    Ok(codec::read(path, &bytes, codec)?.1)
+}
+
+/// The quantised codes as CSV: columns q0, q1, ...
+fn write_codes(out: &Path, levels: &[i32], width: usize) -> Result<()> {
+    let mut text = (0..width).map(|d| format!("q{d}")).collect::<Vec<_>>().join(",");
+    text.push('\n');
+    for row in levels.chunks(width.max(1)) {
+        for (i, v) in row.iter().enumerate() {
+            let _ = write!(text, "{}{v}", if i == 0 { "" } else { "," });
+        }
+        text.push('\n');
+    }
+    latent::artifact::write_atomic(out, text.as_bytes())?;
+    Ok(())
+}
+
+/// What kind of file a data path is, recorded in the `.lat` header.
+fn file_kind(path: &Path) -> FileKind {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if path.is_dir() {
+        FileKind::Images
+    } else if name.contains("idx") {
+        FileKind::Idx
+    } else if name.ends_with(".npy") || name.ends_with(".npy.gz") || name.ends_with(".npz") {
+        FileKind::Npy
+    } else {
+        FileKind::Table
+    }
+}
+
+/// A model's entropy model fitted at training time (`latent train --quant-step`).
+pub fn fit_after_training(model: &mut Model, frame: &latent::Frame, step: f32) -> Result<()> {
+    let inputs = model.inputs(frame)?;
+    Ok(codec::fit(model, &inputs, step)?)
+}
+
+/// Checks `train --quant-step` before training: a positive step, on a model that can
+/// compress (not a recommender nor a time-series model).
+pub fn check_train_flags(args: &crate::args::TrainArgs) -> Result<()> {
+    let Some(step) = args.quant_step else {
+        return Ok(());
+    };
+    if !(step.is_finite() && step > 0.0) {
+        return Err(BadInput(format!("--quant-step must be a positive number, got {step}")).into());
+    }
+    if crate::recommend::preset_kind(args.family.preset).is_some() || args.series.window.is_some() {
+        return Err(BadInput(
+            "--quant-step applies to autoencoders of tables and images, not to recommenders or \
+             time-series models"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
+}
