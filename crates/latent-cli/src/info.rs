@@ -51,7 +51,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
             "scaling": pre.scaling,
             "missing": pre.missing,
             "image": pre.image,
-            "detector": detector_text(&model),
+            "detector": model.detector_summary(),
             "score": {"name": kind.name(), "description": kind.describe()},
             "threshold": model.threshold(),
             "training": summary,
@@ -68,7 +68,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         ("activation", format!("{:?} hidden, {:?} output", cfg.activation, m.output)),
         ("loss", format!("{:?}", cfg.loss)),
         ("dropout", cfg.dropout.to_string()),
-        ("detector", detector_text(&model)),
+        ("detector", model.detector_summary()),
         ("score", format!("{}: {}", kind.name(), kind.describe())),
         ("threshold", threshold_text(&model)),
         ("parameters", model.parameter_count().to_string()),
@@ -136,18 +136,4 @@ fn column_list(pre: &latent::Preprocessor) -> String {
     let names: Vec<&str> = pre.columns.iter().take(20).map(ColumnTransform::name).collect();
     let more = if n > 20 { format!(", ... ({} more)", n - 20) } else { String::new() };
     format!("{n}: {}{more}", names.join(", "))
-}
-
-/// The anomaly detector: reconstruction error, or the forest's size.
-fn detector_text(model: &latent::Model) -> String {
-    match model.forest() {
-        Some(f) => {
-            let shape = f.shape();
-            format!(
-                "isolation forest on residuals and inputs ({} trees, depth {}, {} features)",
-                shape.trees, shape.depth, shape.width
-            )
-        }
-        None => "reconstruction error".into(),
-    }
 }

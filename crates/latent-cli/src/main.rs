@@ -3,6 +3,7 @@
 //! A thin layer over the `latent` library: argument parsing, file I/O through `latent-data`,
 //! progress bars and exit codes (0 ok, 1 failure, 2 bad usage or bad input).
 
+mod anomaly_panel;
 mod args;
 mod benchmark_anomaly;
 mod benchmark_nab;

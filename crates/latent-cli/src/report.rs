@@ -331,6 +331,11 @@ fn model_rows(model: &Model) -> Vec<(&'static str, String)> {
         ("activation", esc(&format!("{:?} hidden, {:?} output", cfg.activation, m.output))),
         ("loss", esc(&format!("{:?}", cfg.loss))),
         ("dropout", cfg.dropout.to_string()),
+        ("detector", esc(&model.detector_summary())),
+        ("score", {
+            let kind = model.threshold().map_or(model.default_score_kind(), |t| t.score);
+            esc(&format!("{}: {}", kind.name(), kind.describe()))
+        }),
         ("threshold", esc(&crate::output::threshold_text(model))),
         ("file format", esc(&format!("{} v{}", m.format, m.format_version))),
     ]

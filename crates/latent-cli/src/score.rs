@@ -133,7 +133,7 @@ pub fn resolve_threshold(
         ))
         .into());
     }
-    if kind == ScoreKind::Forest && model.forest().is_none() {
+    if kind == ScoreKind::Forest && model.detector().map(|d| d.score_kind()) != Some(kind) {
         return Err(BadInput(
             "the forest score needs a model trained with the forest detector (latent train \
              --detector forest, or --preset anomaly); use mse or mae"

@@ -306,8 +306,11 @@ fn a_bad_row_in_a_large_input_stops_in_order() {
     }
 }
 
+/// `benchmark-anomaly` runs the default detector against the Rust panel (PCA, Isolation Forest,
+/// ECOD, kNN) in both protocols, with the detector's F1 at its saved threshold; `--no-python`
+/// leaves out the PyOD baselines, a Python that cannot run the script is a clear error.
 #[test]
-fn benchmark_anomaly_compares_three_detectors() {
+fn benchmark_anomaly_compares_the_panel() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("planted.csv");
     let numeric = table()
@@ -330,6 +333,7 @@ fn benchmark_anomaly_compares_three_detectors() {
         "2",
         "--epochs",
         "20",
+        "--no-python",
         "--out",
         p(&out),
     ]));
@@ -338,13 +342,17 @@ fn benchmark_anomaly_compares_three_detectors() {
     let d = &v["datasets"][0];
     assert_eq!(d["dataset"], "planted");
     assert_eq!(d["rows"], 400);
-    for m in ["detector", "autoencoder", "pca", "iforest"] {
+    assert_eq!(v["protocol"], "unsupervised");
+    for m in ["detector", "autoencoder", "pca", "iforest", "ecod", "knn"] {
         let roc = d[m]["roc_auc"].as_f64().unwrap_or(0.0);
         assert!(roc > 0.8, "{m}: {roc}");
         assert!(v["mean"][m]["pr_auc"].as_f64().is_some());
     }
+    assert!(d["pyod_autoencoder"].is_null(), "--no-python runs no PyOD baseline");
+    let f1 = d["detector"]["f1"].as_f64().expect("the detector's F1");
+    assert!((0.0..=1.0).contains(&f1), "{f1}");
     assert_eq!(v["config"]["detector"]["kind"], "forest", "the default detector");
-    // The table: the default detector (AE+IF) first; the old --hybrid flag is still accepted.
+    // The table: the default detector first; the old --hybrid flag is still accepted.
     let o = ok(latent(&[
         "benchmark-anomaly",
         "--data-dir",
@@ -354,12 +362,50 @@ fn benchmark_anomaly_compares_three_detectors() {
         "--epochs",
         "20",
         "--hybrid",
+        "--no-python",
+        "--protocol",
+        "semi-supervised",
+        "--format",
+        "json",
+        "--quiet",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["protocol"], "semi-supervised");
+    assert!(v["datasets"][0]["knn"]["roc_auc"].as_f64().unwrap_or(0.0) > 0.8, "{v}");
+    let o = ok(latent(&[
+        "benchmark-anomaly",
+        "--data-dir",
+        p(dir.path()),
+        "--seeds",
+        "1",
+        "--epochs",
+        "20",
+        "--no-python",
         "--quiet",
     ]));
     let table = stdout(&o);
     let header = table.lines().next().unwrap_or("");
-    assert!(header.contains("AE+IF roc") && header.contains("IF pr"), "{header}");
+    assert!(header.starts_with("dataset") && header.contains("latent"), "{header}");
+    for m in ["IF", "ECOD", "kNN", "PCA", "F1"] {
+        assert!(header.contains(m), "{m} missing: {header}");
+    }
     assert!(table.lines().any(|l| l.starts_with("mean")));
+    // A Python that cannot run the reference script: exit 1 naming it, no panic.
+    let o = latent(&[
+        "benchmark-anomaly",
+        "--data-dir",
+        p(dir.path()),
+        "--seeds",
+        "1",
+        "--epochs",
+        "5",
+        "--python",
+        "/nonexistent/python",
+        "--quiet",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/nonexistent/python") && !err.contains("panicked"), "{err}");
 }
 
 /// `--preset anomaly` trains the forest detector: the threshold is calibrated on the forest

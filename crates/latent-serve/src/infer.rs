@@ -187,7 +187,7 @@ pub(crate) fn model_info(model: &Model) -> Result<Vec<u8>, ApiError> {
         "loss": cfg.loss,
         "scaling": model.preprocessor().scaling,
         "missing": model.preprocessor().missing,
-        "detector": if model.forest().is_some() { "forest" } else { "reconstruction" },
+        "detector": m.config.detector.name(),
         "format_version": m.format_version,
         "latent_version": m.latent_version,
     }))

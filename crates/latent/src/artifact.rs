@@ -3,7 +3,7 @@
 
 use crate::config::{FitConfig, ModelConfig};
 use crate::engine::{Activation, Params};
-use crate::iforest::IsolationForest;
+use crate::model::detector::FittedDetector;
 use crate::preprocess::Preprocessor;
 use crate::train::TrainSummary;
 use crate::{Error, Result};
@@ -27,8 +27,7 @@ pub const FORMAT_NAME: &str = "latent-model";
 pub const FORMAT_VERSION: u32 = 2;
 /// The version of model files without an Isolation Forest.
 pub const BASE_FORMAT_VERSION: u32 = 1;
-/// Name prefix of the Isolation Forest's tensors (`forest.feature`, `forest.value`).
-pub const FOREST_PREFIX: &str = "forest";
+pub use crate::model::detector::FOREST_PREFIX;
 
 /// Everything about a model except its weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -70,50 +69,23 @@ impl Manifest {
     }
 }
 
-/// Writes `params`, the forest (if any) and `manifest` to `path` atomically (temporary file,
-/// then rename).
+/// Writes `params`, the detector's tensors (if any) and `manifest` to `path` atomically
+/// (temporary file, then rename).
 pub fn save(
     path: &Path,
     manifest: &Manifest,
     params: &Params,
-    forest: Option<&IsolationForest>,
+    detector: Option<&FittedDetector>,
 ) -> Result<()> {
     let json = serde_json::to_string(manifest)
         .map_err(|e| Error::Config(format!("cannot serialise the manifest: {e}")))?;
     let mut tensors = param_tensors(params);
-    for (name, shape, values) in forest.map(IsolationForest::tensors).into_iter().flatten() {
-        let mut t = Tensor::f32(&format!("{FOREST_PREFIX}.{name}"), &values);
+    for (name, shape, values) in detector.map(FittedDetector::tensors).into_iter().flatten() {
+        let mut t = Tensor::f32(&name, &values);
         t.shape = shape;
         tensors.push(t);
     }
     write_tensors(path, tensors, HashMap::from([(MANIFEST_KEY.to_string(), json)]))
-}
-
-/// Takes the Isolation Forest a manifest describes out of the loaded tensors (none when the
-/// manifest has no forest).
-pub fn take_forest(
-    path: &Path,
-    manifest: &Manifest,
-    tensors: &mut HashMap<String, Vec<f32>>,
-) -> Result<Option<IsolationForest>> {
-    let Some(shape) = &manifest.forest else {
-        return Ok(None);
-    };
-    let mut take = |name: &str| {
-        let name = format!("{FOREST_PREFIX}.{name}");
-        tensors.remove(&name).ok_or_else(|| file_error(path, format!("tensor {name} is missing")))
-    };
-    let (feature, value) = (take("feature")?, take("value")?);
-    let inputs = manifest.preprocess.output_width();
-    if shape.width != 2 * inputs {
-        return Err(file_error(
-            path,
-            format!("the forest scores {} features, expected {}", shape.width, 2 * inputs),
-        ));
-    }
-    IsolationForest::from_tensors(shape.clone(), &feature, &value)
-        .map(Some)
-        .map_err(|e| file_error(path, e.to_string()))
 }
 
 /// One tensor to write: name, element type, shape and little-endian bytes.

@@ -495,43 +495,4 @@ impl FitConfig {
     }
 }
 
-/// The anomaly detector fitted on the training rows after the network (see [`crate::score`]).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Detector {
-    /// Scores are reconstruction errors (or the variational scores) alone.
-    #[default]
-    Reconstruction,
-    /// An Isolation Forest over each row's per-feature residuals (reconstruction − input) and
-    /// its model inputs, fitted on the training rows with the training seed; its score is the
-    /// [`crate::score::ScoreKind::Forest`] score.
-    Forest {
-        /// Number of trees.
-        trees: usize,
-        /// Rows drawn for each tree (2 to [`crate::iforest::MAX_SAMPLE_SIZE`]).
-        sample_size: usize,
-    },
-}
-
-impl Detector {
-    /// The forest detector with the Isolation Forest paper's defaults (100 trees of 256 rows).
-    pub fn forest() -> Detector {
-        let d = crate::iforest::IForestConfig::default();
-        Detector::Forest { trees: d.trees, sample_size: d.sample_size }
-    }
-
-    /// True for [`Detector::Reconstruction`].
-    pub fn is_reconstruction(&self) -> bool {
-        *self == Detector::Reconstruction
-    }
-
-    /// Checks the forest's settings.
-    pub fn validate(&self) -> Result<()> {
-        match *self {
-            Detector::Reconstruction => Ok(()),
-            Detector::Forest { trees, sample_size } => {
-                crate::iforest::IForestConfig { trees, sample_size, seed: 0 }.validate()
-            }
-        }
-    }
-}
+pub use crate::model::detector::Detector;

@@ -94,7 +94,8 @@ impl ScoreKind {
     }
 
     /// Error contribution of one value with reconstruction error `e` (explanations of the
-    /// variational and forest scores use the squared error).
+    /// variational scores use the squared error; a detector's score uses the detector's
+    /// [`crate::model::detector::FittedDetector::explain`]).
     #[inline]
     fn term(self, e: f32) -> f32 {
         match self {
@@ -378,7 +379,7 @@ impl Model {
         }
         let r = self.reconstruct_inputs(x);
         if kind == ScoreKind::Forest {
-            return Ok((self.forest_scores(x, &r.data)?, r));
+            return Ok((self.detector_scores(kind, x, &r.data)?, r));
         }
         let w = self.preprocessor().output_width();
         Ok((row_scores(x, &r.data, w, kind), r))
@@ -388,8 +389,8 @@ impl Model {
     /// the forest detector, the negative ELBO for variational models (their own measure of how
     /// unlikely a row is), MAE for models trained with the MAE loss, MSE otherwise.
     pub fn default_score_kind(&self) -> ScoreKind {
-        if self.forest().is_some() {
-            ScoreKind::Forest
+        if let Some(d) = self.detector() {
+            d.score_kind()
         } else if self.is_variational() {
             ScoreKind::NegElbo
         } else if self.manifest().model().loss == crate::Loss::Mae {
@@ -454,6 +455,11 @@ pub fn explain_rows(
     if width == 0 {
         return Vec::new();
     }
+    let detector = model.detector().filter(|d| d.score_kind() == kind);
+    let term = |x: f32, r: f32| match detector {
+        Some(d) => d.explain(x, r),
+        None => kind.term(r - x),
+    };
     let mut parts = vec![0.0f32; columns.len()];
     let mut order: Vec<usize> = (0..columns.len()).collect();
     x.chunks_exact(width)
@@ -465,7 +471,7 @@ pub fn explain_rows(
                 *p = xr[offset..offset + w]
                     .iter()
                     .zip(&yr[offset..offset + w])
-                    .map(|(a, b)| kind.term(b - a))
+                    .map(|(&a, &b)| term(a, b))
                     .sum();
                 offset += w;
             }

@@ -237,3 +237,36 @@ fn the_forest_detector_is_saved_and_loaded() -> latent::Result<()> {
     assert!(err.contains("forest") && err.contains("feature 1000"), "{err}");
     Ok(())
 }
+
+/// A forest-detector model file written before the detector seam (the fuzz seed, committed
+/// with an earlier latent) still loads through [`latent::FittedDetector::from_tensors`]: the
+/// detector, its score and explanations are back, and saving it again writes the same
+/// manifest and tensors.
+#[test]
+fn model_files_from_before_the_detector_seam_still_load() -> latent::Result<()> {
+    use latent::score::ScoreKind;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let old = root.join("fuzz/seeds/model_file/forest_mixed.safetensors");
+    let model = Model::load(&old)?;
+    let detector = model.detector().expect("the forest detector");
+    assert_eq!(detector.score_kind(), ScoreKind::Forest);
+    assert_eq!(model.default_score_kind(), ScoreKind::Forest);
+    assert!(detector.describe().contains("isolation forest"), "{}", detector.describe());
+    assert!(model.detector_summary().contains("--preset anomaly"));
+    assert_eq!(model.manifest().config.detector.name(), "forest");
+    let width = model.preprocessor().output_width();
+    let x = vec![0.25f32; 3 * width];
+    let scores = model.score_inputs(&x, ScoreKind::Forest)?;
+    assert!(scores.iter().all(|s| *s > 0.0 && *s <= 1.0), "{scores:?}");
+    assert_eq!(model.explain_inputs(&x, 2, ScoreKind::Forest).len(), 3);
+
+    let dir = tempfile::tempdir().map_err(|e| latent::Error::Io { path: ".".into(), source: e })?;
+    let again = dir.path().join("again.safetensors");
+    model.save(&again)?;
+    let (m1, mut t1) = latent::artifact::load(&old)?;
+    let (m2, mut t2) = latent::artifact::load(&again)?;
+    assert_eq!(m1, m2);
+    assert_eq!(t1.remove("forest.feature"), t2.remove("forest.feature"));
+    assert_eq!(t1, t2);
+    Ok(())
+}

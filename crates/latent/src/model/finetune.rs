@@ -13,7 +13,7 @@ impl Model {
     /// Trains the model further on `frame` for `train.epochs` epochs, from its current weights
     /// with a fresh optimiser, through the model's **saved** preprocessing (not refitted, so
     /// scores before and after stay on one scale). The training summary is replaced and a
-    /// forest detector is refitted on the new rows; the threshold is left as it was
+    /// detector is refitted on the new rows; the threshold is left as it was
     /// (recalibrate with [`Model::calibrate`]).
     pub fn fine_tune(
         &mut self,
@@ -43,9 +43,8 @@ impl Model {
             train::train(&mut trainer, &data, width, train, &mut rng, observer, options)?
         };
         self.manifest.summary = Some(summary);
-        if let crate::Detector::Forest { trees, sample_size } = self.manifest.config.detector {
-            let cfg = crate::iforest::IForestConfig { trees, sample_size, seed: train.seed };
-            self.fit_forest(&x, &cfg)?;
+        if !self.manifest.config.detector.is_reconstruction() {
+            self.fit_detector(&x, train.seed)?;
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! A trained autoencoder: fitted preprocessing, network and weights, with the jobs users run
 //! on it (encode, reconstruct, decode, per-row error) and its file.
 
+pub mod detector;
 mod finetune;
-mod forest;
 pub mod layer;
 pub mod net;
 pub mod variational;
@@ -12,7 +12,6 @@ use crate::checkpoint;
 use crate::config::{Architecture, FitConfig, LatentKind, Loss, Objective};
 use crate::engine::{Activation, Params};
 use crate::frame::{Frame, ImageShape};
-use crate::iforest::IsolationForest;
 use crate::objective::RowErrors;
 use crate::preprocess::Preprocessor;
 use crate::train::{self, Checkpoints, Observer, RunOptions, TrainState, TrainSummary, Trainable};
@@ -46,8 +45,8 @@ pub struct Model {
     /// For a convolutional model of multi-channel images: `perm[i]` is the feature index
     /// (C x H x W order) of the network's input `i` (H x W x C order).
     perm: Option<Vec<usize>>,
-    /// The Isolation Forest of the [`crate::Detector::Forest`] detector.
-    forest: Option<IsolationForest>,
+    /// The fitted anomaly detector ([`detector::FittedDetector`]), if the config has one.
+    detector: Option<detector::FittedDetector>,
 }
 
 /// The network with its buffers, as the training loop sees it.
@@ -230,10 +229,9 @@ impl Model {
             train::train(&mut trainer, &data, width, &config.train, &mut rng, observer, options)?
         };
         model.manifest.summary = Some(summary);
-        if let crate::Detector::Forest { trees, sample_size } = config.detector {
+        if !config.detector.is_reconstruction() {
             let x = model.inputs(frame)?;
-            let cfg = crate::iforest::IForestConfig { trees, sample_size, seed: config.train.seed };
-            model.fit_forest(&x, &cfg)?;
+            model.fit_detector(&x, config.train.seed)?;
         }
         Ok(model)
     }
@@ -253,25 +251,25 @@ impl Model {
             (Architecture::Conv { .. }, Some(img)) if img.channels > 1 => Some(chw_to_hwc(img)),
             _ => None,
         };
-        Ok(Model { manifest, net, params, perm, forest: None })
+        Ok(Model { manifest, net, params, perm, detector: None })
     }
 
     /// Loads a model file.
     pub fn load(path: &Path) -> Result<Model> {
         let (manifest, mut tensors) = artifact::load(path)?;
-        let forest = artifact::take_forest(path, &manifest, &mut tensors)?;
+        let detector = detector::FittedDetector::from_tensors(path, &manifest, &mut tensors)?;
         let mut model = Model::build(manifest).map_err(|e| Error::ModelFile {
             path: path.to_path_buf(),
             message: format!("inconsistent manifest: {e}"),
         })?;
         artifact::fill_params(path, &mut model.params, tensors)?;
-        model.forest = forest;
+        model.detector = detector;
         Ok(model)
     }
 
     /// Saves the model atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        artifact::save(path, &self.manifest, &self.params, self.forest.as_ref())
+        artifact::save(path, &self.manifest, &self.params, self.detector.as_ref())
     }
 
     /// Everything about the model but its weights.
