@@ -14,6 +14,7 @@ mod demo;
 mod eval;
 mod evaluate;
 mod exit;
+mod export;
 mod family;
 mod generate;
 mod info;
@@ -26,8 +27,10 @@ mod progress;
 mod recommend;
 mod report;
 mod score;
+mod score_out;
 mod series;
 mod serve;
+mod stream_out;
 mod train;
 mod transform;
 
@@ -68,6 +71,7 @@ fn main() {
         Command::Report(a) => report::run(a),
         Command::Completions(a) => completions::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Export(a) => export::run(a),
     };
     if let Err(err) = result {
         std::process::exit(exit::report(&err));
