@@ -5,9 +5,10 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # SECONDS_PER_TARGET defaults to 600; the targets default to all of them: csv npy idx image
-# model_file serve_request lat_file. Each run starts from the committed seeds
-# (fuzz/seeds/<target>) and the working corpus it grows (fuzz/corpus/<target>, not committed). A crash, panic, timeout or
-# out-of-memory stops that target's run; its input is saved under fuzz/artifacts/<target>/.
+# model_file serve_request lat_file parquet. Each run starts from the committed seeds
+# (fuzz/seeds/<target>) and the working corpus it grows (fuzz/corpus/<target>, not committed).
+# A crash, panic, timeout or out-of-memory stops that target's run; its input is saved under
+# fuzz/artifacts/<target>/.
 # Reproduce one with `cargo +nightly fuzz run <target> <file>`, fix it, and copy the input to
 # fuzz/regressions/<target>/ so the regression tests of `cargo test --workspace` replay it.
 # Inputs slower than 10 s are saved as slow-unit-* and counted apart (they do not stop a run).
@@ -17,10 +18,10 @@
 # the summary table to fuzz/logs/summary.md (and standard output).
 set -euo pipefail
 
-ALL_TARGETS=(csv npy idx image model_file serve_request lat_file)
+ALL_TARGETS=(csv npy idx image model_file serve_request lat_file parquet)
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 seconds="${1:-600}"

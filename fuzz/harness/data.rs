@@ -16,6 +16,22 @@ fn outcome<T, E: std::fmt::Display>(r: Result<T, E>) -> Outcome {
     r.map(|_| ()).map_err(|e| e.to_string())
 }
 
+/// Parquet: whole loads (plain, with a label, an id and a categorical column) of the bytes as
+/// a `.parquet` file. The first outcome is the plain load.
+pub fn parquet(data: &[u8]) -> Vec<Outcome> {
+    let typed = LoadOptions {
+        label_column: Some("label".into()),
+        label_optional: true,
+        categorical: vec!["x".into()],
+        id_columns: vec!["id".into()],
+        ..LoadOptions::default()
+    };
+    [LoadOptions::default(), typed]
+        .iter()
+        .map(|opts| outcome(load_bytes(Path::new("fuzz.parquet"), data, opts)))
+        .collect()
+}
+
 /// Delimited text: whole-file loads (by name, TSV without a header, with a label and a
 /// categorical column, by content) and chunked streams. The first outcome is the plain
 /// `.csv` load.

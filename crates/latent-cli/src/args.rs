@@ -165,12 +165,18 @@ pub enum Command {
         after_help = "Example:\n  latent decompress --model model.safetensors --data data.lat --out data.csv"
     )]
     Decompress(crate::compress::DecompressArgs),
+    /// Export a model's encoder, decoder, reconstruction or anomaly scorer as ONNX.
+    #[command(
+        after_help = "Example:\n  latent export --model model.safetensors --part scorer --out scorer.onnx\n  python -c \"import onnxruntime as ort; s = ort.InferenceSession('scorer.onnx'); print(s.run(None, {'x': rows}))\""
+    )]
+    Export(crate::export::ExportArgs),
 }
 
 /// How to read a data file.
 #[derive(Args, Debug, Clone, Default)]
 pub struct DataArgs {
-    /// Data: CSV (.csv, .csv.gz, .tsv), NPY, NPZ, MNIST IDX (raw or .gz) or a folder of images.
+    /// Data: CSV (.csv, .csv.gz, .tsv), Parquet (a file or a folder of .parquet files), NPY,
+    /// NPZ, MNIST IDX (raw or .gz) or a folder of images.
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// A column kept out of the features and carried through to outputs.
@@ -461,7 +467,7 @@ pub struct TransformArgs {
     /// Input data.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Output file: .csv or .npy.
+    /// Output file: .csv, .npy or .parquet (streamed for encode and reconstruct).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }

@@ -16,6 +16,7 @@ mod demo;
 mod eval;
 mod evaluate;
 mod exit;
+mod export;
 mod family;
 mod generate;
 mod info;
@@ -29,8 +30,10 @@ mod recommend;
 mod report;
 mod report_recommend;
 mod score;
+mod score_out;
 mod series;
 mod serve;
+mod stream_out;
 mod train;
 mod transform;
 
@@ -74,6 +77,7 @@ fn main() {
         Command::FitCodec(a) => compress::fit_codec(a),
         Command::Compress(a) => compress::compress(a),
         Command::Decompress(a) => compress::decompress(a),
+        Command::Export(a) => export::run(a),
     };
     if let Err(err) = result {
         std::process::exit(exit::report(&err));

@@ -164,7 +164,8 @@ pub struct RecommendArgs {
     /// Items to recommend per user.
     #[arg(long, default_value_t = 20, value_name = "K")]
     pub k: usize,
-    /// Where to write the recommendations (default: stdout).
+    /// Where to write the recommendations (default: stdout); a name ending in .parquet writes
+    /// Parquet (user, item, score, rank).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Leave out the items already in a user's history (`--exclude-seen false` keeps them).
@@ -214,6 +215,10 @@ pub fn run(args: RecommendArgs) -> Result<()> {
     }
     let rows: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
     let recs = model.model.recommend(&rows, args.k, args.exclude_seen);
+    if let Some(path) = args.out.as_deref().filter(|p| latent_data::is_parquet(p)) {
+        let items = &model.manifest.items;
+        return crate::stream_out::recommendations(path, &data.users, &recs, items);
+    }
     let mut text = String::new();
     if args.format == RecFormat::Csv {
         text.push_str("user,item,score,rank\n");

@@ -4,7 +4,9 @@
 //! Input: a CSV file (optionally gzipped) or `-` for standard input, which is read as JSON lines
 //! (one object per line, keys are column names) when its first non-space character is `{`, and
 //! as CSV with a header otherwise. NPY/NPZ, IDX files and image folders are loaded whole and
-//! then scored in chunks. Output: CSV with one row per input row, in input order.
+//! then scored in chunks; Parquet (a file or a folder) is streamed batch by batch. Output: CSV
+//! with one row per input row, in input order, or Parquet when the output name ends in
+//! `.parquet` ([`crate::score_out`]).
 
 use crate::args::DataArgs;
 use crate::data;
@@ -59,11 +61,11 @@ pub struct ScoreArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Input rows: a CSV file (or .csv.gz), `-` for standard input (CSV with a header, or JSON
-    /// lines of objects), or NPY/NPZ/IDX/an image folder.
+    /// Input rows: a CSV file (or .csv.gz), a Parquet file or folder, `-` for standard input
+    /// (CSV with a header, or JSON lines of objects), or NPY/NPZ/IDX/an image folder.
     #[arg(long, value_name = "PATH|-")]
     pub data: PathBuf,
-    /// Output CSV (default: standard output).
+    /// Output CSV, or Parquet when the name ends in .parquet (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Also write the K columns contributing most to each score, with their share.
@@ -182,8 +184,9 @@ pub fn resolve_threshold(
 }
 
 /// A source of row chunks.
-enum Input {
+pub(crate) enum Input {
     Csv(CsvChunks),
+    Parquet(latent_data::ParquetChunks),
     Json(JsonChunks),
     Loaded { frame: Frame, labels: Option<Column>, ids: Vec<Column>, next: usize },
 }
@@ -202,6 +205,7 @@ impl Input {
                 c.next_block().map_err(anyhow::Error::from).transpose().map(|b| b.map(Piece::Raw))
             }
             Input::Json(j) => j.next_chunk().map(|c| c.map(Piece::Rows)),
+            Input::Parquet(p) => p.next().map(|c| c.map(Piece::Rows).map_err(Into::into)),
             Input::Loaded { frame, labels, ids, next } => {
                 if *next >= frame.rows() {
                     return None;
@@ -232,18 +236,20 @@ impl Input {
 
     /// The schema that parses raw pieces (CSV input only).
     /// The names of the identifier columns carried through to the output.
-    fn id_names(&self) -> Vec<String> {
+    pub(crate) fn id_names(&self) -> Vec<String> {
         match self {
             Input::Csv(c) => c.schema().id_columns().into_iter().map(str::to_string).collect(),
+            Input::Parquet(p) => p.id_columns().into_iter().map(str::to_string).collect(),
             Input::Json(_) => Vec::new(),
             Input::Loaded { ids, .. } => ids.iter().map(|c| c.name.clone()).collect(),
         }
     }
 
     /// The name of the label column carried through to the output, when the input has one.
-    fn label_name(&self) -> Option<String> {
+    pub(crate) fn label_name(&self) -> Option<String> {
         match self {
             Input::Csv(c) => c.schema().label_column().map(str::to_string),
+            Input::Parquet(p) => p.label_column().map(str::to_string),
             Input::Json(j) => j.label.clone(),
             Input::Loaded { labels, .. } => labels.as_ref().map(|l| l.name.clone()),
         }
@@ -304,6 +310,21 @@ fn open(model: &Model, source: &ChunkSource<'_>) -> Result<Input> {
     } = *source;
     let mut cats = categorical.to_vec();
     cats.extend(model.preprocessor().categorical_names());
+    if path.as_os_str() != "-" && latent_data::is_parquet(path) {
+        let (label_column, label_optional) = crate::data::label_column(label_column, Some(model));
+        let opts = StreamOptions {
+            chunk_rows: CHUNK_ROWS,
+            categorical: cats,
+            label_column,
+            label_optional,
+            na_values: na_values.to_vec(),
+            id_columns: crate::data::id_columns(id_columns, Some(model)),
+            ..StreamOptions::default()
+        };
+        let chunks = latent_data::ParquetChunks::open(path, &opts)?;
+        crate::data::check_ids_found(id_columns, &chunks.id_columns(), path)?;
+        return Ok(Input::Parquet(chunks));
+    }
     if is_array_or_images(path) {
         let args = DataArgs {
             data: path.to_path_buf(),
@@ -372,6 +393,14 @@ pub fn run(args: ScoreArgs) -> Result<()> {
             id_columns: &args.id_column,
         },
     )?;
+    let writer = ChunkWriter { model: &model, args: &args, threshold: &threshold, kind, k };
+    if let Some(path) = args.out.as_deref().filter(|p| latent_data::is_parquet(p)) {
+        let stats = crate::score_out::write_parquet(path, input, &writer, args.quiet)?;
+        for w in stats.warnings() {
+            eprintln!("{w}");
+        }
+        return Ok(());
+    }
     // A file appears only when every row was scored (written beside it, renamed at the end).
     let out = match &args.out {
         Some(p) => crate::output::Sink::File(latent_data::AtomicFile::create(p)?),
@@ -405,7 +434,6 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     writeln!(out, "{header}").map_err(write_err)?;
 
     let bar = crate::progress::job_bar(args.quiet, None, "rows");
-    let writer = ChunkWriter { model: &model, args: &args, threshold: &threshold, kind, k };
     let mut stats = InputStats::default();
     let result = map_in_order(
         input,
@@ -431,7 +459,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
 /// (CSV is parsed there too) as pieces arrive; `consume` gets the results in input order
 /// ([`crate::pipeline::ordered_map`]: bounded memory however long the input, and a slow stream
 /// is answered piece by piece). The first error, in input order, stops everything.
-fn map_in_order<T: Send>(
+pub(crate) fn map_in_order<T: Send>(
     mut input: Input,
     f: impl Fn(Chunk) -> Result<T> + Sync,
     consume: impl FnMut(T) -> Result<()>,
@@ -461,12 +489,12 @@ impl Piece {
 }
 
 /// Scores chunks and writes their output lines.
-struct ChunkWriter<'a> {
-    model: &'a Model,
-    args: &'a ScoreArgs,
-    threshold: &'a Threshold,
-    kind: ScoreKind,
-    k: usize,
+pub(crate) struct ChunkWriter<'a> {
+    pub(crate) model: &'a Model,
+    pub(crate) args: &'a ScoreArgs,
+    pub(crate) threshold: &'a Threshold,
+    pub(crate) kind: ScoreKind,
+    pub(crate) k: usize,
 }
 
 impl ChunkWriter<'_> {
@@ -479,24 +507,8 @@ impl ChunkWriter<'_> {
 
     /// Scores a chunk and appends its output lines to `out`.
     fn write(&self, chunk: &Chunk, out: &mut Vec<u8>) -> Result<InputStats> {
-        let (model, args) = (self.model, self.args);
-        let in_rows =
-            || format!("{}: in the rows from line {}", args.data.display(), chunk.first_line);
-        let quality = model.preprocessor().input_quality(&chunk.frame).with_context(in_rows)?;
-        let x = model.inputs(&chunk.frame).with_context(in_rows)?;
-        let (mut scores, r) = model.score_and_reconstruct(&x, self.kind)?;
-        // A row with no values at all would be imputed to the training means and look like
-        // the most normal row there is: it gets no score and is flagged.
-        for (s, &empty) in scores.iter_mut().zip(&quality.all_missing) {
-            if empty {
-                *s = f32::NAN;
-            }
-        }
-        let explanations = if self.k > 0 {
-            explain_rows(model, &x, &r.data, self.k, self.kind)
-        } else {
-            Vec::new()
-        };
+        let args = self.args;
+        let (scores, quality, explanations) = self.score(chunk)?;
         for (i, &s) in scores.iter().enumerate() {
             for id in &chunk.ids {
                 out.extend_from_slice(csv_field(&id.values.cell_text(i)).as_bytes());
@@ -525,12 +537,40 @@ impl ChunkWriter<'_> {
         }
         Ok(InputStats::of(&quality))
     }
+
+    /// Scores a chunk: per row, the score (NaN for a row without values), the input's
+    /// quality, and the explanations asked for.
+    pub(crate) fn score(
+        &self,
+        chunk: &Chunk,
+    ) -> Result<(Vec<f32>, latent::preprocess::InputQuality, Vec<Vec<latent::score::Explanation>>)>
+    {
+        let model = self.model;
+        let in_rows =
+            || format!("{}: in the rows from line {}", self.args.data.display(), chunk.first_line);
+        let quality = model.preprocessor().input_quality(&chunk.frame).with_context(in_rows)?;
+        let x = model.inputs(&chunk.frame).with_context(in_rows)?;
+        let (mut scores, r) = model.score_and_reconstruct(&x, self.kind)?;
+        // A row with no values at all would be imputed to the training means and look like
+        // the most normal row there is: it gets no score and is flagged.
+        for (s, &empty) in scores.iter_mut().zip(&quality.all_missing) {
+            if empty {
+                *s = f32::NAN;
+            }
+        }
+        let explanations = if self.k > 0 {
+            explain_rows(model, &x, &r.data, self.k, self.kind)
+        } else {
+            Vec::new()
+        };
+        Ok((scores, quality, explanations))
+    }
 }
 
 /// What scoring found in the input that the scores alone do not show, summed over chunks and
 /// reported once at the end.
 #[derive(Debug, Default)]
-struct InputStats {
+pub(crate) struct InputStats {
     /// Rows with at least one category unseen in training.
     unknown_rows: usize,
     /// Cells with an unseen category, per column.
@@ -540,7 +580,7 @@ struct InputStats {
 }
 
 impl InputStats {
-    fn of(q: &latent::preprocess::InputQuality) -> InputStats {
+    pub(crate) fn of(q: &latent::preprocess::InputQuality) -> InputStats {
         InputStats {
             unknown_rows: q.unknown.iter().filter(|&&n| n > 0).count(),
             unknown_by_column: q.unknown_by_column.iter().cloned().collect(),
@@ -548,7 +588,7 @@ impl InputStats {
         }
     }
 
-    fn add(&mut self, other: InputStats) {
+    pub(crate) fn add(&mut self, other: InputStats) {
         self.unknown_rows += other.unknown_rows;
         for (c, n) in other.unknown_by_column {
             *self.unknown_by_column.entry(c).or_insert(0) += n;
@@ -557,7 +597,7 @@ impl InputStats {
     }
 
     /// Warnings for standard error, one per line.
-    fn warnings(&self) -> Vec<String> {
+    pub(crate) fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.unknown_rows > 0 {
             let cells: Vec<String> =

@@ -1,4 +1,5 @@
 //! `latent encode`, `latent reconstruct` and `latent denoise`: one output row per input row.
+//! A `.parquet` output of `encode` or `reconstruct` is streamed ([`crate::stream_out`]).
 
 use crate::args::TransformArgs;
 use crate::data;
@@ -14,6 +15,12 @@ const GRID_IMAGES: usize = 16;
 /// Writes the latent code of every row; CSV output carries the label column through.
 pub fn encode(args: TransformArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
+    if latent_data::is_parquet(&args.out) {
+        return crate::stream_out::to_parquet(&args, &model, |frame| {
+            let codes = model.encode(frame)?;
+            Ok(Frame::from_rows(Frame::default_names("z", codes.cols), &codes.data)?)
+        });
+    }
     let dataset = data::load(&args.data, Some(&model))?;
     let codes = model.encode(&dataset.frame).with_context(|| in_file(&dataset))?;
     let names = Frame::default_names("z", codes.cols);
@@ -25,6 +32,9 @@ pub fn encode(args: TransformArgs) -> Result<()> {
 /// `.png` output shows inputs above their reconstructions.
 pub fn reconstruct(args: TransformArgs) -> Result<()> {
     let model = data::load_model(&args.model)?;
+    if latent_data::is_parquet(&args.out) {
+        return crate::stream_out::to_parquet(&args, &model, |frame| Ok(model.reconstruct(frame)?));
+    }
     let dataset = data::load(&args.data, Some(&model))?;
     let frame = model.reconstruct(&dataset.frame).with_context(|| in_file(&dataset))?;
     if is_png(&args.out) {

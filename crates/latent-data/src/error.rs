@@ -51,7 +51,7 @@ pub enum Error {
     },
     /// The file name or content matches no supported format.
     #[error(
-        "{}: unsupported format (supported: .csv, .csv.gz, .tsv, .tsv.gz, .npy, .npz, \
+        "{}: unsupported format (supported: .csv, .csv.gz, .tsv, .tsv.gz, .parquet, .npy, .npz, \
          MNIST IDX files (name containing \"idx\", raw or .gz), folders of PNG/JPEG images)",
         path.display()
     )]

@@ -1,4 +1,4 @@
-//! Interaction tables for recommenders: a long table (CSV/TSV, optionally gzipped) with a
+//! Interaction tables for recommenders: a long table (CSV/TSV, optionally gzipped, or Parquet) with a
 //! user column, an item column and optionally a rating. Ids are kept as written; with a
 //! rating column, rows rated at least `min_rating` are the positives, without one every row
 //! is.
@@ -27,12 +27,19 @@ pub fn read_interactions(path: &Path, columns: &InteractionColumns) -> Result<In
     if name.ends_with(".npz") {
         return read_csr_npz(path, columns.min_rating);
     }
+    if crate::parquet_io::is_parquet(path) {
+        return crate::parquet_io::read_interactions(path, columns);
+    }
     let delimiter = if name.ends_with(".tsv") { b'\t' } else { b',' };
     read_interactions_from(path, source::open(path)?, delimiter, columns)
 }
 
-/// The column names in the header of a CSV/TSV file (none for other formats).
+/// The column names in the header of a CSV/TSV file or the schema of a Parquet file (none for
+/// other formats).
 pub fn header_columns(path: &Path) -> Result<Vec<String>> {
+    if crate::parquet_io::is_parquet(path) {
+        return crate::parquet_io::column_names(path);
+    }
     let name = source::inner_name(path);
     if name.ends_with(".npz") {
         return Ok(Vec::new());

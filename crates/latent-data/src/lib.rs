@@ -1,5 +1,5 @@
-//! Readers and writers for `latent`: CSV/TSV (optionally gzipped), NumPy NPY/NPZ, MNIST IDX
-//! and folders of PNG/JPEG images, all loaded into a [`latent::Frame`].
+//! Readers and writers for `latent`: CSV/TSV (optionally gzipped), Parquet (a file or a folder
+//! of files), NumPy NPY/NPZ, MNIST IDX and folders of PNG/JPEG images, all loaded into a [`latent::Frame`].
 //!
 //! [`load`] picks the reader from the path ([`load_bytes`] and [`load_image_bytes`] read the
 //! content of one file from memory); the writers ([`write_matrix`], [`write_frame`],
@@ -18,6 +18,7 @@ mod load;
 pub mod na;
 mod npy;
 mod number;
+mod parquet_io;
 mod source;
 pub mod stream;
 mod write;
@@ -29,5 +30,6 @@ pub use images::MAX_IMAGE_VALUES;
 pub use interactions::{header_columns, read_interactions, read_interactions_from};
 pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
 pub use na::NaValues;
+pub use parquet_io::{is_parquet, ParquetChunks, ParquetType, ParquetWriter, ROW_GROUP_ROWS};
 pub use stream::{open_input, Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};
 pub use write::{write_frame, write_idx_images, write_matrix, write_npy};

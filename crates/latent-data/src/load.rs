@@ -68,6 +68,7 @@ const SNIFF_BYTES: usize = 4096;
 
 /// Loads a data set, choosing the reader from the path:
 ///
+/// * `*.parquet`, or a directory holding `.parquet` files: Parquet, read as one data set;
 /// * a directory: a folder of PNG/JPEG images (sub-folder names become labels);
 /// * `*.csv`, `*.tsv` (each optionally `.gz`): delimited text;
 /// * `*.npy` (optionally `.gz`), `*.npz`: NumPy arrays;
@@ -77,6 +78,9 @@ const SNIFF_BYTES: usize = 4096;
 ///   line holds the delimiter. Anything else is an "unsupported format" error.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if crate::parquet_io::is_parquet(path) {
+        return crate::parquet_io::load_parquet(path, opts);
+    }
     if meta.is_dir() {
         return images::load_folder(path, opts);
     }
@@ -94,8 +98,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
 
 /// Loads a data set from the content of one file, `bytes`, as [`load`] would load it from a
 /// file named `name` (`name` picks the reader and names the data in errors; nothing is read
-/// from the disk): gunzipped when `name` ends in `.gz`, then read as CSV/TSV, NPY, NPZ or IDX
-/// by name or, failing that, by content. An IDX images file gets no labels (there is no
+/// from the disk): gunzipped when `name` ends in `.gz`, then read as CSV/TSV, Parquet, NPY, NPZ
+/// or IDX by name or, failing that, by content. An IDX images file gets no labels (there is no
 /// sibling labels file). For one image, see [`load_image_bytes`].
 pub fn load_bytes(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Dataset> {
     let gunzipped;
@@ -105,6 +109,9 @@ pub fn load_bytes(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Datas
     } else {
         bytes
     };
+    if source::inner_name(name).ends_with(".parquet") || data.starts_with(b"PAR1") {
+        return crate::parquet_io::read_parquet(name, data, opts);
+    }
     let format = match format_by_name(name, opts) {
         Some(format) => format,
         None => format_by_content(name, &data[..data.len().min(SNIFF_BYTES)], opts)?,

@@ -17,6 +17,8 @@ enum Format {
     Text(u8),
     /// NPY, `<f4`.
     Npy,
+    /// Parquet (snappy), written in row groups.
+    Parquet,
 }
 
 /// The format for `path` from its extension (a trailing `.gz` compresses).
@@ -28,10 +30,12 @@ fn format_of(path: &Path) -> Result<Format> {
         Ok(Format::Text(b'\t'))
     } else if name.ends_with(".npy") {
         Ok(Format::Npy)
+    } else if name.ends_with(".parquet") && !source::is_gz(path) {
+        Ok(Format::Parquet)
     } else {
         Err(Error::format(
             path,
-            "unsupported output format (use .csv, .tsv or .npy, optionally with .gz)",
+            "unsupported output format (use .csv, .tsv or .npy, optionally with .gz, or .parquet)",
         ))
     }
 }
@@ -154,6 +158,15 @@ pub fn write_matrix(path: &Path, names: &[String], values: &[f32]) -> Result<()>
     let rows = values.len() / width;
     match format_of(path)? {
         Format::Npy => write_npy(path, rows, width, values),
+        Format::Parquet => {
+            let columns: Vec<Column> = (0..width)
+                .map(|c| {
+                    let v = (0..rows).map(|r| values[r * width + c]).collect();
+                    Column::numeric(names[c].clone(), v)
+                })
+                .collect();
+            write_parquet(path, &columns.iter().collect::<Vec<_>>())
+        }
         Format::Text(delimiter) => {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             write_text(path, delimiter, &names, rows, |r, c, buf| {
@@ -198,6 +211,7 @@ pub fn write_frame(path: &Path, frame: &Frame, extra: &[Column]) -> Result<()> {
             }
             write_npy(path, rows, numeric.len(), &values)
         }
+        Format::Parquet => write_parquet(path, &columns),
         Format::Text(delimiter) => {
             write_text(path, delimiter, &names, rows, |r, c, buf| match &columns[c].values {
                 ColumnValues::Numeric(v) => number_text(buf, v[r]),
@@ -207,6 +221,40 @@ pub fn write_frame(path: &Path, frame: &Frame, extra: &[Column]) -> Result<()> {
                 }
             })
         }
+    }
+}
+
+/// Writes columns as a Parquet file: numeric columns as nullable `float` (NaN as null), text
+/// columns as strings (empty as null), in row groups of [`crate::parquet_io::ROW_GROUP_ROWS`].
+fn write_parquet(path: &Path, columns: &[&Column]) -> Result<()> {
+    use crate::parquet_io::{ParquetType, ParquetWriter, ROW_GROUP_ROWS};
+    let types: Vec<(String, ParquetType)> = columns
+        .iter()
+        .map(|c| {
+            let t = match c.values {
+                ColumnValues::Numeric(_) => ParquetType::Float32,
+                ColumnValues::Text(_) => ParquetType::Text,
+            };
+            (c.name.clone(), t)
+        })
+        .collect();
+    let rows = columns.first().map_or(0, |c| c.values.len());
+    let mut writer = ParquetWriter::create(path, &types)?;
+    let mut start = 0;
+    while start < rows {
+        let end = (start + ROW_GROUP_ROWS).min(rows);
+        let part: Vec<Column> = columns.iter().map(|c| slice(c, start, end)).collect();
+        writer.write(&part.iter().collect::<Vec<_>>())?;
+        start = end;
+    }
+    writer.finish()
+}
+
+/// Rows `start..end` of a column.
+fn slice(c: &Column, start: usize, end: usize) -> Column {
+    match &c.values {
+        ColumnValues::Numeric(v) => Column::numeric(c.name.clone(), v[start..end].to_vec()),
+        ColumnValues::Text(v) => Column::text(c.name.clone(), v[start..end].to_vec()),
     }
 }
 

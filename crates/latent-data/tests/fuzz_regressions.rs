@@ -63,6 +63,16 @@ fn csv_regressions_do_not_panic() {
 }
 
 #[test]
+fn parquet_seeds_load() {
+    seeds_load("parquet", harness::parquet);
+}
+
+#[test]
+fn parquet_regressions_do_not_panic() {
+    replay("regressions", "parquet", harness::parquet);
+}
+
+#[test]
 fn npy_seeds_load() {
     seeds_load("npy", harness::npy);
 }

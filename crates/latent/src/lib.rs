@@ -28,6 +28,7 @@ pub mod labels;
 pub mod metrics;
 pub mod model;
 pub mod objective;
+pub mod onnx;
 pub mod pca;
 pub mod preprocess;
 pub mod recommend;

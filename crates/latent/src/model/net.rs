@@ -171,6 +171,11 @@ impl Net {
         self.layers[0].inputs()
     }
 
+    /// Index of the layer whose output is the code (or `[μ | log σ²]` for a variational one).
+    pub fn code_layer(&self) -> usize {
+        self.code_layer
+    }
+
     /// Latent code width.
     pub fn code_width(&self) -> usize {
         self.latent
