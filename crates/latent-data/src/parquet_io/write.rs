@@ -101,8 +101,8 @@ impl ParquetWriter {
     }
 
     /// Writes the footer and moves the file into place.
-    pub fn finish(mut self) -> Result<()> {
-        self.writer.finish().map_err(|e| self.write_error(e))?;
+    pub fn finish(self) -> Result<()> {
+        // `into_inner` flushes the last row group and writes the footer.
         let path = self.path.clone();
         let file = self
             .writer
