@@ -19,7 +19,7 @@ if [ -z "${PYTHON:-}" ] && ! "$PY" -c 'import torch, pyod, numpy' 2>/dev/null; t
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet torch --index-url https://download.pytorch.org/whl/cpu \
         || "$VENV/bin/pip" install --quiet torch
-    "$VENV/bin/pip" install --quiet pyod numpy
+    "$VENV/bin/pip" install --quiet pyod numpy tqdm
 fi
 echo "== pyod $("$PY" -c 'import pyod; print(pyod.__version__)'), torch $("$PY" -c 'import torch; print(torch.__version__)')" >&2
 cargo build --release -p latent-cli >&2
