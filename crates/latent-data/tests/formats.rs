@@ -344,8 +344,8 @@ fn writers_round_trip() -> TestResult {
     let ds = load(&dir.path().join("g.npy"), &LoadOptions::default())?;
     assert_eq!(ds.frame.to_row_major(), Some(vec![1.0, 2.0, 3.0]));
 
-    let e = write_matrix(&dir.path().join("m.parquet"), &names, &values);
-    assert!(e.as_ref().is_err_and(|e| e.to_string().contains("m.parquet: unsupported output")));
+    let e = write_matrix(&dir.path().join("m.xlsx"), &names, &values);
+    assert!(e.as_ref().is_err_and(|e| e.to_string().contains("m.xlsx: unsupported output")));
     let e = write_matrix(&dir.path().join("m.csv"), &names, &values[..3]);
     assert!(e.is_err_and(|e| !e.is_bad_input()));
     Ok(())
