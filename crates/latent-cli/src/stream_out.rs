@@ -123,6 +123,5 @@ pub fn recommendations<U: AsRef<str>, S: AsRef<str>>(
     if !user.is_empty() {
         flush(&mut user, &mut item, &mut score, &mut rank)?;
     }
-    drop(flush);
     Ok(out.finish()?)
 }
