@@ -437,6 +437,10 @@ pub enum DetectorArg {
     Reconstruction,
     /// An Isolation Forest over each row's per-feature residuals and inputs (score `forest`).
     Forest,
+    /// The largest standardised score of a forest over residuals and inputs, one over inputs
+    /// and the kNN distance to a sample of training rows (score `ensemble`; the default of
+    /// --preset anomaly).
+    Ensemble,
 }
 
 impl From<DetectorArg> for latent::Detector {
@@ -444,6 +448,7 @@ impl From<DetectorArg> for latent::Detector {
         match d {
             DetectorArg::Reconstruction => latent::Detector::Reconstruction,
             DetectorArg::Forest => latent::Detector::forest(),
+            DetectorArg::Ensemble => latent::Detector::ensemble(),
         }
     }
 }

@@ -29,8 +29,9 @@ pub enum Preset {
     /// Convolutional VAE for images.
     ConvVae,
     /// Unsupervised anomaly detection: tanh units, standard scaling, 100 epochs, no
-    /// validation split, and the forest detector (an Isolation Forest over each row's
-    /// per-feature residuals and inputs). The defaults `latent benchmark-anomaly` measures.
+    /// validation split, and the ensemble detector (the largest standardised score of an
+    /// Isolation Forest over residuals and inputs, one over inputs and the kNN distance). The
+    /// defaults `latent benchmark-anomaly` measures.
     Anomaly,
     /// 1-D convolutional autoencoder for time-series windows (`--window W`): convolutions over
     /// time (channels 16,32, kernel 5, stride 2; W divisible by 4), sensors as channels.

@@ -38,6 +38,9 @@ pub enum ScoreArg {
     /// Models with the forest detector: Isolation Forest score in (0, 1] of the residuals and
     /// inputs.
     Forest,
+    /// Models with the ensemble detector (the `--preset anomaly` default): the largest
+    /// standardised score of two Isolation Forests and the kNN distance.
+    Ensemble,
 }
 
 impl From<ScoreArg> for ScoreKind {
@@ -48,6 +51,7 @@ impl From<ScoreArg> for ScoreKind {
             ScoreArg::NegElbo => ScoreKind::NegElbo,
             ScoreArg::ReconNll => ScoreKind::ReconNll,
             ScoreArg::Forest => ScoreKind::Forest,
+            ScoreArg::Ensemble => ScoreKind::Ensemble,
         }
     }
 }
@@ -135,12 +139,13 @@ pub fn resolve_threshold(
         ))
         .into());
     }
-    if kind == ScoreKind::Forest && model.detector().map(|d| d.score_kind()) != Some(kind) {
-        return Err(BadInput(
-            "the forest score needs a model trained with the forest detector (latent train \
-             --detector forest, or --preset anomaly); use mse or mae"
-                .into(),
-        )
+    if kind.is_detector() && model.detector().map(|d| d.score_kind()) != Some(kind) {
+        return Err(BadInput(format!(
+            "the {0} score needs a model trained with the {0} detector (latent train \
+             --detector {0}{1}); use mse or mae",
+            kind.name(),
+            if kind == ScoreKind::Ensemble { ", or --preset anomaly" } else { "" }
+        ))
         .into());
     }
     let same_kind = saved.filter(|t| t.score == kind);

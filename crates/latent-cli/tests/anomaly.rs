@@ -351,7 +351,7 @@ fn benchmark_anomaly_compares_the_panel() {
     assert!(d["pyod_autoencoder"].is_null(), "--no-python runs no PyOD baseline");
     let f1 = d["detector"]["f1"].as_f64().expect("the detector's F1");
     assert!((0.0..=1.0).contains(&f1), "{f1}");
-    assert_eq!(v["config"]["detector"]["kind"], "forest", "the default detector");
+    assert_eq!(v["config"]["detector"]["kind"], "ensemble", "the default detector");
     // The table: the default detector first; the old --hybrid flag is still accepted.
     let o = ok(latent(&[
         "benchmark-anomaly",
@@ -408,42 +408,58 @@ fn benchmark_anomaly_compares_the_panel() {
     assert!(err.contains("/nonexistent/python") && !err.contains("panicked"), "{err}");
 }
 
-/// `--preset anomaly` trains the forest detector: the threshold is calibrated on the forest
-/// score, `score` uses it (scores in (0, 1], the planted rows highest), and explanations still
-/// name the columns the autoencoder rebuilds worst. A plain model refuses `--score forest`.
+/// `--preset anomaly` trains the ensemble detector: the threshold is calibrated on the
+/// ensemble score, `score` uses it (positive scores, the planted rows highest), and
+/// explanations still name the columns the autoencoder rebuilds worst. `--detector forest`
+/// keeps the forest alone (scores in (0, 1]). A plain model refuses `--score ensemble` and
+/// `--score forest`.
 #[test]
-fn the_anomaly_preset_saves_and_scores_with_the_forest() {
-    let s = setup(&["--preset", "anomaly", "--contamination", "0.02"]);
+fn the_anomaly_preset_saves_and_scores_with_the_ensemble() {
+    for (detector, version, words) in
+        [("ensemble", 3, "largest standardised score"), ("forest", 2, "isolation forest")]
+    {
+        let s = setup(&["--preset", "anomaly", "--detector", detector, "--contamination", "0.02"]);
+        let o = ok(latent(&["info", "--model", p(&s.model), "--format", "json"]));
+        let info: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("info json");
+        assert_eq!(info["threshold"]["score"], detector, "{info}");
+        assert_eq!(info["score"]["name"], detector, "{info}");
+        assert_eq!(info["format"]["version"], version);
+        let o = ok(latent(&["info", "--model", p(&s.model), "--manifest"]));
+        let manifest: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("manifest");
+        assert_eq!(manifest["anomaly"]["score"], detector, "{manifest}");
+        let o = ok(latent(&["info", "--model", p(&s.model)]));
+        assert!(stdout(&o).contains(words), "{}", stdout(&o));
+        let (header, rows) = score_rows(&s, &["--explain", "1"]);
+        let scores = assert_planted_rows_score_highest(&header, &rows);
+        assert!(scores.iter().all(|&v| v > 0.0 && v.is_finite()));
+        if detector == "forest" {
+            assert!(scores.iter().all(|&v| v <= 1.0));
+        }
+        let flagged = column(&header, &rows, "is_anomaly").iter().filter(|&&f| f == "1").count();
+        assert!((6..=10).contains(&flagged), "flagged {flagged} of 400 at contamination 0.02");
+        assert!(header.iter().any(|h| h.starts_with("explain")), "{header:?}");
+    }
+    // The preset's default is the ensemble.
+    let s = setup(&["--preset", "anomaly"]);
     let o = ok(latent(&["info", "--model", p(&s.model), "--format", "json"]));
     let info: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("info json");
-    assert_eq!(info["threshold"]["score"], "forest", "{info}");
-    assert_eq!(info["score"]["name"], "forest", "{info}");
-    assert_eq!(info["format"]["version"], 2);
-    let o = ok(latent(&["info", "--model", p(&s.model), "--manifest"]));
-    let manifest: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("manifest json");
-    assert_eq!(manifest["anomaly"]["score"], "forest", "{manifest}");
-    let o = ok(latent(&["info", "--model", p(&s.model)]));
-    assert!(stdout(&o).contains("isolation forest"), "{}", stdout(&o));
-    let (header, rows) = score_rows(&s, &["--explain", "1"]);
-    let scores = assert_planted_rows_score_highest(&header, &rows);
-    assert!(scores.iter().all(|&v| v > 0.0 && v <= 1.0));
-    let flagged = column(&header, &rows, "is_anomaly").iter().filter(|&&f| f == "1").count();
-    assert!((6..=10).contains(&flagged), "flagged {flagged} of 400 at contamination 0.02");
-    assert!(header.iter().any(|h| h.starts_with("explain")), "{header:?}");
+    assert_eq!(info["score"]["name"], "ensemble", "{info}");
 
     let plain = setup(&[]);
-    let o = latent(&[
-        "score",
-        "--model",
-        p(&plain.model),
-        "--data",
-        p(&plain.data),
-        "--score",
-        "forest",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("forest detector"), "{err}");
+    for score in ["ensemble", "forest"] {
+        let o = latent(&[
+            "score",
+            "--model",
+            p(&plain.model),
+            "--data",
+            p(&plain.data),
+            "--score",
+            score,
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("{score} detector")), "{err}");
+    }
 }
 
 /// Variational models score rows by their negative ELBO (the default threshold's score) or

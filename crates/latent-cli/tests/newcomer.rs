@@ -485,16 +485,23 @@ fn the_denoising_preset_picks_a_convolutional_denoiser_for_images() {
 }
 
 #[test]
-fn the_report_names_the_score_a_forest_model_uses() {
+fn the_report_names_the_score_a_detector_model_uses() {
     let dir = tempfile::tempdir().unwrap();
     let data = repo().join("data/anomaly/glass.csv");
-    let model = dir.path().join("forest.safetensors");
-    ok(train(&data, &model, &["--label-column", "label", "--preset", "anomaly", "--epochs", "5"]));
-    let out = dir.path().join("report.html");
-    ok(latent(&["report", "--model", p(&model), "--data", p(&data), "--out", p(&out)]));
-    let html = std::fs::read_to_string(&out).unwrap();
-    assert!(html.contains("Isolation Forest score"), "the report does not name the forest score");
-    assert!(html.contains("median score (forest)"), "no statistics of the forest score");
-    let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
-    assert!(info.contains("forest: Isolation Forest score"), "{info}");
+    for (detector, words) in [
+        ("forest", "Isolation Forest score"),
+        ("ensemble", "largest standardised score of two Isolation Forests"),
+    ] {
+        let model = dir.path().join(format!("{detector}.safetensors"));
+        let flags = ["--label-column", "label", "--preset", "anomaly", "--epochs", "5"];
+        ok(train(&data, &model, &[&flags[..], &["--detector", detector]].concat()));
+        let out = dir.path().join("report.html");
+        ok(latent(&["report", "--model", p(&model), "--data", p(&data), "--out", p(&out)]));
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(html.contains(words), "the report does not name the {detector} score");
+        let median = format!("median score ({detector})");
+        assert!(html.contains(&median), "no statistics of the {detector} score");
+        let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
+        assert!(info.contains(&format!("{detector}: {words}")), "{info}");
+    }
 }

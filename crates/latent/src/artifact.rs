@@ -19,12 +19,15 @@ pub const MANIFEST_KEY: &str = "latent";
 /// Value of the manifest's `format` field.
 pub const FORMAT_NAME: &str = "latent-model";
 /// Newest model-file format version this latent reads; files with a newer version are refused.
-/// Version 2 adds a saved Isolation Forest ([`Manifest::forest`]); models without one are
-/// still written as [`BASE_FORMAT_VERSION`], so older latents keep reading them.
-/// Recommenders are written as version 3 with `"kind": "recommender"` and their own manifest
+/// Version 2 adds a saved Isolation Forest ([`Manifest::forest`]), version 3 the ensemble
+/// detector ([`Manifest::ensemble`]); models without a detector are still written as
+/// [`BASE_FORMAT_VERSION`], so older latents keep reading them. Recommenders are also written
+/// as version 3, with `"kind": "recommender"` and their own manifest
 /// ([`crate::recommend::RecManifest`]): this loader refuses them by their kind, older latents
 /// by their version.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+/// The version of model files with the forest detector.
+pub const FOREST_FORMAT_VERSION: u32 = 2;
 /// The version of model files without an Isolation Forest.
 pub const BASE_FORMAT_VERSION: u32 = 1;
 pub use crate::model::detector::FOREST_PREFIX;
@@ -53,6 +56,10 @@ pub struct Manifest {
     /// nodes are the `forest.*` tensors).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forest: Option<crate::iforest::ForestShape>,
+    /// Shapes of the members of the [`crate::Detector::Ensemble`] detector (their arrays are
+    /// the `forest.*`, `input_forest.*`, `knn.reference` and `ensemble.standardise` tensors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<crate::model::ensemble::EnsembleShape>,
     /// How a windowed time-series model reads a series (see [`crate::series`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<crate::series::SeriesSpec>,

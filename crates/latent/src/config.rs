@@ -481,16 +481,18 @@ impl FitConfig {
     ///   linearly along the learnt directions);
     /// * standard scaling, no validation split, 100 epochs of Adam (learning rate 1e-3, batch
     ///   256);
-    /// * the [`Detector::Forest`] detector: an Isolation Forest over each row's per-feature
-    ///   residuals and inputs, which isolates both rows that break the correlations the
-    ///   autoencoder learnt and rows with extreme values along them.
+    /// * the [`Detector::Ensemble`] detector: the largest standardised score of an Isolation
+    ///   Forest over each row's per-feature residuals and inputs (rows that break the
+    ///   correlations the autoencoder learnt, and extreme values along them), one over the
+    ///   inputs (global outliers) and the kNN distance to a sample of training rows (local
+    ///   outliers).
     pub fn anomaly() -> FitConfig {
         let mut c = FitConfig::default();
         c.model.activation = Activation::Tanh;
         c.preprocess.scaling = Scaling::Standard;
         c.train.val_split = 0.0;
         c.train.epochs = 100;
-        c.detector = Detector::forest();
+        c.detector = Detector::ensemble();
         c
     }
 }

@@ -37,6 +37,21 @@ impl Knn {
         Ok(Knn { rows: x.to_vec(), width: d, k })
     }
 
+    /// The kept training rows, row-major.
+    pub fn rows(&self) -> &[f32] {
+        &self.rows
+    }
+
+    /// Width of the rows.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The neighbour whose distance is the score.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
     /// Distance of every row of `x` (new rows) to its `k`-th nearest training row.
     pub fn score(&self, x: &[f32]) -> Vec<f32> {
         x.par_chunks_exact(self.width).map(|q| self.kth(q, None)).collect()

@@ -60,9 +60,19 @@ pub enum ScoreKind {
     /// score in (0, 1] of the row's per-feature residuals and inputs. Explanations rank the
     /// columns by squared reconstruction error.
     Forest,
+    /// Models with the ensemble detector ([`crate::Detector::Ensemble`]): the largest
+    /// standardised score of its three members, mapped to a positive value (see
+    /// [`crate::model::ensemble`]). Explanations rank the columns by squared reconstruction
+    /// error.
+    Ensemble,
 }
 
 impl ScoreKind {
+    /// True for the scores of a fitted detector ([`ScoreKind::Forest`], [`ScoreKind::Ensemble`]).
+    pub fn is_detector(self) -> bool {
+        matches!(self, ScoreKind::Forest | ScoreKind::Ensemble)
+    }
+
     /// The score's name as written in files and flags (`mse`, `mae`, `neg_elbo`, `recon_nll`).
     pub fn name(self) -> &'static str {
         match self {
@@ -71,6 +81,7 @@ impl ScoreKind {
             ScoreKind::NegElbo => "neg_elbo",
             ScoreKind::ReconNll => "recon_nll",
             ScoreKind::Forest => "forest",
+            ScoreKind::Ensemble => "ensemble",
         }
     }
 
@@ -84,6 +95,10 @@ impl ScoreKind {
             ScoreKind::ReconNll => "reconstruction negative log-likelihood in nats",
             ScoreKind::Forest => {
                 "Isolation Forest score in (0, 1] over the row's per-feature residuals and inputs"
+            }
+            ScoreKind::Ensemble => {
+                "largest standardised score of two Isolation Forests (residuals and inputs; \
+                 inputs) and the kNN distance, mapped to a positive value"
             }
         }
     }
@@ -100,7 +115,11 @@ impl ScoreKind {
     fn term(self, e: f32) -> f32 {
         match self {
             ScoreKind::Mae => e.abs(),
-            ScoreKind::Mse | ScoreKind::NegElbo | ScoreKind::ReconNll | ScoreKind::Forest => e * e,
+            ScoreKind::Mse
+            | ScoreKind::NegElbo
+            | ScoreKind::ReconNll
+            | ScoreKind::Forest
+            | ScoreKind::Ensemble => e * e,
         }
     }
 }
@@ -154,8 +173,8 @@ impl ThresholdRule {
         }
     }
 
-    /// Applies the rule to reference scores (finite values; at least one).
-    pub fn apply(&self, scores: &[f32]) -> Result<f32> {
+    /// Applies the rule to reference scores of kind `kind` (finite values; at least one).
+    pub fn apply(&self, kind: ScoreKind, scores: &[f32]) -> Result<f32> {
         self.validate()?;
         let mut s: Vec<f32> = scores.iter().copied().filter(|v| v.is_finite()).collect();
         if s.is_empty() {
@@ -172,7 +191,7 @@ impl ThresholdRule {
                 (mean + f64::from(k) * var.sqrt()) as f32
             }
             ThresholdRule::Fixed { value } => value,
-            ThresholdRule::Auto => auto_threshold(&s),
+            ThresholdRule::Auto => auto_threshold(kind, &s),
         })
     }
 }
@@ -186,14 +205,23 @@ const MAD_TO_STD: f64 = 1.4826;
 /// Number of reference quantiles kept in the model file for [`Threshold::proba`].
 const REFERENCE_POINTS: usize = 257;
 
-/// `Auto` on sorted scores: `exp(median(ln s) + 3 · 1.4826 · MAD(ln s))`.
-fn auto_threshold(sorted: &[f32]) -> f32 {
-    let logs: Vec<f64> = sorted.iter().map(|&v| f64::from(v.max(LOG_FLOOR)).ln()).collect();
-    let med = median_sorted64(&logs);
-    let mut dev: Vec<f64> = logs.iter().map(|l| (l - med).abs()).collect();
+/// `Auto` on sorted scores: `median + 3 · 1.4826 · MAD` on the scale where the scores of
+/// normal rows are close to symmetric, mapped back: the logarithm of error-like scores
+/// (`exp(median(ln s) + 3 · 1.4826 · MAD(ln s))`), the standardised score `z` of the ensemble
+/// detector (its score is `e^z` below 0 and `1 + z` above).
+fn auto_threshold(kind: ScoreKind, sorted: &[f32]) -> f32 {
+    let ensemble = kind == ScoreKind::Ensemble;
+    let to_scale = |v: f32| match v {
+        v if ensemble && v >= 1.0 => f64::from(v) - 1.0,
+        v => f64::from(v.max(LOG_FLOOR)).ln(),
+    };
+    let t: Vec<f64> = sorted.iter().map(|&v| to_scale(v)).collect();
+    let med = median_sorted64(&t);
+    let mut dev: Vec<f64> = t.iter().map(|l| (l - med).abs()).collect();
     dev.sort_by(f64::total_cmp);
     let mad = median_sorted64(&dev);
-    (med + AUTO_K * MAD_TO_STD * mad).exp() as f32
+    let at = med + AUTO_K * MAD_TO_STD * mad;
+    (if ensemble && at >= 0.0 { 1.0 + at } else { at.exp() }) as f32
 }
 
 fn median_sorted64(s: &[f64]) -> f64 {
@@ -243,7 +271,7 @@ pub struct Threshold {
 impl Threshold {
     /// Calibrates `rule` on reference `scores` of kind `kind`.
     pub fn calibrate(rule: &ThresholdRule, kind: ScoreKind, scores: &[f32]) -> Result<Threshold> {
-        let value = rule.apply(scores)?;
+        let value = rule.apply(kind, scores)?;
         let mut s: Vec<f32> = scores.iter().copied().filter(|v| v.is_finite()).collect();
         s.sort_by(f32::total_cmp);
         let points = REFERENCE_POINTS.min(s.len());
@@ -378,7 +406,7 @@ impl Model {
             return self.variational_scores(x, kind == ScoreKind::NegElbo);
         }
         let r = self.reconstruct_inputs(x);
-        if kind == ScoreKind::Forest {
+        if kind.is_detector() {
             return Ok((self.detector_scores(kind, x, &r.data)?, r));
         }
         let w = self.preprocessor().output_width();
@@ -496,18 +524,18 @@ mod tests {
     #[test]
     fn rules_on_known_scores() -> Result<()> {
         let s: Vec<f32> = (1..=100).map(|i| i as f32).collect();
-        let c = ThresholdRule::Contamination { share: 0.1 }.apply(&s)?;
+        let c = ThresholdRule::Contamination { share: 0.1 }.apply(ScoreKind::Mse, &s)?;
         assert!((c - 90.1).abs() < 1e-3, "{c}");
         assert_eq!(s.iter().filter(|&&v| v > c).count(), 10);
-        let q = ThresholdRule::Quantile { q: 0.5 }.apply(&s)?;
+        let q = ThresholdRule::Quantile { q: 0.5 }.apply(ScoreKind::Mse, &s)?;
         assert!((q - 50.5).abs() < 1e-4);
-        let m = ThresholdRule::MeanStd { k: 2.0 }.apply(&s)?;
+        let m = ThresholdRule::MeanStd { k: 2.0 }.apply(ScoreKind::Mse, &s)?;
         let std = ((1..=100).map(|i| (i as f64 - 50.5).powi(2)).sum::<f64>() / 100.0).sqrt();
         assert!((f64::from(m) - (50.5 + 2.0 * std)).abs() < 1e-3);
-        assert_eq!(ThresholdRule::Fixed { value: 7.0 }.apply(&s)?, 7.0);
-        assert!(ThresholdRule::Contamination { share: 0.0 }.apply(&s).is_err());
-        assert!(ThresholdRule::Quantile { q: 1.0 }.apply(&s).is_err());
-        assert!(ThresholdRule::Auto.apply(&[]).is_err());
+        assert_eq!(ThresholdRule::Fixed { value: 7.0 }.apply(ScoreKind::Mse, &s)?, 7.0);
+        assert!(ThresholdRule::Contamination { share: 0.0 }.apply(ScoreKind::Mse, &s).is_err());
+        assert!(ThresholdRule::Quantile { q: 1.0 }.apply(ScoreKind::Mse, &s).is_err());
+        assert!(ThresholdRule::Auto.apply(ScoreKind::Mse, &[]).is_err());
         Ok(())
     }
 
@@ -517,16 +545,28 @@ mod tests {
         // bulk and flags the outliers, which would inflate mean + 3 std.
         let mut s: Vec<f32> = (0..950).map(|i| (((i % 50) as f32 - 25.0) / 50.0).exp()).collect();
         s.extend(std::iter::repeat_n(1000.0, 50));
-        let t = ThresholdRule::Auto.apply(&s)?;
+        let t = ThresholdRule::Auto.apply(ScoreKind::Mse, &s)?;
         assert!(t > 1.6 && t < 10.0, "{t}");
         let flagged = s.iter().filter(|&&v| v > t).count();
         assert_eq!(flagged, 50);
         // With 20% outliers, mean + 3 std is dragged above them all; Auto still flags them.
         s.extend(std::iter::repeat_n(1000.0, 200));
-        let ms = ThresholdRule::MeanStd { k: 3.0 }.apply(&s)?;
+        let ms = ThresholdRule::MeanStd { k: 3.0 }.apply(ScoreKind::Mse, &s)?;
         assert!(ms > 1000.0, "{ms}");
-        let t = ThresholdRule::Auto.apply(&s)?;
+        let t = ThresholdRule::Auto.apply(ScoreKind::Mse, &s)?;
         assert_eq!(s.iter().filter(|&&v| v > t).count(), 250, "{t}");
+        Ok(())
+    }
+
+    #[test]
+    fn auto_rule_on_ensemble_scores_is_three_sigma_of_z() -> Result<()> {
+        // Standardised scores z uniform on [-1.5, 1.5) (median 0, MAD 0.75) stored as the
+        // ensemble's g(z): the threshold is g(3 · 1.4826 · 0.75) = 1 + 3.336.
+        let g = |z: f32| if z < 0.0 { z.exp() } else { 1.0 + z };
+        let s: Vec<f32> = (0..3000).map(|i| g(i as f32 / 1000.0 - 1.5)).collect();
+        let t = ThresholdRule::Auto.apply(ScoreKind::Ensemble, &s)?;
+        assert!((t - 4.336).abs() < 0.01, "{t}");
+        assert!(ThresholdRule::Auto.apply(ScoreKind::Mse, &s)? > t);
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! on it (encode, reconstruct, decode, per-row error) and its file.
 
 pub mod detector;
+pub mod ensemble;
 mod finetune;
 pub mod layer;
 pub mod net;
@@ -129,6 +130,7 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
         summary: None,
         anomaly: None,
         forest: None,
+        ensemble: None,
         series: None,
         codec: None,
     };

@@ -177,12 +177,12 @@ impl Spec {
                 "only dense models can be exported to ONNX (this one is convolutional)".into(),
             ));
         }
-        if model.forest().is_some() {
-            return Err(Error::Config(
-                "the forest detector cannot be expressed in ONNX: export the encoder, decoder \
-                 or full reconstruction, or train without --detector forest"
-                    .into(),
-            ));
+        if let Some(d) = model.detector() {
+            return Err(Error::Config(format!(
+                "the {0} detector cannot be expressed in ONNX: export the encoder, decoder or \
+                 full reconstruction, or train without --detector {0}",
+                d.score_kind().name()
+            )));
         }
         let pre = model.preprocessor();
         let mut columns = Vec::with_capacity(pre.columns.len());
