@@ -15,6 +15,7 @@ use crate::{Error, Result};
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Settings of an Isolation Forest.
@@ -156,11 +157,12 @@ impl IsolationForest {
         self.shape.width
     }
 
-    /// Anomaly score in (0, 1] of every row of `x` (row-major, the fitted width).
+    /// Anomaly score in (0, 1] of every row of `x` (row-major, the fitted width); rows are
+    /// scored in parallel.
     pub fn score(&self, x: &[f32]) -> Vec<f32> {
         let nodes = self.shape.nodes_per_tree();
         let trees = self.shape.trees.max(1) as f64;
-        x.chunks_exact(self.shape.width.max(1))
+        x.par_chunks_exact(self.shape.width.max(1))
             .map(|row| {
                 let total: f64 = self
                     .feature
