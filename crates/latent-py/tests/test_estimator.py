@@ -198,3 +198,16 @@ def test_ctrl_c_interrupts_a_fit(tmp_path):
     out, _ = p.communicate(timeout=60)
     assert "interrupted: training interrupted at epoch" in out
     assert time.monotonic() - start < 10
+
+
+def test_arrow_tables_are_read_like_dataframes():
+    pa = pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    X, _ = make_data(n=200, width=3, outliers=0)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["kind"] = np.where(X[:, 0] > 0, "p", "n")
+    det = small(epochs=3).fit(pa.Table.from_pandas(df))
+    assert list(det.feature_names_in_) == ["a", "b", "c", "kind"]
+    np.testing.assert_array_equal(
+        det.decision_function(pa.Table.from_pandas(df)), det.decision_function(df)
+    )

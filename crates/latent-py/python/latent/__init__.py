@@ -71,6 +71,10 @@ def _is_dataframe(X):
     return type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns")
 
 
+def _is_arrow(X):
+    return type(X).__module__.split(".")[0] == "pyarrow" and hasattr(X, "to_pandas")
+
+
 def _is_sparse(X):
     return hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse")
 
@@ -177,9 +181,9 @@ class AutoEncoder(_Base):
     ``score_samples`` and ``decision_function`` both return the anomaly score, higher for
     more anomalous rows (PyOD's convention; scikit-learn's own outlier detectors use the
     opposite sign for ``score_samples``). ``predict`` returns 0 (normal) or 1 (anomaly).
-    Inputs: NumPy arrays (float32 is read in place, other dtypes are converted once) or pandas
+    Inputs: NumPy arrays (float32 is read in place, other dtypes are converted once), pandas
     DataFrames (text, boolean and categorical columns are one-hot encoded, as the ``latent``
-    program does with CSV files). Missing values raise ``ValueError``.
+    program does with CSV files) or pyarrow Tables. Missing values raise ``ValueError``.
     """
 
     def __init__(
@@ -208,6 +212,8 @@ class AutoEncoder(_Base):
 
     def _data(self, X, fitted):
         """Rows for the native model, checking the width against the fitted model."""
+        if _is_arrow(X):  # a pyarrow Table or RecordBatch: through pandas, column by column
+            X = X.to_pandas()
         if _is_dataframe(X):
             cats = set(self.model_.categorical_names) if fitted else set()
             return _dataframe_columns(X, cats), X.shape[1], [str(c) for c in X.columns]
