@@ -4,7 +4,7 @@
 use crate::exit::BadInput;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use latent::config::{Architecture, Corruption, LatentKind, Likelihood, Sparsity};
+use latent::config::{Architecture, Corruption, Likelihood, Sparsity};
 use latent::{Activation, FitConfig};
 
 /// A named family: settings of one model design.
@@ -106,48 +106,21 @@ pub enum CodeActivation {
 impl FamilyArgs {
     /// Applies the preset to `c` (before the other flags, which may change its settings).
     pub fn apply_preset(&self, c: &mut FitConfig) {
-        let conv = || Architecture::Conv {
-            channels: vec![32, 64],
-            kernel: 3,
-            stride: 2,
-            dense_code: true,
-        };
-        match self.preset {
-            None | Some(Preset::Dense) => {}
-            Some(Preset::Denoising) => c.objective.corruption = Corruption::Gaussian { sigma: 0.3 },
-            Some(Preset::Sparse) => {
-                c.model.code_activation = Activation::Sigmoid;
-                c.objective.sparsity = Sparsity::Kl { rho: 0.05, beta: 0.01 };
-            }
-            Some(Preset::Vae) => c.model.latent_kind = LatentKind::Gaussian,
-            Some(Preset::BetaVae) => {
-                c.model.latent_kind = LatentKind::Gaussian;
-                c.objective.beta = 4.0;
-            }
-            Some(Preset::Conv) => c.model.architecture = conv(),
-            Some(Preset::ConvVae) => {
-                c.model.architecture = conv();
-                c.model.latent_kind = LatentKind::Gaussian;
-            }
-            Some(Preset::Conv1d) => {
-                c.model.architecture = Architecture::Conv {
-                    channels: vec![16, 32],
-                    kernel: 5,
-                    stride: 2,
-                    dense_code: true,
-                }
-            }
+        use latent::Preset as P;
+        let preset = match self.preset {
+            None | Some(Preset::Dense) => P::Dense,
+            Some(Preset::Denoising) => P::Denoising,
+            Some(Preset::Sparse) => P::Sparse,
+            Some(Preset::Vae) => P::Vae,
+            Some(Preset::BetaVae) => P::BetaVae,
+            Some(Preset::Conv) => P::Conv,
+            Some(Preset::ConvVae) => P::ConvVae,
+            Some(Preset::Conv1d) => P::Conv1d,
+            Some(Preset::Anomaly) => P::Anomaly,
             // Recommenders are trained by `crate::recommend`, not from a FitConfig.
-            Some(Preset::MultVae | Preset::MultDae | Preset::Ease) => {}
-            Some(Preset::Anomaly) => {
-                let a = FitConfig::anomaly();
-                c.model.activation = a.model.activation;
-                c.preprocess.scaling = a.preprocess.scaling;
-                c.train.val_split = a.train.val_split;
-                c.train.epochs = a.train.epochs;
-                c.detector = a.detector;
-            }
-        }
+            Some(Preset::MultVae | Preset::MultDae | Preset::Ease) => return,
+        };
+        preset.apply(c);
     }
 
     /// Settings of a preset that depend on the data, applied once it is loaded, when the

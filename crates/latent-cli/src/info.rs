@@ -17,7 +17,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         return print_json(m);
     }
     let pre = model.preprocessor();
-    let kind = model.threshold().map_or_else(|| model.default_score_kind(), |t| t.score);
+    let kind = model.score_kind();
     if args.format == Format::Json {
         let columns: Vec<serde_json::Value> = pre
             .columns

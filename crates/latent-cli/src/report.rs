@@ -333,7 +333,7 @@ fn model_rows(model: &Model) -> Vec<(&'static str, String)> {
         ("dropout", cfg.dropout.to_string()),
         ("detector", esc(&model.detector_summary())),
         ("score", {
-            let kind = model.threshold().map_or(model.default_score_kind(), |t| t.score);
+            let kind = model.score_kind();
             esc(&format!("{}: {}", kind.name(), kind.describe()))
         }),
         ("threshold", esc(&crate::output::threshold_text(model))),

@@ -123,69 +123,44 @@ pub struct ScoreArgs {
 }
 
 /// The threshold and score kind a run uses: the model's, or the `--threshold`/`--score`
-/// overrides. Errors (bad input) when they cannot be reconciled.
+/// overrides ([`Model::resolve_threshold`]). Errors (bad input, with the flags to use) when
+/// they cannot be reconciled.
 pub fn resolve_threshold(
     model: &Model,
     score: Option<ScoreArg>,
     value: Option<f32>,
     need_reference: bool,
 ) -> Result<Threshold> {
-    let saved = model.threshold();
-    let kind = score.map(ScoreKind::from).or(saved.map(|t| t.score)).unwrap_or(ScoreKind::Mse);
-    if kind.is_variational() && !model.is_variational() {
-        return Err(BadInput(format!(
-            "the {} score needs a variational model (--preset vae or conv-vae); use mse or mae",
-            kind.name()
-        ))
-        .into());
-    }
-    if kind.is_detector() && model.detector().map(|d| d.score_kind()) != Some(kind) {
-        return Err(BadInput(format!(
-            "the {0} score needs a model trained with the {0} detector (latent train \
-             --detector {0}{1}); use mse or mae",
-            kind.name(),
-            if kind == ScoreKind::Ensemble { ", or --preset anomaly" } else { "" }
-        ))
-        .into());
-    }
-    let same_kind = saved.filter(|t| t.score == kind);
-    if let Some(v) = value {
-        if !v.is_finite() {
-            return Err(BadInput(format!("--threshold must be a finite number, got {v}")).into());
-        }
-        return match same_kind {
-            Some(t) => Ok(t.with_value(v)),
-            None if need_reference => Err(BadInput(format!(
-                "--proba needs the model's calibration for {} scores, and the model has {}",
+    use latent::ThresholdError as E;
+    model.resolve_threshold(score.map(ScoreKind::from), value, need_reference).map_err(|e| {
+        let message = match e {
+            E::NeedsVariational(kind) => format!(
+                "the {} score needs a variational model (--preset vae or conv-vae); use mse or mae",
+                kind.name()
+            ),
+            E::NeedsDetector(kind) => format!(
+                "the {0} score needs a model trained with the {0} detector (latent train \
+                 --detector {0}{1}); use mse or mae",
                 kind.name(),
-                saved.map_or("none".to_string(), |t| format!("one for {}", t.score.name()))
-            ))
-            .into()),
-            None => Ok(Threshold {
-                rule: latent::score::ThresholdRule::Fixed { value: v },
-                score: kind,
-                value: v,
-                rows: 0,
-                flagged_share: 0.0,
-                reference: Vec::new(),
-            }),
-        };
-    }
-    match (saved, same_kind) {
-        (_, Some(t)) => Ok(t.clone()),
-        (Some(t), None) => Err(BadInput(format!(
-            "the model's threshold is for {} scores; pass --threshold V to flag {} scores",
-            t.score.name(),
-            kind.name()
-        ))
-        .into()),
-        (None, None) => Err(BadInput(
-            "the model has no calibrated anomaly threshold (retrain it with this latent, or \
-             pass --threshold V)"
+                if kind == ScoreKind::Ensemble { ", or --preset anomaly" } else { "" }
+            ),
+            E::NotFinite(v) => format!("--threshold must be a finite number, got {v}"),
+            E::NoCalibration { asked, saved } => format!(
+                "--proba needs the model's calibration for {} scores, and the model has {}",
+                asked.name(),
+                saved.map_or("none".to_string(), |s| format!("one for {}", s.name()))
+            ),
+            E::OtherScore { saved, asked } => format!(
+                "the model's threshold is for {} scores; pass --threshold V to flag {} scores",
+                saved.name(),
+                asked.name()
+            ),
+            E::Uncalibrated => "the model has no calibrated anomaly threshold (retrain it with \
+                                this latent, or pass --threshold V)"
                 .into(),
-        )
-        .into()),
-    }
+        };
+        BadInput(message).into()
+    })
 }
 
 /// A source of row chunks.
@@ -683,9 +658,12 @@ pub struct ThresholdArgs {
 }
 
 impl ThresholdArgs {
-    /// The rule the flags ask for ([`ThresholdRule::Auto`] without any), checked.
-    pub fn rule(&self) -> Result<latent::score::ThresholdRule> {
-        use latent::score::ThresholdRule as R;
+    /// The rule the flags ask for (`None` without any: the config's, [`ThresholdRule::Auto`]
+    /// by default), checked.
+    ///
+    /// [`ThresholdRule::Auto`]: latent::ThresholdRule::Auto
+    pub fn rule(&self) -> Result<Option<latent::ThresholdRule>> {
+        use latent::ThresholdRule as R;
         let rule = if let Some(share) = self.contamination {
             R::Contamination { share }
         } else if let Some(q) = self.quantile {
@@ -695,9 +673,9 @@ impl ThresholdArgs {
         } else if let Some(value) = self.threshold_value {
             R::Fixed { value }
         } else {
-            R::Auto
+            return Ok(None);
         };
         rule.validate().map_err(|e| BadInput(e.to_string()))?;
-        Ok(rule)
+        Ok(Some(rule))
     }
 }

@@ -83,7 +83,7 @@ fn fine_tune(
     progress.finish();
     done.with_context(in_file)?;
     let all = spec.window_frame(&series, 1).with_context(in_file)?;
-    let kind = model.threshold().map_or(model.default_score_kind(), |t| t.score);
+    let kind = model.score_kind();
     model.calibrate(&all, rule, kind).with_context(in_file)?;
     model.save(&args.out)?;
     if !args.quiet {

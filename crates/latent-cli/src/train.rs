@@ -20,8 +20,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
     latent_data::atomic::check_destination(&args.out)?;
     let mut config = fit_config(&args)?;
     config.validate()?;
-    let rule = args.threshold.rule()?;
     if args.series.window.is_some() || crate::series::resumed_model(&args).is_some() {
+        let rule = config.threshold.clone();
         return crate::series::train(&args, &config, &rule);
     }
     let dataset = data::load(&args.data, None)?;
@@ -46,14 +46,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .with_context(|| format!("cannot create {}", log_path.display()))?;
     let mut progress = TrainProgress::new(args.quiet, Some(log));
     let checkpoints = checkpoint_options(&args)?;
-    let model = Model::fit_with(&dataset.frame, &config, &mut progress, &checkpoints);
+    // Fit, then the anomaly threshold, calibrated on the training rows (validation rows
+    // included) by the config's rule.
+    let model = Model::fit_calibrated(&dataset.frame, &config, &mut progress, &checkpoints);
     progress.finish();
     let mut model = model.with_context(|| in_file(&dataset))?;
     model.set_label_column(args.data.label_column.clone());
     model.set_id_columns(dataset.ids.iter().map(|c| c.name.clone()).collect());
-    // The anomaly threshold, calibrated on the training rows (validation rows included).
-    let kind = model.default_score_kind();
-    model.calibrate(&dataset.frame, &rule, kind).with_context(|| in_file(&dataset))?;
     if let Some(step) = args.quant_step {
         crate::compress::fit_after_training(&mut model, &dataset.frame, step)
             .with_context(|| in_file(&dataset))?;
@@ -223,6 +222,9 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
     }
     if let Some(d) = a.detector {
         c.detector = d.into();
+    }
+    if let Some(rule) = a.threshold.rule()? {
+        c.threshold = rule;
     }
     a.family.apply(&mut c)?;
     Ok(c)

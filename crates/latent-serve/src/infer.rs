@@ -3,7 +3,7 @@
 
 use crate::request::Schema;
 use crate::ApiError;
-use latent::score::{explain_rows, ScoreKind};
+use latent::score::explain_rows;
 use latent::{ColumnValues, Model};
 use serde::Serialize;
 
@@ -74,7 +74,8 @@ pub(crate) fn score(
             "\"proba\" needs a model with a calibrated threshold, and this one has none",
         ));
     }
-    let kind = saved.map_or(ScoreKind::Mse, |t| t.score);
+    // The model's own score: its threshold's, else its default (one rule, in the library).
+    let kind = model.score_kind();
     let threshold = saved.map(|t| t.value);
     if rows == 0 {
         let explanations = req.explain.map(|_| Vec::new());

@@ -1,6 +1,7 @@
 //! Model, preprocessing and training configuration: serde structs, checked before use.
 
 use crate::engine::{Activation, AdamConfig};
+use crate::score::ThresholdRule;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -459,6 +460,11 @@ pub struct FitConfig {
     /// The anomaly detector fitted after the network.
     #[serde(skip_serializing_if = "Detector::is_reconstruction")]
     pub detector: Detector,
+    /// The anomaly threshold rule [`crate::Model::fit_calibrated`] calibrates after training
+    /// (default: [`ThresholdRule::Auto`]); a `[threshold]` table in a config file, such as
+    /// `rule = "contamination"` with `share = 0.05`.
+    #[serde(skip_serializing_if = "ThresholdRule::is_auto")]
+    pub threshold: ThresholdRule,
 }
 
 impl FitConfig {
@@ -467,7 +473,8 @@ impl FitConfig {
         self.objective.validate(&self.model)?;
         self.model.validate()?;
         self.train.validate()?;
-        self.detector.validate()
+        self.detector.validate()?;
+        self.threshold.validate()
     }
 
     /// The defaults for unsupervised anomaly detection (fit on all rows, unknown anomalies

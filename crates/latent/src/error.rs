@@ -61,6 +61,18 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// The observer stopped the run ([`crate::Observer::should_stop`]).
+    #[error("training interrupted at epoch {epoch}, batch {batch}")]
+    Interrupted {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Batch of that epoch, from 1.
+        batch: usize,
+    },
+    /// A score kind or threshold that does not fit the model (see
+    /// [`crate::threshold::Model::resolve_threshold`]).
+    #[error(transparent)]
+    Threshold(#[from] crate::threshold::ThresholdError),
     /// An I/O failure on a named file.
     #[error("{path}: {source}")]
     Io {
@@ -74,7 +86,7 @@ pub enum Error {
 impl Error {
     /// True when the error is the user's input (bad data, config or file), not a failure.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Error::Training(_))
+        !matches!(self, Error::Training(_) | Error::Interrupted { .. })
     }
 }
 

@@ -31,9 +31,11 @@ pub mod objective;
 pub mod onnx;
 pub mod pca;
 pub mod preprocess;
+pub mod preset;
 pub mod recommend;
 pub mod score;
 pub mod series;
+pub mod threshold;
 pub mod train;
 
 pub use config::{
@@ -47,4 +49,7 @@ pub use model::detector::FittedDetector;
 pub use model::{CheckpointOptions, Matrix, Model};
 pub use objective::RowErrors;
 pub use preprocess::Preprocessor;
-pub use train::{EpochReport, LossTrend, Observer, TrainState, TrainSummary};
+pub use preset::Preset;
+pub use score::{Explanation, ScoreKind, Threshold, ThresholdRule};
+pub use threshold::ThresholdError;
+pub use train::{EpochReport, LossTrend, Observer, Silent, TrainState, TrainSummary};

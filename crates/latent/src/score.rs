@@ -125,7 +125,7 @@ impl ScoreKind {
 }
 
 /// How the threshold is chosen from reference scores.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum ThresholdRule {
     /// The expected share of anomalies (PyOD's `contamination`): the `1 - share` quantile.
@@ -149,10 +149,16 @@ pub enum ThresholdRule {
         value: f32,
     },
     /// Unknown contamination: robust 3-sigma rule on the log scores (see the module docs).
+    #[default]
     Auto,
 }
 
 impl ThresholdRule {
+    /// True for [`ThresholdRule::Auto`].
+    pub fn is_auto(&self) -> bool {
+        *self == ThresholdRule::Auto
+    }
+
     /// Checks the rule's parameter range.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
@@ -447,13 +453,12 @@ impl Model {
         Ok(self.manifest_mut().anomaly.insert(t))
     }
 
-    /// The `k` columns contributing most to each row's score (in the model's score kind, MSE
-    /// without a threshold), largest first. One-hot groups are summed back to the original
+    /// The `k` columns contributing most to each row's score (in the model's own score kind,
+    /// [`Model::score_kind`]), largest first. One-hot groups are summed back to the original
     /// column.
     pub fn explain(&self, frame: &Frame, k: usize) -> Result<Vec<Vec<Explanation>>> {
         let x = self.inputs(frame)?;
-        let kind = self.threshold().map_or(ScoreKind::Mse, |t| t.score);
-        Ok(self.explain_inputs(&x, k, kind))
+        Ok(self.explain_inputs(&x, k, self.score_kind()))
     }
 
     /// [`Model::explain`] on already-preprocessed rows, for a given score kind.

@@ -43,6 +43,11 @@ pub trait Observer {
     fn resumed(&mut self, _history: &[EpochReport]) {}
     /// A named metric was measured (e.g. a recommender's validation NDCG@100 after an epoch).
     fn metric(&mut self, _name: &str, _value: f64) {}
+    /// Asked after every batch: `true` stops the run with [`Error::Interrupted`] (for example
+    /// when the user pressed Ctrl-C in a Python session).
+    fn should_stop(&mut self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.
@@ -318,6 +323,9 @@ pub fn train(
             adam.step(model.params_mut());
             loss_sum += loss * n as f64;
             observer.batch_end(b + 1, loss);
+            if observer.should_stop() {
+                return Err(Error::Interrupted { epoch, batch: b + 1 });
+            }
         }
         let train_loss = loss_sum / train_idx.len() as f64;
         let val_loss = (val_rows > 0).then(|| evaluate(model, &val_data, width));

@@ -1,0 +1,373 @@
+"""latent: autoencoders as fast software, from Python.
+
+The estimators here follow the scikit-learn contract (``get_params``/``set_params``, no work
+in ``__init__``, fitted attributes ending in ``_``, ``clone()`` and pickling work) and PyOD's
+detector habits (``decision_function`` and ``decision_scores_``: higher is more anomalous;
+``predict``: 0 normal, 1 anomaly; ``threshold_``, ``labels_``).
+
+Everything a model does is the Rust ``latent`` library's -- the same code as the ``latent``
+command-line program and HTTP service: presets, preprocessing (scaling, one-hot encoding of
+text and categorical columns, the missing-value policy), training, the anomaly threshold,
+scores and explanations. Models are the same ``.safetensors`` files the program writes and
+reads, both ways.
+
+Example::
+
+    import numpy as np, latent
+    X = np.random.default_rng(0).normal(size=(1000, 8)).astype(np.float32)
+    det = latent.AutoEncoder(epochs=20, contamination=0.05).fit(X)
+    scores = det.decision_function(X)       # higher = more anomalous
+    flags = det.predict(X)                  # 1 above the saved threshold
+    det.save("model.safetensors")           # `latent score --model model.safetensors ...`
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from . import _native
+from ._native import Model, presets
+
+__all__ = ["AutoEncoder", "Model", "load", "presets"]
+__version__ = _native.__version__
+
+try:  # scikit-learn is optional: without it a small base gives get_params/set_params.
+    from sklearn.base import BaseEstimator, TransformerMixin
+
+    class _Base(TransformerMixin, BaseEstimator):
+        """scikit-learn's transformer base (``fit_transform``, ``set_output``, params)."""
+
+except ImportError:  # pragma: no cover - exercised only without scikit-learn
+
+    class _Base:
+        """``get_params``/``set_params`` as scikit-learn's ``BaseEstimator`` gives them."""
+
+        @classmethod
+        def _get_param_names(cls):
+            sig = inspect.signature(cls.__init__)
+            return sorted(p for p in sig.parameters if p != "self")
+
+        def get_params(self, deep=True):
+            """The estimator's parameters, by name."""
+            return {k: getattr(self, k) for k in self._get_param_names()}
+
+        def set_params(self, **params):
+            """Sets parameters by name; returns the estimator."""
+            valid = self._get_param_names()
+            for k, v in params.items():
+                if k not in valid:
+                    raise ValueError(f"invalid parameter {k!r} for {type(self).__name__}")
+                setattr(self, k, v)
+            return self
+
+        def __repr__(self):
+            args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+            return f"{type(self).__name__}({args})"
+
+
+def _is_dataframe(X):
+    return type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns")
+
+
+def _is_arrow(X):
+    return type(X).__module__.split(".")[0] == "pyarrow" and hasattr(X, "to_pandas")
+
+
+def _is_sparse(X):
+    return hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse")
+
+
+def _dataframe_columns(X, categorical):
+    """A pandas DataFrame as ``[(name, column)]``: numeric columns as float32 arrays (NaN for
+    missing), the others -- and the model's categorical columns -- as texts ("" missing)."""
+    import pandas as pd
+
+    out = []
+    for name in X.columns:
+        s = X[name]
+        key = str(name)
+        numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(
+            s.dtype
+        )
+        if numeric and key not in categorical:
+            values = s.to_numpy(dtype=np.float32, na_value=np.nan)
+            out.append((key, np.ascontiguousarray(values)))
+        else:
+            out.append((key, ["" if pd.isna(v) else str(v) for v in s.tolist()]))
+    return out
+
+
+def _matrix(X, what="X"):
+    """``X`` as a C-contiguous 2-D float32 array: float32 input is used in place, float64 is
+    converted once."""
+    if _is_sparse(X):
+        raise TypeError(f"{what}: sparse input is not supported; pass a dense array")
+    arr = np.asarray(X)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{what}: Complex data not supported")
+    if arr.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D array for {what}, got {arr.ndim}-D. Reshape your data with "
+            "X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample."
+        )
+    for axis, unit in ((0, "sample"), (1, "feature")):
+        if arr.shape[axis] == 0:
+            raise ValueError(
+                f"{what}: 0 {unit}(s) (shape={arr.shape}) while a minimum of 1 is required."
+            )
+    try:
+        return np.ascontiguousarray(arr, dtype=np.float32)
+    except TypeError as e:
+        raise TypeError(f"{what}: {e}") from None
+    except ValueError as e:
+        raise ValueError(
+            f"{what}: cannot read the values as numbers ({e}); pass a pandas DataFrame to "
+            "have text columns one-hot encoded"
+        ) from None
+
+
+class AutoEncoder(_Base):
+    """An autoencoder for tables, trained and run by the latent Rust library.
+
+    Parameters
+    ----------
+    hidden : list of int, optional
+        Encoder hidden-layer widths, outermost first (the decoder mirrors them). Default:
+        sized from the data width, as ``latent train`` does.
+    latent : int, optional
+        Width of the latent code (default: from the data width).
+    preset : str, default "dense"
+        A starting configuration, as ``latent train --preset``: "dense", "denoising",
+        "sparse", "vae", "beta-vae" or "anomaly" (tanh units, standard scaling, 100 epochs
+        and the ensemble detector: two Isolation Forests, on residuals and inputs and on
+        inputs, and the kNN distance, combined by their largest standardised score).
+    epochs : int, optional
+        Training epochs, taken as given (default: the library's, with a minimum number of
+        optimiser steps).
+    batch_size : int, optional
+        Rows per optimiser step (default 256).
+    lr : float, optional
+        Adam learning rate (default 1e-3).
+    seed : int, optional
+        Random seed (default 42, as ``latent train``). The same seed and data give the same
+        model as ``latent train --seed``.
+    contamination : float, optional
+        Expected share of anomalies in the training data, in (0, 0.5]: that share of the
+        highest training scores is flagged. Default: the library's automatic rule (a robust
+        3-sigma rule on the log scores).
+    verbose : int, default 0
+        1 prints one line per epoch on ``sys.stderr``.
+
+    Attributes
+    ----------
+    model_ : latent.Model
+        The trained model.
+    decision_scores_ : ndarray of shape (n_samples,)
+        Anomaly scores of the training rows (higher is more anomalous).
+    threshold_ : float
+        Scores strictly above it are anomalies (saved in the model file).
+    labels_ : ndarray of shape (n_samples,)
+        0/1 flags of the training rows.
+    history_ : dict
+        ``{"loss": [...], "val_loss": [...]}`` per epoch.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of str
+        Column names, when fitted on a DataFrame with string column names.
+
+    Notes
+    -----
+    ``score_samples`` and ``decision_function`` both return the anomaly score, higher for
+    more anomalous rows (PyOD's convention; scikit-learn's own outlier detectors use the
+    opposite sign for ``score_samples``). ``predict`` returns 0 (normal) or 1 (anomaly).
+    Inputs: NumPy arrays (float32 is read in place, other dtypes are converted once), pandas
+    DataFrames (text, boolean and categorical columns are one-hot encoded, as the ``latent``
+    program does with CSV files) or pyarrow Tables. Missing values raise ``ValueError``.
+    """
+
+    def __init__(
+        self,
+        hidden=None,
+        latent=None,
+        preset="dense",
+        epochs=None,
+        batch_size=None,
+        lr=None,
+        seed=None,
+        contamination=None,
+        verbose=0,
+    ):
+        self.hidden = hidden
+        self.latent = latent
+        self.preset = preset
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.seed = seed
+        self.contamination = contamination
+        self.verbose = verbose
+
+    # -- input ---------------------------------------------------------------------------
+
+    def _data(self, X, fitted):
+        """Rows for the native model, checking the width against the fitted model."""
+        if _is_arrow(X):  # a pyarrow Table or RecordBatch: through pandas, column by column
+            X = X.to_pandas()
+        if _is_dataframe(X):
+            cats = set(self.model_.categorical_names) if fitted else set()
+            return _dataframe_columns(X, cats), X.shape[1], [str(c) for c in X.columns]
+        arr = _matrix(X)
+        if fitted and arr.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return (arr, []), arr.shape[1], None
+
+    def _model(self):
+        model = getattr(self, "model_", None)
+        if model is None:
+            try:
+                from sklearn.exceptions import NotFittedError
+            except ImportError:  # pragma: no cover
+                NotFittedError = AttributeError
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+        return model
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Fits the autoencoder on ``X`` (``y`` is ignored) and calibrates the anomaly
+        threshold on the training rows. Returns self."""
+        data, width, names = self._data(X, fitted=False)
+        hidden = None if self.hidden is None else [int(h) for h in np.atleast_1d(self.hidden)]
+        model, scores = Model.fit(
+            data,
+            hidden=hidden,
+            latent=None if self.latent is None else int(self.latent),
+            preset=str(self.preset),
+            epochs=None if self.epochs is None else int(self.epochs),
+            batch_size=None if self.batch_size is None else int(self.batch_size),
+            lr=None if self.lr is None else float(self.lr),
+            seed=None if self.seed is None else int(self.seed),
+            contamination=None if self.contamination is None else float(self.contamination),
+            verbose=int(self.verbose or 0),
+        )
+        self._set_fitted(model, width, names)
+        self.decision_scores_ = scores
+        self.labels_ = model.flags(scores)
+        return self
+
+    def _set_fitted(self, model, width, names):
+        self.model_ = model
+        self.threshold_ = model.threshold
+        self.history_ = model.history()
+        self.n_features_in_ = width
+        if names is not None and not all(n.isdigit() for n in names):
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def fit_predict(self, X, y=None):
+        """Fits on ``X`` and returns the 0/1 flags of its rows."""
+        return self.fit(X).labels_
+
+    # -- scoring -------------------------------------------------------------------------
+
+    def decision_function(self, X):
+        """Anomaly score of every row of ``X`` (higher is more anomalous): the score the
+        model's threshold was calibrated on (reconstruction error, or the ensemble score of
+        the "anomaly" preset)."""
+        model = self._model()
+        return model.score(self._data(X, fitted=True)[0])
+
+    def score_samples(self, X):
+        """The same as :meth:`decision_function` (higher is more anomalous)."""
+        return self.decision_function(X)
+
+    def predict(self, X):
+        """0 (normal) or 1 (anomaly: score above the model's threshold) for every row."""
+        return self._model().flags(self.decision_function(X))
+
+    def predict_proba(self, X):
+        """``(n_samples, 2)``: the probability-like ``[normal, anomaly]`` mapping of the
+        scores through the model's calibration (the anomaly column is above 0.5 exactly when
+        the row is flagged). A calibrated rank, not a posterior probability."""
+        p = self._model().proba(self.decision_function(X)).astype(np.float64)
+        return np.column_stack([1.0 - p, p])
+
+    def explain(self, X, k=3):
+        """The ``k`` input columns contributing most to each row's score: per row, a list of
+        ``(column, share)`` pairs, largest share first (one-hot groups summed back to their
+        column)."""
+        model = self._model()
+        return model.explain(self._data(X, fitted=True)[0], int(k))
+
+    # -- the code ------------------------------------------------------------------------
+
+    def transform(self, X):
+        """The latent code of every row: ``(n_samples, latent)`` float32."""
+        return self._model().encode(self._data(X, fitted=True)[0])
+
+    def fit_transform(self, X, y=None):
+        """Fits on ``X`` and returns its latent codes."""
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, Z):
+        """Rows decoded from latent codes, in the original units: a float32 array, or a
+        pandas DataFrame when the model has categorical columns."""
+        model = self._model()
+        return _columns_out(model.decode(_matrix(Z, "Z")))
+
+    def reconstruct(self, X):
+        """Every row's reconstruction in the original units (categorical columns as their most
+        likely category): a float32 array, or a DataFrame when the model has categorical
+        columns or ``X`` is a DataFrame."""
+        model = self._model()
+        out = model.reconstruct(self._data(X, fitted=True)[0])
+        return _columns_out(out, as_frame=_is_dataframe(X))
+
+    # -- files ---------------------------------------------------------------------------
+
+    def save(self, path):
+        """Writes the model file (the ``.safetensors`` file of ``latent train``)."""
+        self._model().save(str(path))
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.requires_fit = True
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]  # codes are float32
+        return tags
+
+
+def _columns_out(columns, as_frame=False):
+    """Named columns from the native model as an array, or a DataFrame when some column is
+    categorical (or asked for)."""
+    numeric = all(isinstance(v, np.ndarray) for _, v in columns)
+    if numeric and not as_frame:
+        if not columns:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.column_stack([v for _, v in columns]).astype(np.float32, copy=False)
+    import pandas as pd
+
+    return pd.DataFrame({name: v for name, v in columns})
+
+
+def load(path):
+    """A fitted :class:`AutoEncoder` from a model file written by :meth:`AutoEncoder.save` or
+    by ``latent train``. ``decision_scores_`` and ``labels_`` (training-time attributes) are
+    not in the file."""
+    model = Model.load(str(path))
+    est = AutoEncoder()
+    names = model.input_names
+    default = [f"f{i}" for i in range(len(names))]  # the names of an array's columns
+    est._set_fitted(model, len(names), None if names == default else names)
+    return est

@@ -1,0 +1,297 @@
+//! `latent._native`: the Rust half of the Python package `latent`.
+//!
+//! The binding only converts: rows from NumPy arrays (or the columns of a pandas DataFrame,
+//! split by the Python layer) into a [`latent::Frame`], results back into NumPy arrays, and
+//! [`latent::Error`]s into Python exceptions. Every decision (presets, preprocessing and one-hot
+//! encoding, training, threshold calibration and resolution, scores, explanations, the model
+//! file) is the `latent` library's, the same code the `latent` binary and the service run. The
+//! scikit-learn/PyOD estimator is `python/latent/__init__.py`.
+//!
+//! The GIL is released while the library works (fit, score, encode, ...); a fit asks Python
+//! for pending signals every 50 ms, so Ctrl-C stops it with `KeyboardInterrupt`.
+
+mod convert;
+mod observer;
+
+pub use convert::fit_config;
+
+use convert::{frame_from, frame_to_columns, matrix_to_array, DataIn};
+use latent::{Frame, Model};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::path::PathBuf;
+
+/// The Python exception of a library error: `ValueError` for bad input (data, configuration,
+/// model file), `KeyboardInterrupt` for an interrupted fit, `OSError` for a file that cannot be
+/// read or written, `RuntimeError` for a failed training run.
+pub fn py_error(e: latent::Error) -> PyErr {
+    let message = e.to_string();
+    match e {
+        latent::Error::Interrupted { .. } => PyKeyboardInterrupt::new_err(message),
+        latent::Error::Training(_) => PyRuntimeError::new_err(message),
+        latent::Error::Io { .. } => PyOSError::new_err(message),
+        _ => PyValueError::new_err(message),
+    }
+}
+
+/// A trained latent model (the `.safetensors` file the `latent` binary writes and reads).
+#[pyclass(name = "Model", module = "latent._native", frozen)]
+pub struct PyModel {
+    model: Model,
+}
+
+#[pymethods]
+impl PyModel {
+    /// Fits a model on `data` and calibrates its anomaly threshold (`contamination`, else the
+    /// library's automatic rule). Returns the model and the training rows' scores.
+    #[staticmethod]
+    #[pyo3(signature = (data, *, hidden=None, latent=None, preset="dense", epochs=None,
+        batch_size=None, lr=None, seed=None, contamination=None, verbose=0))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit<'py>(
+        py: Python<'py>,
+        data: DataIn<'py>,
+        hidden: Option<Vec<usize>>,
+        latent: Option<usize>,
+        preset: &str,
+        epochs: Option<usize>,
+        batch_size: Option<usize>,
+        lr: Option<f32>,
+        seed: Option<u64>,
+        contamination: Option<f32>,
+        verbose: u32,
+    ) -> PyResult<(PyModel, Bound<'py, PyArray1<f32>>)> {
+        let config =
+            fit_config(preset, hidden, latent, epochs, batch_size, lr, seed, contamination)
+                .map_err(py_error)?;
+        let frame = frame_from(data, None)?;
+        let mut obs = observer::PyObserver::new(verbose);
+        let fitted = py.detach(|| {
+            let model = Model::fit_calibrated(&frame, &config, &mut obs, &Default::default())?;
+            let scores = model.score(&frame)?;
+            Ok::<_, latent::Error>((model, scores))
+        });
+        obs.finish(py);
+        let (model, scores) = fitted.map_err(py_error)?;
+        Ok((PyModel { model }, scores.into_pyarray(py)))
+    }
+
+    /// Loads a model file.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<PyModel> {
+        let model = py.detach(|| Model::load(&path)).map_err(py_error)?;
+        Ok(PyModel { model })
+    }
+
+    /// Saves the model file (atomically).
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| self.model.save(&path)).map_err(py_error)
+    }
+
+    /// The model file's bytes (for pickling).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = py.detach(|| -> PyResult<Vec<u8>> {
+            let dir = tempfile::tempdir().map_err(|e| PyOSError::new_err(e.to_string()))?;
+            let path = dir.path().join("model.safetensors");
+            self.model.save(&path).map_err(py_error)?;
+            std::fs::read(&path).map_err(|e| PyOSError::new_err(e.to_string()))
+        })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// A model from the bytes of a model file.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PyModel> {
+        let data = data.to_vec();
+        let model = py.detach(|| -> PyResult<Model> {
+            let dir = tempfile::tempdir().map_err(|e| PyOSError::new_err(e.to_string()))?;
+            let path = dir.path().join("model.safetensors");
+            std::fs::write(&path, &data).map_err(|e| PyOSError::new_err(e.to_string()))?;
+            Model::load(&path).map_err(py_error)
+        })?;
+        Ok(PyModel { model })
+    }
+
+    /// Pickling: the model file's bytes.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let from_bytes = py.get_type::<PyModel>().getattr("from_bytes")?;
+        Ok((from_bytes, (slf.get().to_bytes(py)?,)))
+    }
+
+    /// Anomaly score of every row in the model's own score kind (higher is more anomalous).
+    fn score<'py>(
+        &self,
+        py: Python<'py>,
+        data: DataIn<'py>,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let frame = self.frame(data)?;
+        let scores = py.detach(|| self.model.score(&frame)).map_err(py_error)?;
+        Ok(scores.into_pyarray(py))
+    }
+
+    /// 1 where a score is above the model's threshold (or NaN), else 0.
+    fn flags<'py>(
+        &self,
+        py: Python<'py>,
+        scores: PyReadonlyArray1<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let t = self.model.resolve_threshold(None, None, false).map_err(|e| py_error(e.into()))?;
+        let out: Vec<i64> =
+            scores.as_array().iter().map(|&s| i64::from(s.is_nan() || t.is_anomaly(s))).collect();
+        Ok(out.into_pyarray(py))
+    }
+
+    /// The scores mapped to [0, 1] through the model's calibration (above 0.5 exactly when
+    /// flagged).
+    fn proba<'py>(
+        &self,
+        py: Python<'py>,
+        scores: PyReadonlyArray1<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let t = self.model.resolve_threshold(None, None, true).map_err(|e| py_error(e.into()))?;
+        let out: Vec<f32> = scores.as_array().iter().map(|&s| t.proba(s)).collect();
+        Ok(out.into_pyarray(py))
+    }
+
+    /// The latent code of every row (`rows x code_width`).
+    fn encode<'py>(
+        &self,
+        py: Python<'py>,
+        data: DataIn<'py>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let frame = self.frame(data)?;
+        let codes = py.detach(|| self.model.encode(&frame)).map_err(py_error)?;
+        matrix_to_array(py, codes)
+    }
+
+    /// Rows decoded from latent codes, in the original units and columns.
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        codes: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<Vec<(String, Py<PyAny>)>> {
+        let cw = self.model.code_width();
+        if codes.shape()[1] != cw {
+            return Err(PyValueError::new_err(format!(
+                "codes have {} columns; this model's code has {cw}",
+                codes.shape()[1]
+            )));
+        }
+        let codes: Vec<f32> = codes.as_array().iter().copied().collect();
+        let frame = py
+            .detach(|| {
+                let m = self.model.decode(&codes)?;
+                self.model.preprocessor().inverse(&m.data)
+            })
+            .map_err(py_error)?;
+        frame_to_columns(py, frame)
+    }
+
+    /// Every row's reconstruction in the original units and columns.
+    fn reconstruct<'py>(
+        &self,
+        py: Python<'py>,
+        data: DataIn<'py>,
+    ) -> PyResult<Vec<(String, Py<PyAny>)>> {
+        let frame = self.frame(data)?;
+        let out = py.detach(|| self.model.reconstruct(&frame)).map_err(py_error)?;
+        frame_to_columns(py, out)
+    }
+
+    /// The `k` columns contributing most to each row's score: per row, `(column, share)` pairs,
+    /// largest first.
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        data: DataIn<'py>,
+        k: usize,
+    ) -> PyResult<Vec<Vec<(String, f32)>>> {
+        let frame = self.frame(data)?;
+        let rows = py.detach(|| self.model.explain(&frame, k)).map_err(py_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.into_iter().map(|e| (e.column, e.share)).collect())
+            .collect())
+    }
+
+    /// The threshold saved with the model (scores strictly above it are anomalies), or None.
+    #[getter]
+    fn threshold(&self) -> Option<f32> {
+        self.model.threshold().map(|t| t.value)
+    }
+
+    /// The model's score (`mse`, `mae`, `neg_elbo`, `recon_nll`, `forest` or `ensemble`).
+    #[getter]
+    fn score_kind(&self) -> &'static str {
+        self.model.score_kind().name()
+    }
+
+    /// The input columns, in the model's order.
+    #[getter]
+    fn input_names(&self) -> Vec<String> {
+        self.model.preprocessor().input_names()
+    }
+
+    /// The categorical (one-hot encoded) input columns.
+    #[getter]
+    fn categorical_names(&self) -> Vec<String> {
+        self.model.preprocessor().categorical_names()
+    }
+
+    /// Width of the latent code.
+    #[getter]
+    fn code_width(&self) -> usize {
+        self.model.code_width()
+    }
+
+    /// Layer widths, input to output.
+    #[getter]
+    fn layer_widths(&self) -> Vec<usize> {
+        self.model.layer_widths()
+    }
+
+    /// Training history: `{"loss": [...], "val_loss": [...]}` per epoch (`val_loss` entries
+    /// are None without a validation split).
+    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let h = self.model.summary().map(|s| s.history.as_slice()).unwrap_or_default();
+        d.set_item("loss", h.iter().map(|r| r.train_loss).collect::<Vec<f64>>())?;
+        d.set_item("val_loss", h.iter().map(|r| r.val_loss).collect::<Vec<Option<f64>>>())?;
+        Ok(d)
+    }
+}
+
+impl PyModel {
+    /// A frame of rows to score: numeric matrices take the model's column names.
+    fn frame(&self, data: DataIn<'_>) -> PyResult<Frame> {
+        frame_from(data, Some(&self.model))
+    }
+
+    /// The wrapped model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+}
+
+/// The names of the presets `preset=` accepts.
+#[pyfunction]
+fn presets() -> Vec<&'static str> {
+    latent::Preset::ALL.iter().map(|(n, _)| *n).collect()
+}
+
+/// The Rust extension of the `latent` package.
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyModel>()?;
+    m.add_function(wrap_pyfunction!(presets, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
