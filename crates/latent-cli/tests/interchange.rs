@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{digits, latent, ok, p, python, run_python, stderr, stdout};
+use common::{digits, latent, ok, p, run_python, stderr, stdout};
 use std::path::{Path, PathBuf};
 
 /// The small dense model of these tests: hidden 32, latent 8, 4 epochs.
@@ -36,10 +36,9 @@ pq.write_table(nested, sys.argv[4])
 
 #[test]
 fn parquet_round_trips_with_pyarrow() {
-    let Some(py) = python("parquet_round_trips_with_pyarrow") else {
+    let Some((py, dir)) = common::python_and_dir("parquet_round_trips_with_pyarrow") else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
     let (file, folder, nested) =
         (dir.path().join("d.parquet"), dir.path().join("parts"), dir.path().join("n.parquet"));
     run_python(&py, TO_PARQUET, &[&digits(), p(&file), p(&folder), p(&nested)]);

@@ -131,10 +131,11 @@ if len(sys.argv) > 5:
 
 #[test]
 fn onnx_export_matches_latent_for_convolutional_models() {
-    let Some(py) = python("onnx_export_matches_latent_for_convolutional_models") else {
+    let Some((py, dir)) =
+        common::python_and_dir("onnx_export_matches_latent_for_convolutional_models")
+    else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
     let (grey, two) = (dir.path().join("d8.npy"), dir.path().join("d2.npy"));
     let mnist_gz = repo().join("../shared/data/mnist/train-images-idx3-ubyte.gz");
     let mnist = dir.path().join("mnist.npy");
@@ -199,10 +200,11 @@ print(json.dumps({"scorer": err, "flags_equal": flags, "flagged": int(flag.sum()
 
 #[test]
 fn onnx_export_of_a_conv1d_window_model_scores_its_windows() {
-    let Some(py) = python("onnx_export_of_a_conv1d_window_model_scores_its_windows") else {
+    let Some((py, dir)) =
+        common::python_and_dir("onnx_export_of_a_conv1d_window_model_scores_its_windows")
+    else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("s.csv");
     std::fs::write(&data, series_csv(300)).expect("write");
     let model = dir.path().join("c.safetensors");
@@ -255,10 +257,10 @@ print(json.dumps({"scorer": rel(score, want), "encoder": rel(z, zw), "flags_equa
 
 #[test]
 fn onnx_scorer_one_hot_encodes_numeric_categories() {
-    let Some(py) = python("onnx_scorer_one_hot_encodes_numeric_categories") else {
+    let Some((py, dir)) = common::python_and_dir("onnx_scorer_one_hot_encodes_numeric_categories")
+    else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let cat = train_model(d, "cat.safetensors", &digits(), &dense(&["--categorical", "p5,p10"]));
     // The digits with an unseen category (row 1) and a missing one (row 2) in column p5.

@@ -76,13 +76,13 @@ pub fn skip(test: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
-/// Trains a model on `data` with batch 64 and seed 3 (a CSV's `label` column kept out of the
-/// features), then `args` (the architecture, epochs, …; a later flag overrides an earlier
+/// Trains a model on `data` with batch 64 and seed 3 (a table's `label` column kept out of
+/// the features), then `args` (the architecture, epochs, …; a later flag overrides an earlier
 /// one), into `dir/name`; returns the model's path.
 pub fn train_model(dir: &Path, name: &str, data: &str, args: &[&str]) -> PathBuf {
     let model = dir.join(name);
     let mut all = vec!["train", "--data", data, "--batch-size", "64", "--seed", "3", "--quiet"];
-    if data.ends_with(".csv") {
+    if data.ends_with(".csv") || data.ends_with(".parquet") {
         all.extend(["--label-column", "label"]);
     }
     all.extend(["--out", p(&model)]);
@@ -108,4 +108,10 @@ pub fn run_python(py: &str, script: &str, args: &[&str]) -> String {
     let o = Command::new(py).arg("-c").arg(script).args(args).output().expect("run python");
     assert!(o.status.success(), "python failed: {}\n{}", stderr(&o), stdout(&o));
     stdout(&o)
+}
+
+/// For a test that checks with Python: the Python (see [`python`]) and a fresh temporary
+/// folder, or `None` after a skip.
+pub fn python_and_dir(test: &str) -> Option<(String, tempfile::TempDir)> {
+    Some((python(test)?, tempfile::tempdir().expect("tempdir")))
 }
