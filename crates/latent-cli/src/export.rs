@@ -1,7 +1,6 @@
 //! `latent export`: a model's encoder, decoder, full reconstruction or anomaly scorer as an
 //! ONNX file ([`latent::onnx`]), for ONNX Runtime, Triton or a database's inference engine.
 
-use crate::exit::BadInput;
 use crate::score::ScoreArg;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -67,12 +66,6 @@ pub fn run(args: ExportArgs) -> Result<()> {
     } else {
         None
     };
-    if model.manifest().series.is_some() {
-        return Err(BadInput(
-            "time-series models (trained with --window) cannot be exported to ONNX yet".into(),
-        )
-        .into());
-    }
     let bytes = latent::onnx::export(&model, part, threshold.as_ref())?;
     crate::output::write_file(&args.out, &bytes)?;
     eprintln!(
@@ -82,5 +75,15 @@ pub fn run(args: ExportArgs) -> Result<()> {
         latent::onnx::OPSET,
         bytes.len()
     );
+    if let Some(series) = &model.manifest().series {
+        // The graph scores windows; the per-point score is that of the window ending there.
+        eprintln!(
+            "note: a windowed model: the input rows are windows of {} points ({} values, in \
+             the order {}, ...), not points; a point's causal score is its window's",
+            series.window,
+            model.preprocessor().output_width(),
+            series.feature_names().iter().take(2).cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
     Ok(())
 }

@@ -7,7 +7,7 @@
 use crate::args::TransformArgs;
 use crate::score::{map_chunks, ChunkSource};
 use anyhow::{Context, Result};
-use latent::{Column, ColumnValues, Frame, Model};
+use latent::{Column, Frame, Model};
 use latent_data::{ParquetType, ParquetWriter};
 
 /// Transforms every input row with `f` and writes the rows to `args.out` as Parquet.
@@ -58,16 +58,7 @@ pub fn to_parquet(
 
 /// A writer whose columns are those of the first batch.
 fn create(path: &std::path::Path, columns: &[Column]) -> Result<ParquetWriter> {
-    let types: Vec<(String, ParquetType)> = columns
-        .iter()
-        .map(|c| {
-            let t = match c.values {
-                ColumnValues::Numeric(_) => ParquetType::Float32,
-                ColumnValues::Text(_) => ParquetType::Text,
-            };
-            (c.name.clone(), t)
-        })
-        .collect();
+    let types = latent_data::column_types(columns);
     let names: Vec<&str> = types.iter().map(|t| t.0.as_str()).collect();
     if let Some((_, dup)) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)) {
         return Err(crate::exit::BadInput(format!(

@@ -11,31 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn train_digits(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    let model = dir.join(name);
-    let d = digits();
-    let mut args = vec![
-        "train",
-        "--data",
-        &d,
-        "--label-column",
-        "label",
-        "--hidden",
-        "32",
-        "--latent",
-        "8",
-        "--epochs",
-        "8",
-        "--batch-size",
-        "64",
-        "--seed",
-        "3",
-        "--quiet",
-        "--out",
-        p(&model),
-    ];
+    let mut args = vec!["--hidden", "32", "--latent", "8", "--epochs", "8"];
     args.extend_from_slice(extra);
-    ok(latent(&args));
-    model
+    common::train_model(dir, name, &digits(), &args)
 }
 
 fn sha256(path: &Path) -> String {

@@ -1,59 +1,21 @@
-//! Interchange (issue 19): Parquet in and out, checked against files pyarrow writes and reads,
-//! and ONNX export, checked by loading every exported part in ONNX Runtime (and `onnx.checker`)
-//! and comparing with latent's own outputs on the shipped digits data. The Python checks run
-//! with `LATENT_TEST_PYTHON` (`.ci/run` sets up a venv with pyarrow, onnxruntime and onnx).
+//! Interchange (issue 19): Parquet in and out, checked against files pyarrow writes and reads
+//! (the ONNX export is checked in `onnx.rs`). The Python checks run with `LATENT_TEST_PYTHON`
+//! (`.ci/run` sets up a venv with pyarrow, onnxruntime and onnx).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{digits, latent, ok, p, stderr, stdout};
+use common::{digits, latent, ok, p, run_python, stderr, stdout};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// The Python of `LATENT_TEST_PYTHON`, or `None` (a skip, which fails under CI).
-fn python(test: &str) -> Option<String> {
-    match std::env::var("LATENT_TEST_PYTHON") {
-        Ok(py) => Some(py),
-        Err(_) => {
-            common::skip(test, "LATENT_TEST_PYTHON not set (bash .ci/run sets up the venv)");
-            None
-        }
-    }
-}
-
-/// Runs a Python script with arguments; returns its stdout.
-fn run_python(py: &str, script: &str, args: &[&str]) -> String {
-    let o = Command::new(py).arg("-c").arg(script).args(args).output().expect("run python");
-    assert!(o.status.success(), "python failed: {}\n{}", stderr(&o), stdout(&o));
-    stdout(&o)
-}
+/// The small dense model of these tests: hidden 32, latent 8, 4 epochs.
+const DENSE: [&str; 6] = ["--hidden", "32", "--latent", "8", "--epochs", "4"];
 
 fn train(dir: &Path, name: &str, data: &str, extra: &[&str]) -> PathBuf {
-    let model = dir.join(name);
-    let mut args = vec![
-        "train",
-        "--data",
-        data,
-        "--label-column",
-        "label",
-        "--hidden",
-        "32",
-        "--latent",
-        "8",
-        "--epochs",
-        "4",
-        "--batch-size",
-        "64",
-        "--seed",
-        "3",
-        "--quiet",
-        "--out",
-        p(&model),
-    ];
+    let mut args = DENSE.to_vec();
     args.extend_from_slice(extra);
-    ok(latent(&args));
-    model
+    common::train_model(dir, name, data, &args)
 }
 
 /// Writes the digits CSV as Parquet with pyarrow: one zstd file, and a folder of two snappy
@@ -74,10 +36,9 @@ pq.write_table(nested, sys.argv[4])
 
 #[test]
 fn parquet_round_trips_with_pyarrow() {
-    let Some(py) = python("parquet_round_trips_with_pyarrow") else {
+    let Some((py, dir)) = common::python_and_dir("parquet_round_trips_with_pyarrow") else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
     let (file, folder, nested) =
         (dir.path().join("d.parquet"), dir.path().join("parts"), dir.path().join("n.parquet"));
     run_python(&py, TO_PARQUET, &[&digits(), p(&file), p(&folder), p(&nested)]);
@@ -165,110 +126,4 @@ print(len(rows))
     }
     let o = latent(&["train", "--data", p(&bad), "--out", p(&dir.path().join("x.safetensors"))]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-}
-
-/// Loads every part in ONNX Runtime (batch sizes 1 and all rows) and `onnx.checker`, and
-/// prints the largest relative errors against latent's outputs, as JSON (relative to
-/// `max(|latent's value|, 1)`, so that values near zero are compared absolutely).
-const ONNX_CHECK: &str = r#"
-import sys, json, csv
-import numpy as np, onnx, onnxruntime as ort
-d = sys.argv[1]
-rows = list(csv.DictReader(open(sys.argv[2])))
-cols = [c for c in rows[0].keys() if c != "label"]
-x = np.array([[float(r[c]) for c in cols] for r in rows], dtype=np.float32)
-def load(part):
-    path = f"{d}/{part}.onnx"
-    onnx.checker.check_model(onnx.load(path), full_check=True)
-    return ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-def table(name, keys):
-    r = list(csv.DictReader(open(f"{d}/{name}")))
-    return np.array([[float(row[k]) for k in keys] for row in r], dtype=np.float64)
-def rel(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float((np.abs(a - b) / np.maximum(np.abs(b), 1.0)).max())
-out = {}
-enc = load("encoder")
-code = enc.run(None, {"x": x})[0]
-one = enc.run(None, {"x": x[:1]})[0]
-assert one.shape == (1, code.shape[1])
-out["encoder"] = rel(code, table("codes.csv", [f"z{i}" for i in range(code.shape[1])]))
-recon = table("recon.csv", cols)
-out["full"] = rel(load("full").run(None, {"x": x})[0], recon)
-out["decoder"] = rel(load("decoder").run(None, {"code": code})[0], recon)
-score, flag = load("scorer").run(None, {"x": x})
-s = [r for r in csv.DictReader(open(f"{d}/scores.csv"))]
-out["scorer"] = rel(score, [float(r["score"]) for r in s])
-out["flags_equal"] = bool((flag == np.array([r["is_anomaly"] == "1" for r in s])).all())
-out["batch1"] = rel(load("scorer").run(None, {"x": x[5:6]})[0], score[5:6])
-print(json.dumps(out))
-"#;
-
-/// Exports the four parts of one family's model, computes latent's outputs on the digits and
-/// checks ONNX Runtime's against them to 1e-5 relative.
-fn check_family(py: &str, family: &str, extra: &[&str], score: &[&str]) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    let model = train(d, "m.safetensors", &digits(), extra);
-    for part in ["encoder", "decoder", "full"] {
-        let out = d.join(format!("{part}.onnx"));
-        ok(latent(&["export", "--model", p(&model), "--part", part, "--out", p(&out)]));
-    }
-    let mut args = vec!["export", "--model", p(&model), "--part", "scorer"];
-    args.extend_from_slice(score);
-    let scorer = d.join("scorer.onnx");
-    args.extend(["--out", p(&scorer)]);
-    ok(latent(&args));
-    let m = p(&model);
-    let dg = digits();
-    ok(latent(&["encode", "--model", m, "--data", &dg, "--out", p(&d.join("codes.csv"))]));
-    ok(latent(&["reconstruct", "--model", m, "--data", &dg, "--out", p(&d.join("recon.csv"))]));
-    let mut args = vec!["score", "--model", m, "--data", &dg, "--quiet"];
-    args.extend_from_slice(score);
-    let scores = d.join("scores.csv");
-    args.extend(["--out", p(&scores)]);
-    ok(latent(&args));
-    let o = run_python(py, ONNX_CHECK, &[p(d), &digits()]);
-    let v: serde_json::Value = serde_json::from_str(o.trim()).expect("json");
-    eprintln!("ONNX max relative error, {family}: {v}");
-    for part in ["encoder", "decoder", "full", "scorer", "batch1"] {
-        let e = v[part].as_f64().expect("number");
-        assert!(e <= 1e-5, "{family} {part}: max relative error {e}");
-    }
-    assert_eq!(v["flags_equal"], true, "{family}: {v}");
-}
-
-#[test]
-fn onnx_export_matches_latent_for_each_dense_family() {
-    let Some(py) = python("onnx_export_matches_latent_for_each_dense_family") else {
-        return;
-    };
-    check_family(&py, "dense", &[], &[]);
-    check_family(&py, "denoising", &["--preset", "denoising", "--hidden", "32"], &[]);
-    check_family(&py, "sparse", &["--preset", "sparse"], &[]);
-    check_family(&py, "gelu", &["--activation", "gelu", "--missing", "impute-mean"], &[]);
-    check_family(&py, "vae", &["--preset", "vae"], &["--score", "mse", "--threshold", "0.5"]);
-}
-
-#[test]
-fn onnx_export_refuses_what_it_cannot_express() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    let vae = train(d, "vae.safetensors", &digits(), &["--preset", "vae"]);
-    let out = d.join("s.onnx");
-    let o = latent(&["export", "--model", p(&vae), "--part", "scorer", "--out", p(&out)]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("cannot be expressed in ONNX"), "{}", stderr(&o));
-    assert!(!out.exists());
-    let forest = train(d, "f.safetensors", &digits(), &["--detector", "forest"]);
-    let o = latent(&["export", "--model", p(&forest), "--out", p(&out)]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("forest"), "{}", stderr(&o));
-    let csv = d.join("c.csv");
-    std::fs::write(&csv, "a,b,c\n1,x,2\n2,y,3\n3,x,1\n4,y,0\n5,x,2\n6,y,1\n").expect("write");
-    let cat = d.join("c.safetensors");
-    ok(latent(&["train", "--data", p(&csv), "--epochs", "1", "--quiet", "--out", p(&cat)]));
-    let o = latent(&["export", "--model", p(&cat), "--part", "encoder", "--out", p(&out)]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("\"b\"") && stderr(&o).contains("categorical"), "{}", stderr(&o));
 }

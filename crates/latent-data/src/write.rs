@@ -227,17 +227,8 @@ pub fn write_frame(path: &Path, frame: &Frame, extra: &[Column]) -> Result<()> {
 /// Writes columns as a Parquet file: numeric columns as nullable `float` (NaN as null), text
 /// columns as strings (empty as null), in row groups of [`crate::parquet_io::ROW_GROUP_ROWS`].
 fn write_parquet(path: &Path, columns: &[&Column]) -> Result<()> {
-    use crate::parquet_io::{ParquetType, ParquetWriter, ROW_GROUP_ROWS};
-    let types: Vec<(String, ParquetType)> = columns
-        .iter()
-        .map(|c| {
-            let t = match c.values {
-                ColumnValues::Numeric(_) => ParquetType::Float32,
-                ColumnValues::Text(_) => ParquetType::Text,
-            };
-            (c.name.clone(), t)
-        })
-        .collect();
+    use crate::parquet_io::{column_types, ParquetWriter, ROW_GROUP_ROWS};
+    let types = column_types(columns.iter().copied());
     let rows = columns.first().map_or(0, |c| c.values.len());
     let mut writer = ParquetWriter::create(path, &types)?;
     let mut start = 0;

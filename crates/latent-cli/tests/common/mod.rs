@@ -75,3 +75,43 @@ pub fn skip(test: &str, why: &str) {
     assert!(std::env::var_os("CI").is_none(), "{test}: SKIPPED under CI: {why}");
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
+
+/// Trains a model on `data` with batch 64 and seed 3 (a table's `label` column kept out of
+/// the features), then `args` (the architecture, epochs, …; a later flag overrides an earlier
+/// one), into `dir/name`; returns the model's path.
+pub fn train_model(dir: &Path, name: &str, data: &str, args: &[&str]) -> PathBuf {
+    let model = dir.join(name);
+    let mut all = vec!["train", "--data", data, "--batch-size", "64", "--seed", "3", "--quiet"];
+    if data.ends_with(".csv") || data.ends_with(".parquet") {
+        all.extend(["--label-column", "label"]);
+    }
+    all.extend(["--out", p(&model)]);
+    all.extend_from_slice(args);
+    ok(latent(&all));
+    model
+}
+
+/// The Python of `LATENT_TEST_PYTHON`, or `None` after a [`skip`] (a failure under CI).
+/// `.ci/run` sets it to a venv with numpy, pyarrow, onnxruntime and onnx.
+pub fn python(test: &str) -> Option<String> {
+    match std::env::var("LATENT_TEST_PYTHON") {
+        Ok(py) => Some(py),
+        Err(_) => {
+            skip(test, "LATENT_TEST_PYTHON not set (bash .ci/run sets up the venv)");
+            None
+        }
+    }
+}
+
+/// Runs a Python script with arguments; asserts that it succeeded and returns its stdout.
+pub fn run_python(py: &str, script: &str, args: &[&str]) -> String {
+    let o = Command::new(py).arg("-c").arg(script).args(args).output().expect("run python");
+    assert!(o.status.success(), "python failed: {}\n{}", stderr(&o), stdout(&o));
+    stdout(&o)
+}
+
+/// For a test that checks with Python: the Python (see [`python`]) and a fresh temporary
+/// folder, or `None` after a skip.
+pub fn python_and_dir(test: &str) -> Option<(String, tempfile::TempDir)> {
+    Some((python(test)?, tempfile::tempdir().expect("tempdir")))
+}

@@ -23,7 +23,7 @@ use crate::{Dataset, LoadOptions};
 use convert::{At, Read};
 
 pub(crate) use interactions::read_interactions;
-pub use write::{ParquetType, ParquetWriter, ROW_GROUP_ROWS};
+pub use write::{column_types, ParquetType, ParquetWriter, ROW_GROUP_ROWS};
 
 /// True for a path ending in `.parquet`, or a folder holding `.parquet` files.
 pub fn is_parquet(path: &Path) -> bool {

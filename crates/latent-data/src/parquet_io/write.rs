@@ -30,6 +30,24 @@ pub enum ParquetType {
     Text,
 }
 
+impl ParquetType {
+    /// The type a table column is written as: `float` for numbers, strings for text.
+    pub fn of(column: &Column) -> ParquetType {
+        match column.values {
+            ColumnValues::Numeric(_) => ParquetType::Float32,
+            ColumnValues::Text(_) => ParquetType::Text,
+        }
+    }
+}
+
+/// Each column's name and the type it is written as ([`ParquetType::of`]), for
+/// [`ParquetWriter::create`].
+pub fn column_types<'c>(
+    columns: impl IntoIterator<Item = &'c Column>,
+) -> Vec<(String, ParquetType)> {
+    columns.into_iter().map(|c| (c.name.clone(), ParquetType::of(c))).collect()
+}
+
 /// A Parquet file being written batch by batch; it appears at its path (atomically) only when
 /// [`ParquetWriter::finish`] succeeds.
 pub struct ParquetWriter {

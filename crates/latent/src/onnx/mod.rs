@@ -13,22 +13,23 @@
 //! * `scorer`: `x` → `score` `[batch]` (the MSE or MAE of the scaled reconstruction, as
 //!   `latent score` computes it) and `is_anomaly` `[batch]` (bool: `score > threshold`).
 //!
-//! Dense models of every family export (plain, denoising, sparse, contractive, variational by
-//! their mean path); models with categorical (one-hot) columns, convolutional models, the
-//! forest detector and the variational scores (negative ELBO, reconstruction NLL) cannot be
-//! expressed here and are refused with the reason.
+//! Dense and convolutional models of every family export (plain, denoising, sparse,
+//! contractive, variational by their mean path, fully convolutional, 1-D convolutional over
+//! series windows: see `layers.rs`); categorical columns whose categories are numbers are
+//! one-hot encoded in the graph for the encoder and the scorer (see `inputs.rs`). Categories
+//! that are not numbers, the reconstruction of a categorical column, the forest detector and
+//! the variational scores (negative ELBO, reconstruction NLL) cannot be expressed here and
+//! are refused with the reason.
 
+mod inputs;
+mod layers;
 pub mod proto;
 
 use prost::Message;
 
-use crate::config::Architecture;
-use crate::config::MissingPolicy;
-use crate::engine::Activation;
-use crate::model::layer::Layer;
-use crate::preprocess::ColumnTransform;
 use crate::score::{ScoreKind, Threshold};
 use crate::{Error, Model, Result};
+use inputs::Spec;
 use proto::{
     attribute_type, data_type, AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto,
     NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto,
@@ -69,7 +70,7 @@ impl Part {
 /// Builds the ONNX graph of `part` and returns the serialized model. `threshold` is the
 /// scorer's (its score kind must be MSE or MAE); the other parts ignore it.
 pub fn export(model: &Model, part: Part, threshold: Option<&Threshold>) -> Result<Vec<u8>> {
-    let spec = Spec::of(model)?;
+    let spec = Spec::of(model, part)?;
     let mut g = Graph::default();
     let batch = "batch";
     match part {
@@ -136,7 +137,7 @@ pub fn export(model: &Model, part: Part, threshold: Option<&Threshold>) -> Resul
             g.output("is_anomaly", &[Dim::Param(batch)], data_type::BOOL);
         }
     }
-    let columns: Vec<&str> = spec.columns.iter().map(|c| c.0.as_str()).collect();
+    let columns: Vec<&str> = spec.columns.iter().map(|c| c.name.as_str()).collect();
     let mut meta =
         vec![entry("latent.part", part.name()), entry("latent.columns", &columns.join(","))];
     if let (Part::Scorer, Some(t)) = (part, threshold) {
@@ -160,51 +161,6 @@ pub fn export(model: &Model, part: Part, threshold: Option<&Threshold>) -> Resul
         metadata_props: meta,
     };
     Ok(m.encode_to_vec())
-}
-
-/// What the export needs from a model, checked.
-struct Spec {
-    /// Per input column: name, shift, scale, fill.
-    columns: Vec<(String, f32, f32, f32)>,
-    impute: bool,
-    family: &'static str,
-}
-
-impl Spec {
-    fn of(model: &Model) -> Result<Spec> {
-        if !matches!(model.manifest().model().architecture, Architecture::Dense) {
-            return Err(Error::Config(
-                "only dense models can be exported to ONNX (this one is convolutional)".into(),
-            ));
-        }
-        if let Some(d) = model.detector() {
-            return Err(Error::Config(format!(
-                "the {0} detector cannot be expressed in ONNX: export the encoder, decoder or \
-                 full reconstruction, or train without --detector {0}",
-                d.score_kind().name()
-            )));
-        }
-        let pre = model.preprocessor();
-        let mut columns = Vec::with_capacity(pre.columns.len());
-        for c in &pre.columns {
-            match c {
-                ColumnTransform::Numeric { name, shift, scale, fill } => {
-                    columns.push((name.clone(), *shift, *scale, *fill));
-                }
-                ColumnTransform::OneHot { name, .. } => {
-                    return Err(Error::Config(format!(
-                        "column \"{name}\" is categorical (one-hot): ONNX export supports \
-                         models of numeric columns only"
-                    )))
-                }
-            }
-        }
-        Ok(Spec {
-            columns,
-            impute: pre.missing == MissingPolicy::ImputeMean,
-            family: if model.is_variational() { "variational" } else { "dense" },
-        })
-    }
 }
 
 /// A tensor dimension.
@@ -319,103 +275,5 @@ impl Graph {
             name: name.clone(),
         });
         name
-    }
-
-    /// Raw inputs to model inputs: NaN to the training mean (when imputing), then
-    /// `(x - shift) / scale`.
-    fn scale_inputs(&mut self, spec: &Spec, x: &str) -> String {
-        let mut x = x.to_string();
-        if spec.impute {
-            let fill: Vec<f32> = spec.columns.iter().map(|c| c.3).collect();
-            let fill = self.constant(&fill, &[fill.len()]);
-            let nan = self.op("IsNaN", &[&x], vec![]);
-            x = self.op("Where", &[&nan, &fill, &x], vec![]);
-        }
-        let shift: Vec<f32> = spec.columns.iter().map(|c| c.1).collect();
-        let scale: Vec<f32> = spec.columns.iter().map(|c| c.2).collect();
-        let shift = self.constant(&shift, &[shift.len()]);
-        let scale = self.constant(&scale, &[scale.len()]);
-        let centred = self.op("Sub", &[&x, &shift], vec![]);
-        self.op("Div", &[&centred, &scale], vec![])
-    }
-
-    /// Model outputs back to the original units: `y * scale + shift`.
-    fn unscale(&mut self, spec: &Spec, y: &str) -> String {
-        let shift: Vec<f32> = spec.columns.iter().map(|c| c.1).collect();
-        let scale: Vec<f32> = spec.columns.iter().map(|c| c.2).collect();
-        let shift = self.constant(&shift, &[shift.len()]);
-        let scale = self.constant(&scale, &[scale.len()]);
-        let scaled = self.op("Mul", &[y, &scale], vec![]);
-        self.op("Add", &[&scaled, &shift], vec![])
-    }
-
-    /// The layers `from..to` applied to `x`.
-    fn layers(&mut self, model: &Model, x: &str, from: usize, to: usize) -> String {
-        let mut h = x.to_string();
-        for layer in &model.net().layers()[from..to] {
-            let Layer::Dense(d) = layer else {
-                continue; // Spec::of refused convolutional models.
-            };
-            // y = x Wᵀ + b, with W stored [out, in]: the initializer holds Wᵀ [in, out].
-            let w = model.params().value(d.weight);
-            let mut wt = vec![0.0; w.len()];
-            for o in 0..d.outputs {
-                for i in 0..d.inputs {
-                    wt[i * d.outputs + o] = w[o * d.inputs + i];
-                }
-            }
-            let wt = self.constant(&wt, &[d.inputs, d.outputs]);
-            let b = self.constant(model.params().value(d.bias), &[d.outputs]);
-            let z = self.op("MatMul", &[&h, &wt], vec![]);
-            let z = self.op("Add", &[&z, &b], vec![]);
-            h = self.activation(d.activation, &z);
-        }
-        h
-    }
-
-    fn activation(&mut self, a: Activation, z: &str) -> String {
-        match a {
-            Activation::Identity => z.to_string(),
-            Activation::Relu => self.op("Relu", &[z], vec![]),
-            Activation::LeakyRelu => self.op("LeakyRelu", &[z], vec![float("alpha", 0.01)]),
-            Activation::Tanh => self.op("Tanh", &[z], vec![]),
-            Activation::Sigmoid => self.op("Sigmoid", &[z], vec![]),
-            Activation::Gelu => {
-                // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), as latent computes it.
-                let c = self.constant(&[0.797_884_6], &[]);
-                let a = self.constant(&[0.044_715], &[]);
-                let half = self.constant(&[0.5], &[]);
-                let one = self.constant(&[1.0], &[]);
-                let x2 = self.op("Mul", &[z, z], vec![]);
-                let x3 = self.op("Mul", &[&x2, z], vec![]);
-                let ax3 = self.op("Mul", &[&a, &x3], vec![]);
-                let inner = self.op("Add", &[z, &ax3], vec![]);
-                let inner = self.op("Mul", &[&c, &inner], vec![]);
-                let t = self.op("Tanh", &[&inner], vec![]);
-                let t1 = self.op("Add", &[&one, &t], vec![]);
-                let hx = self.op("Mul", &[&half, z], vec![]);
-                self.op("Mul", &[&hx, &t1], vec![])
-            }
-        }
-    }
-
-    /// Model inputs to codes (the mean half of `[μ | log σ²]` for a variational model).
-    fn encoder(&mut self, model: &Model, x: &str) -> String {
-        let code_layer = model.net().code_layer();
-        let h = self.layers(model, x, 0, code_layer + 1);
-        if !model.is_variational() {
-            return h;
-        }
-        let starts = self.constant_i64(&[0]);
-        let ends = self.constant_i64(&[model.code_width() as i64]);
-        let axes = self.constant_i64(&[1]);
-        self.op("Slice", &[&h, &starts, &ends, &axes], vec![])
-    }
-
-    /// Codes to model outputs.
-    fn decoder(&mut self, model: &Model, code: &str) -> String {
-        let from = model.net().code_layer() + 1;
-        let to = model.net().layers().len();
-        self.layers(model, code, from, to)
     }
 }
