@@ -290,17 +290,18 @@ fn open(model: &Model, source: &ChunkSource<'_>) -> Result<Input> {
     } = *source;
     let mut cats = categorical.to_vec();
     cats.extend(model.preprocessor().categorical_names());
+    let (stream_label, label_optional) = crate::data::label_column(label_column, Some(model));
+    // What the streaming readers (Parquet, CSV) share; CSV adds its delimiter and header.
+    let opts = StreamOptions {
+        chunk_rows: CHUNK_ROWS,
+        categorical: cats,
+        label_column: stream_label,
+        label_optional,
+        na_values: na_values.to_vec(),
+        id_columns: crate::data::id_columns(id_columns, Some(model)),
+        ..StreamOptions::default()
+    };
     if path.as_os_str() != "-" && latent_data::is_parquet(path) {
-        let (label_column, label_optional) = crate::data::label_column(label_column, Some(model));
-        let opts = StreamOptions {
-            chunk_rows: CHUNK_ROWS,
-            categorical: cats,
-            label_column,
-            label_optional,
-            na_values: na_values.to_vec(),
-            id_columns: crate::data::id_columns(id_columns, Some(model)),
-            ..StreamOptions::default()
-        };
         let chunks = latent_data::ParquetChunks::open(path, &opts)?;
         crate::data::check_ids_found(id_columns, &chunks.id_columns(), path)?;
         return Ok(Input::Parquet(chunks));
@@ -327,16 +328,10 @@ fn open(model: &Model, source: &ChunkSource<'_>) -> Result<Input> {
     if first == Some(b'{') {
         return Ok(Input::Json(JsonChunks::new(reader, path, model, label_column)));
     }
-    let (label_column, label_optional) = crate::data::label_column(label_column, Some(model));
     let opts = StreamOptions {
         delimiter: crate::data::parse_delimiter(delim)?,
         has_header: !no_header,
-        chunk_rows: CHUNK_ROWS,
-        categorical: cats,
-        label_column,
-        label_optional,
-        na_values: na_values.to_vec(),
-        id_columns: crate::data::id_columns(id_columns, Some(model)),
+        ..opts
     };
     let chunks = CsvChunks::new(reader, path, &opts)?;
     crate::data::check_ids_found(id_columns, &chunks.schema().id_columns(), path)?;

@@ -88,26 +88,14 @@ pub fn export(model: &Model, part: Part, threshold: Option<&Threshold>) -> Resul
         Part::Decoder => {
             g.input("code", &[Dim::Param(batch), Dim::Fixed(model.code_width())]);
             let r = g.decoder(model, "code");
-            let y = g.unscale(&spec, &r);
-            g.node("Identity", &[&y], "reconstruction", vec![]);
-            g.output(
-                "reconstruction",
-                &[Dim::Param(batch), Dim::Fixed(spec.columns.len())],
-                data_type::FLOAT,
-            );
+            g.reconstruction_output(&spec, &r, batch);
         }
         Part::Full => {
             g.input("x", &[Dim::Param(batch), Dim::Fixed(spec.columns.len())]);
             let s = g.scale_inputs(&spec, "x");
             let code = g.encoder(model, &s);
             let r = g.decoder(model, &code);
-            let y = g.unscale(&spec, &r);
-            g.node("Identity", &[&y], "reconstruction", vec![]);
-            g.output(
-                "reconstruction",
-                &[Dim::Param(batch), Dim::Fixed(spec.columns.len())],
-                data_type::FLOAT,
-            );
+            g.reconstruction_output(&spec, &r, batch);
         }
         Part::Scorer => {
             let t = threshold.ok_or_else(|| {
@@ -221,6 +209,17 @@ fn float(name: &str, f: f32) -> AttributeProto {
 impl Graph {
     fn input(&mut self, name: &str, dims: &[Dim<'_>]) {
         self.inputs.push(value_info(name, dims, data_type::FLOAT));
+    }
+
+    /// The graph output `reconstruction`: the decoder's output `r` back in the input units.
+    fn reconstruction_output(&mut self, spec: &Spec, r: &str, batch: &str) {
+        let y = self.unscale(spec, r);
+        self.node("Identity", &[&y], "reconstruction", vec![]);
+        self.output(
+            "reconstruction",
+            &[Dim::Param(batch), Dim::Fixed(spec.columns.len())],
+            data_type::FLOAT,
+        );
     }
 
     fn output(&mut self, name: &str, dims: &[Dim<'_>], elem_type: i32) {
