@@ -2,7 +2,8 @@
 # Parquet streaming (issue 19): `latent score` and `latent encode` over a Parquet file of
 # 1,000,000 rows x 30 features (the S1 table of scripts/s1.sh, written by pyarrow, zstd, row
 # groups of 100,000 rows) with a 30-16-8-16-30 model: wall time and peak RSS (/usr/bin/time -v)
-# for Parquet in -> CSV out, Parquet in -> Parquet out, and the CSV path beside them.
+# for Parquet in -> CSV out, Parquet in -> Parquet out, and the CSV path beside them; then
+# training on all rows streamed (`train --stream`) and loaded whole.
 #
 #   bash scripts/parquet_io.sh
 #
@@ -66,6 +67,14 @@ measure "latent score" parquet csv score --model "$MODEL" --data "$DATA.parquet"
 measure "latent score" parquet parquet score --model "$MODEL" --data "$DATA.parquet" --quiet --out "$DIR/s.parquet"
 measure "latent score" csv csv score --model "$MODEL" --data "$DATA.csv" --quiet --out "$DIR/s2.csv"
 measure "latent encode" parquet parquet encode --model "$MODEL" --data "$DATA.parquet" --out "$DIR/codes.parquet"
+# Training on all rows, 3 epochs: streamed from the file, and loaded whole (rows/s: rows per
+# wall second of the whole run, both passes and all epochs).
+TRAIN=(--hidden 16 --latent 8 --epochs 3 --seed 1 --quiet)
+measure "latent train --stream (3 epochs)" parquet model train --data "$DATA.parquet" --stream "${TRAIN[@]}" --out "$DIR/streamed.safetensors"
+measure "latent train, loaded whole (3 epochs)" parquet model train --data "$DATA.parquet" "${TRAIN[@]}" --out "$DIR/whole.safetensors"
+for m in streamed whole; do
+    echo "$m: $("$LATENT" info --model "$DIR/$m.safetensors" | grep -E '^(training rows|validation loss)' | tr -s ' ' | paste -sd ';')"
+done
 "$PY" - "$DIR" <<'PY'
 import sys
 import numpy as np, pyarrow.parquet as pq, pyarrow.csv as pc

@@ -428,6 +428,15 @@ pub struct TrainArgs {
     /// quantisation step of the code (see `latent fit-codec`).
     #[arg(long, value_name = "STEP")]
     pub quant_step: Option<f32>,
+    /// Stream the training data from Parquet (a file or a folder of them) instead of loading
+    /// it: for data larger than memory. A first pass fits the preprocessing; each epoch reads
+    /// the row groups in a seeded order and shuffles rows within a bounded buffer.
+    #[arg(long)]
+    pub stream: bool,
+    /// Rows shuffled together when streaming [default: as many as 64 MiB of model inputs
+    /// hold]; more mixes better and takes more memory.
+    #[arg(long, value_name = "ROWS", requires = "stream")]
+    pub shuffle_buffer: Option<usize>,
 }
 
 /// The anomaly detector of `latent train --detector`.

@@ -34,6 +34,7 @@ mod score_out;
 mod series;
 mod serve;
 mod stream_out;
+mod stream_train;
 mod train;
 mod transform;
 

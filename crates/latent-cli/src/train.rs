@@ -8,6 +8,7 @@ use crate::progress::TrainProgress;
 use crate::{data, output};
 use anyhow::{Context, Result};
 use latent::{Activation, CheckpointOptions, FitConfig, Loss, Model, Scaling};
+use latent_data::Dataset;
 use std::path::{Path, PathBuf};
 
 /// Runs `latent train`.
@@ -20,19 +21,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
     latent_data::atomic::check_destination(&args.out)?;
     let mut config = fit_config(&args)?;
     config.validate()?;
+    if args.stream {
+        return crate::stream_train::train(&args, config);
+    }
     if args.series.window.is_some() || crate::series::resumed_model(&args).is_some() {
         let rule = config.threshold.clone();
         return crate::series::train(&args, &config, &rule);
     }
     let dataset = data::load(&args.data, None)?;
-    let chosen = args.config.is_some()
-        || args.hidden.is_some()
-        || args.latent.is_some()
-        || args.loss.is_some()
-        || args.family.channels.is_some();
     let images = dataset.frame.image_shape().is_some();
-    args.family.apply_to_data(&mut config, images, chosen);
-    if images && !chosen && matches!(args.family.preset, Some(Preset::Vae | Preset::BetaVae)) {
+    args.family.apply_to_data(&mut config, images, architecture_chosen(&args));
+    if images
+        && !architecture_chosen(&args)
+        && matches!(args.family.preset, Some(Preset::Vae | Preset::BetaVae))
+    {
         // The measured run's batch and split, unless given.
         if args.batch_size.is_none() {
             config.train.batch_size = 128;
@@ -41,10 +43,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.train.val_split = 0.0;
         }
     }
-    let log_path = metrics_path(&args.out);
-    let log = std::fs::File::create(&log_path)
-        .with_context(|| format!("cannot create {}", log_path.display()))?;
-    let mut progress = TrainProgress::new(args.quiet, Some(log));
+    let mut progress = progress_for(&args)?;
     let checkpoints = checkpoint_options(&args)?;
     // Fit, then the anomaly threshold, calibrated on the training rows (validation rows
     // included) by the config's rule.
@@ -57,9 +56,33 @@ pub fn run(args: TrainArgs) -> Result<()> {
         crate::compress::fit_after_training(&mut model, &dataset.frame, step)
             .with_context(|| in_file(&dataset))?;
     }
+    save_and_report(&model, &args, Some(&dataset))
+}
+
+/// Whether the flags or config file chose the architecture (then data-driven defaults keep
+/// out of it).
+pub fn architecture_chosen(args: &TrainArgs) -> bool {
+    args.config.is_some()
+        || args.hidden.is_some()
+        || args.latent.is_some()
+        || args.loss.is_some()
+        || args.family.channels.is_some()
+}
+
+/// Live progress of a run, logging every epoch to the model's metrics file.
+pub fn progress_for(args: &TrainArgs) -> Result<TrainProgress> {
+    let log_path = metrics_path(&args.out);
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("cannot create {}", log_path.display()))?;
+    Ok(TrainProgress::new(args.quiet, Some(log)))
+}
+
+/// Saves a trained model, then prints its summary, a warning when it was still improving, and
+/// the plots asked for.
+pub fn save_and_report(model: &Model, args: &TrainArgs, dataset: Option<&Dataset>) -> Result<()> {
     model.save(&args.out)?;
     if !args.quiet {
-        eprintln!("{}", output::train_summary(&model, &args.out));
+        eprintln!("{}", output::train_summary(model, &args.out));
     }
     if let Some(t) = model.summary().and_then(latent::TrainSummary::still_improving) {
         eprintln!(
@@ -71,7 +94,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     if let Some(dir) = &args.plots {
         let opts = crate::plots::PlotOptions::default();
-        let n = crate::plots::write_plots(&model, Some(&dataset), &opts, dir)?;
+        let n = crate::plots::write_plots(model, dataset, &opts, dir)?;
         if !args.quiet {
             eprintln!("wrote {n} plots (PNG and SVG) to {}", dir.display());
         }

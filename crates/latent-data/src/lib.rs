@@ -31,7 +31,8 @@ pub use interactions::{header_columns, read_interactions, read_interactions_from
 pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
 pub use na::NaValues;
 pub use parquet_io::{
-    column_types, is_parquet, ParquetChunks, ParquetType, ParquetWriter, ROW_GROUP_ROWS,
+    column_types, is_parquet, ParquetBlocks, ParquetChunks, ParquetType, ParquetWriter,
+    ROW_GROUP_ROWS,
 };
 pub use stream::{open_input, Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};
 pub use write::{write_frame, write_idx_images, write_matrix, write_npy};

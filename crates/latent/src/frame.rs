@@ -224,6 +224,40 @@ impl Frame {
         Frame { columns, rows: indices.len(), image: self.image }
     }
 
+    /// The rows of `parts` one after the other (all with the same columns); `None` for no
+    /// parts.
+    pub fn concat(parts: &[Frame]) -> Result<Option<Frame>> {
+        let Some(first) = parts.first() else {
+            return Ok(None);
+        };
+        let mut columns = first.columns.clone();
+        for part in &parts[1..] {
+            if part.names() != first.names() {
+                return Err(Error::Schema(format!(
+                    "parts of the data have other columns ({} vs {})",
+                    part.names().join(", "),
+                    first.names().join(", ")
+                )));
+            }
+            for (c, more) in columns.iter_mut().zip(&part.columns) {
+                match (&mut c.values, &more.values) {
+                    (ColumnValues::Numeric(a), ColumnValues::Numeric(b)) => a.extend_from_slice(b),
+                    (ColumnValues::Text(a), ColumnValues::Text(b)) => a.extend_from_slice(b),
+                    _ => {
+                        return Err(Error::Schema(format!(
+                            "column \"{}\" holds numbers in one part of the data and text in \
+                             another",
+                            c.name
+                        )))
+                    }
+                }
+            }
+        }
+        let mut frame = Frame::new(columns)?;
+        frame.image = first.image;
+        Ok(Some(frame))
+    }
+
     /// All values row-major when every column is numeric, else `None`.
     pub fn to_row_major(&self) -> Option<Vec<f32>> {
         let cols: Vec<&Vec<f32>> = self

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod artifact;
+pub mod blocks;
 pub mod checkpoint;
 pub mod codec;
 pub mod config;
@@ -31,8 +32,10 @@ pub mod objective;
 pub mod onnx;
 pub mod pca;
 pub mod preprocess;
+pub mod preprocess_fit;
 pub mod preset;
 pub mod recommend;
+pub mod rows;
 pub mod score;
 pub mod series;
 pub mod threshold;
@@ -46,7 +49,7 @@ pub use error::{Error, Result};
 pub use frame::{Column, ColumnValues, Frame, ImageShape};
 pub use labels::LabelRule;
 pub use model::detector::FittedDetector;
-pub use model::{CheckpointOptions, Matrix, Model};
+pub use model::{CheckpointOptions, Matrix, Model, StreamSettings};
 pub use objective::RowErrors;
 pub use preprocess::Preprocessor;
 pub use preset::Preset;

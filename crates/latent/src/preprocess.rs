@@ -3,6 +3,7 @@
 
 use crate::config::{MissingPolicy, PreprocessConfig, Scaling};
 use crate::frame::{Column, ColumnValues, Frame, ImageShape};
+use crate::preprocess_fit::PreprocessFit;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -84,34 +85,12 @@ pub struct Preprocessor {
 }
 
 impl Preprocessor {
-    /// Fits scaling statistics and category lists on `frame`.
+    /// Fits scaling statistics and category lists on `frame` (data larger than memory is
+    /// fitted block by block with [`crate::preprocess_fit::PreprocessFit`], the same code).
     pub fn fit(frame: &Frame, cfg: &PreprocessConfig) -> Result<Self> {
-        if frame.width() == 0 {
-            return Err(Error::Data("data has no feature columns".into()));
-        }
-        if frame.rows() == 0 {
-            return Err(Error::Data("data has no rows".into()));
-        }
-        let scaling = match cfg.scaling {
-            Scaling::Auto if frame.image_shape().is_some() => Scaling::None,
-            Scaling::Auto => Scaling::Standard,
-            s => s,
-        };
-        if cfg.missing == MissingPolicy::Error {
-            if let Some(e) = first_missing(frame.columns().iter()) {
-                return Err(e);
-            }
-        }
-        let columns =
-            frame.columns().iter().map(|c| fit_column(c, scaling)).collect::<Result<Vec<_>>>()?;
-        Ok(Preprocessor {
-            scaling,
-            missing: cfg.missing,
-            columns,
-            image: frame.image_shape(),
-            label_column: None,
-            id_columns: Vec::new(),
-        })
+        let mut fit = PreprocessFit::new(cfg);
+        fit.add(frame)?;
+        Ok(fit.finish()?.0)
     }
 
     /// Width of the transformed rows (model input width).
@@ -352,57 +331,9 @@ impl Preprocessor {
 /// encoding it would add an input per row and teach the model nothing.
 pub const MAX_ID_LIKE_CATEGORIES: usize = 50;
 
-fn fit_column(c: &Column, scaling: Scaling) -> Result<ColumnTransform> {
-    match &c.values {
-        ColumnValues::Text(v) => {
-            let present: Vec<&String> = v.iter().filter(|s| !s.is_empty()).collect();
-            let mut categories: Vec<String> = present.iter().map(|s| (*s).clone()).collect();
-            categories.sort_unstable();
-            categories.dedup();
-            if categories.len() > MAX_ID_LIKE_CATEGORIES && 2 * categories.len() > present.len() {
-                return Err(Error::IdLikeColumn {
-                    column: c.name.clone(),
-                    distinct: categories.len(),
-                    rows: present.len(),
-                });
-            }
-            Ok(ColumnTransform::OneHot { name: c.name.clone(), categories })
-        }
-        ColumnValues::Numeric(v) => {
-            let present = v.iter().filter(|x| !x.is_nan()).map(|&x| f64::from(x));
-            let (mut n, mut sum, mut sq, mut lo, mut hi) =
-                (0usize, 0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
-            for x in present {
-                n += 1;
-                sum += x;
-                sq += x * x;
-                lo = lo.min(x);
-                hi = hi.max(x);
-            }
-            if n == 0 {
-                return Err(Error::Data(format!("column \"{}\" has no values", c.name)));
-            }
-            let mean = sum / n as f64;
-            let std = (sq / n as f64 - mean * mean).max(0.0).sqrt();
-            let nonzero = |s: f64| if s > 1e-12 { s } else { 1.0 };
-            let (shift, scale) = match scaling {
-                Scaling::Standard => (mean, nonzero(std)),
-                Scaling::MinMax => (lo, nonzero(hi - lo)),
-                Scaling::None | Scaling::Auto => (0.0, 1.0),
-            };
-            Ok(ColumnTransform::Numeric {
-                name: c.name.clone(),
-                shift: shift as f32,
-                scale: scale as f32,
-                fill: mean as f32,
-            })
-        }
-    }
-}
-
 /// The first missing numeric cell of `columns` in row order (the leftmost on that row), as the
 /// error the `Error` policy gives.
-fn first_missing<'c>(columns: impl Iterator<Item = &'c Column>) -> Option<Error> {
+pub(crate) fn first_missing<'c>(columns: impl Iterator<Item = &'c Column>) -> Option<Error> {
     let mut first: Option<(usize, &str)> = None;
     for c in columns {
         if let ColumnValues::Numeric(v) = &c.values {

@@ -3,8 +3,8 @@
 
 use crate::config::TrainConfig;
 use crate::engine::{Adam, Params};
+use crate::rows::{check_fingerprint, InMemory, RowSource};
 use crate::{Error, Result};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -241,53 +241,54 @@ pub fn train(
     options: RunOptions<'_>,
 ) -> Result<TrainSummary> {
     cfg.validate()?;
-    let rows = data.len().checked_div(width).unwrap_or(0);
-    if rows == 0 {
+    if data.len().checked_div(width).unwrap_or(0) == 0 {
         return Err(Error::Data("no rows to train on".into()));
     }
-    let fingerprint = DataFingerprint::of(data, width);
+    let mut source = match &options.resume {
+        None => InMemory::split(data, width, cfg.val_split, rng),
+        Some(state) => InMemory::resumed(data, width, state)?,
+    };
+    train_on(model, &mut source, cfg, rng, observer, options)
+}
+
+/// Trains `model` on the rows `source` hands out: the loop behind [`train`], for any
+/// [`RowSource`] (rows in memory, or streamed from files larger than memory).
+///
+/// The source has made its validation split already; `rng` drives the shuffles and any noise
+/// (with `options.resume`, the saved generator does instead).
+pub fn train_on(
+    model: &mut dyn Trainable,
+    source: &mut dyn RowSource,
+    cfg: &TrainConfig,
+    rng: &mut ChaCha8Rng,
+    observer: &mut dyn Observer,
+    options: RunOptions<'_>,
+) -> Result<TrainSummary> {
+    cfg.validate()?;
+    let width = source.width();
+    let train_rows = source.train_rows();
+    if train_rows == 0 {
+        return Err(Error::Data("no rows to train on".into()));
+    }
+    let fingerprint = source.fingerprint();
     let mut adam = Adam::new(model.params(), cfg.optimizer);
     let mut best = Best::new(model.params().len(), cfg.restore_best);
-    let (mut train_idx, val_idx, mut history, first_epoch, mut rng) = match options.resume {
-        None => {
-            let mut order: Vec<usize> = (0..rows).collect();
-            order.shuffle(rng);
-            let val_rows = ((rows as f64) * f64::from(cfg.val_split)).round() as usize;
-            let val_rows = val_rows.min(rows - 1);
-            let val_idx = order.split_off(rows - val_rows);
-            (order, val_idx, Vec::with_capacity(cfg.epochs), 1, rng.clone())
-        }
+    let (mut history, first_epoch, mut rng) = match options.resume {
+        None => (Vec::with_capacity(cfg.epochs), 1, rng.clone()),
         Some(state) => {
-            if state.data != fingerprint {
-                return Err(Error::Config(
-                    "the checkpoint was made on other training data (rows, width or values \
-                     differ); resume with the same data and settings"
-                        .into(),
-                ));
-            }
-            let in_range = |i: &usize| *i < rows;
-            if state.train_order.is_empty()
-                || state.train_order.len() + state.val_order.len() != rows
-                || !state.train_order.iter().chain(&state.val_order).all(in_range)
-            {
-                return Err(Error::Config(
-                    "the checkpoint's row order does not fit the data".into(),
-                ));
-            }
+            check_fingerprint(&state, fingerprint)?;
             adam.restore(state.adam_step, &state.adam_m, &state.adam_v).map_err(Error::Config)?;
             best.resume(state.best_epoch, state.best_loss, state.best_weights)?;
             observer.resumed(&state.history);
-            let rng = state.rng.restore();
-            (state.train_order, state.val_order, state.history, state.epoch + 1, rng)
+            (state.history, state.epoch + 1, state.rng.restore())
         }
     };
-    let val_rows = val_idx.len();
-    let val_data = gather(data, width, &val_idx);
-    let batch = cfg.batch_size.min(train_idx.len());
+    let val_rows = source.validation().len() / width.max(1);
+    let batch = cfg.batch_size.min(train_rows);
     model.reserve(batch.max(val_rows.min(4096)));
     let mut batch_buf = vec![0.0f32; batch * width];
     let started = Instant::now();
-    let batches = train_idx.len().div_ceil(batch);
+    let batches = train_rows.div_ceil(batch);
     let epochs = cfg.epochs_for(batches);
     // A run that early stopping had ended stays ended when resumed.
     let mut stopped_early = history.last().is_some_and(|r| r.patience_left == Some(0));
@@ -298,23 +299,24 @@ pub fn train(
         let epoch_start = Instant::now();
         observer.epoch_start(epoch, epochs, batches);
         model.start_epoch(epoch);
-        train_idx.shuffle(&mut rng);
-        let mut loss_sum = 0.0f64;
-        for (b, idx) in train_idx.chunks(batch).enumerate() {
-            let n = idx.len();
-            for (dst, &r) in batch_buf.chunks_exact_mut(width).zip(idx) {
-                dst.copy_from_slice(&data[r * width..(r + 1) * width]);
+        source.start_epoch(&mut rng)?;
+        let (mut loss_sum, mut seen, mut b) = (0.0f64, 0usize, 0usize);
+        loop {
+            let n = source.next_batch(&mut batch_buf, &mut rng)?;
+            if n == 0 {
+                break;
             }
+            b += 1;
             let loss = model.train_batch(&batch_buf[..n * width], n, &mut rng);
             if !loss.is_finite() {
-                return Err(diverged(epoch, b + 1, loss));
+                return Err(diverged(epoch, b, loss));
             }
             // A non-finite gradient shows up as a non-finite loss at the next step; the norm
             // is only needed (and checked) when clipping.
             if let Some(max) = cfg.clip_grad_norm {
                 let norm = model.params().grad_norm();
                 if !norm.is_finite() {
-                    return Err(diverged(epoch, b + 1, f64::from(norm)));
+                    return Err(diverged(epoch, b, f64::from(norm)));
                 }
                 if norm > max {
                     model.params_mut().scale_grads(max / norm);
@@ -322,13 +324,14 @@ pub fn train(
             }
             adam.step(model.params_mut());
             loss_sum += loss * n as f64;
-            observer.batch_end(b + 1, loss);
+            seen += n;
+            observer.batch_end(b, loss);
             if observer.should_stop() {
-                return Err(Error::Interrupted { epoch, batch: b + 1 });
+                return Err(Error::Interrupted { epoch, batch: b });
             }
         }
-        let train_loss = loss_sum / train_idx.len() as f64;
-        let val_loss = (val_rows > 0).then(|| evaluate(model, &val_data, width));
+        let train_loss = loss_sum / seen.max(1) as f64;
+        let val_loss = (val_rows > 0).then(|| evaluate(model, source.validation(), width));
         if let Some(v) = val_loss {
             if !v.is_finite() {
                 return Err(diverged(epoch, batches, v));
@@ -356,14 +359,15 @@ pub fn train(
         let last = patience_left == Some(0) || out_of_time || epoch == epochs;
         if let Some(c) = checkpoints.as_mut().filter(|c| last || epoch % c.every.max(1) == 0) {
             let (adam_step, m, v) = adam.state();
+            let (train_order, val_order) = source.orders();
             let state = TrainState {
                 epoch,
                 rng: RngState::capture(&rng),
                 adam_step,
                 adam_m: m.to_vec(),
                 adam_v: v.to_vec(),
-                train_order: train_idx.clone(),
-                val_order: val_idx.clone(),
+                train_order,
+                val_order,
                 best_epoch: best.epoch,
                 best_loss: best.loss,
                 best_weights: best.weights.clone(),
@@ -390,7 +394,7 @@ pub fn train(
         history,
         best_epoch,
         stopped_early,
-        train_rows: train_idx.len(),
+        train_rows,
         val_rows,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -406,14 +410,6 @@ fn evaluate(model: &mut dyn Trainable, data: &[f32], width: usize) -> f64 {
         total += model.eval_batch(part, n) * n as f64;
     }
     total / rows as f64
-}
-
-fn gather(data: &[f32], width: usize, idx: &[usize]) -> Vec<f32> {
-    let mut out = Vec::with_capacity(idx.len() * width);
-    for &r in idx {
-        out.extend_from_slice(&data[r * width..(r + 1) * width]);
-    }
-    out
 }
 
 fn diverged(epoch: usize, batch: usize, loss: f64) -> Error {

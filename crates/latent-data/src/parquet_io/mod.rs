@@ -3,6 +3,7 @@
 //! commands (`score`, `encode`) hold one batch however large the input. Column types map as
 //! described in [`convert`]; nulls are missing values. [`ParquetWriter`] writes tables.
 
+mod blocks;
 mod convert;
 mod interactions;
 mod write;
@@ -22,6 +23,7 @@ use crate::stream::{Chunk, StreamOptions};
 use crate::{Dataset, LoadOptions};
 use convert::{At, Read};
 
+pub use blocks::ParquetBlocks;
 pub(crate) use interactions::read_interactions;
 pub use write::{column_types, ParquetType, ParquetWriter, ROW_GROUP_ROWS};
 
@@ -125,16 +127,7 @@ impl ParquetChunks {
     /// Opens a Parquet file or folder as a stream of chunks typed as [`StreamOptions`] asks
     /// (the label column as text; numeric types as numbers unless named categorical).
     pub fn open(path: &Path, opts: &StreamOptions) -> Result<ParquetChunks> {
-        let cfg = Config {
-            categorical: &opts.categorical,
-            label_column: opts.label_column.as_deref(),
-            label_optional: opts.label_optional,
-            id_columns: &opts.id_columns,
-            na_values: &opts.na_values,
-            chunk_rows: opts.chunk_rows,
-            label_as_text: true,
-        };
-        ParquetChunks::with(path, &cfg)
+        ParquetChunks::with(path, &Config::streaming(opts))
     }
 
     fn with(path: &Path, cfg: &Config<'_>) -> Result<ParquetChunks> {
@@ -359,6 +352,21 @@ struct Config<'a> {
     na_values: &'a [String],
     chunk_rows: usize,
     label_as_text: bool,
+}
+
+impl<'a> Config<'a> {
+    /// Streamed reading as `opts` asks (the label column as text).
+    fn streaming(opts: &'a StreamOptions) -> Self {
+        Config {
+            categorical: &opts.categorical,
+            label_column: opts.label_column.as_deref(),
+            label_optional: opts.label_optional,
+            id_columns: &opts.id_columns,
+            na_values: &opts.na_values,
+            chunk_rows: opts.chunk_rows,
+            label_as_text: true,
+        }
+    }
 }
 
 /// Rows per batch when loading a whole data set.

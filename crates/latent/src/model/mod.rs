@@ -4,6 +4,8 @@
 pub mod detector;
 pub mod ensemble;
 mod finetune;
+mod stream;
+pub use stream::StreamSettings;
 pub mod layer;
 pub mod net;
 pub mod variational;
@@ -59,6 +61,12 @@ struct Trainer<'a> {
     kl_weight: f32,
 }
 
+impl<'a> Trainer<'a> {
+    fn new(net: &'a Net, params: &'a mut Params, objective: &'a Objective) -> Self {
+        Trainer { net, params, ws: net.workspace(0), objective, kl_weight: objective.beta }
+    }
+}
+
 impl Trainable for Trainer<'_> {
     fn params(&self) -> &Params {
         self.params
@@ -105,6 +113,12 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
     let preprocess = Preprocessor::fit(frame, &config.preprocess)?;
     let data = preprocess.transform(frame)?;
     let unit = in_unit_interval(&data);
+    Ok((new_manifest(preprocess, unit, config)?, data))
+}
+
+/// The manifest of a new run on fitted preprocessing; `unit` tells whether every
+/// preprocessed training value lies in [0, 1] (then the output defaults to a sigmoid).
+fn new_manifest(preprocess: Preprocessor, unit: bool, config: &FitConfig) -> Result<Manifest> {
     let output = config.model.output.unwrap_or(if unit {
         Activation::Sigmoid
     } else {
@@ -120,7 +134,7 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
     }
     let mut config = config.clone();
     config.model = config.model.resolve(preprocess.output_width());
-    let manifest = Manifest {
+    Ok(Manifest {
         format: FORMAT_NAME.into(),
         format_version: BASE_FORMAT_VERSION,
         latent_version: env!("CARGO_PKG_VERSION").into(),
@@ -133,8 +147,7 @@ fn fresh_manifest(frame: &Frame, config: &FitConfig) -> Result<(Manifest, Vec<f3
         ensemble: None,
         series: None,
         codec: None,
-    };
-    Ok((manifest, data))
+    })
 }
 
 /// The checkpoint's manifest, after checking that `config` asks for the same run; only the
@@ -221,13 +234,7 @@ impl Model {
                 checkpoints: (checkpoints.every > 0 && checkpoints.dir.is_some())
                     .then_some(Checkpoints { every: checkpoints.every, save: &mut save }),
             };
-            let mut trainer = Trainer {
-                net,
-                params,
-                ws: net.workspace(0),
-                objective: &config.objective,
-                kl_weight: config.objective.beta,
-            };
+            let mut trainer = Trainer::new(net, params, &config.objective);
             train::train(&mut trainer, &data, width, &config.train, &mut rng, observer, options)?
         };
         model.manifest.summary = Some(summary);
@@ -549,7 +556,7 @@ fn chw_to_hwc(img: ImageShape) -> Vec<usize> {
 }
 
 /// Reorders each row: `out[i] = row[perm[i]]`.
-fn permute_rows(data: &[f32], perm: &[usize]) -> Vec<f32> {
+pub(crate) fn permute_rows(data: &[f32], perm: &[usize]) -> Vec<f32> {
     let mut out = Vec::with_capacity(data.len());
     for row in data.chunks_exact(perm.len()) {
         out.extend(perm.iter().map(|&p| row[p]));
