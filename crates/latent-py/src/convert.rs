@@ -2,7 +2,7 @@
 //! as a [`FitConfig`].
 
 use crate::py_error;
-use latent::{Column, ColumnValues, FitConfig, Frame, Model, Preset, ThresholdRule};
+use latent::{Activation, Column, ColumnValues, FitConfig, Frame, Model, Preset, ThresholdRule};
 use numpy::{
     IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
@@ -90,46 +90,83 @@ pub fn matrix_to_array(py: Python<'_>, m: latent::Matrix) -> PyResult<Bound<'_, 
     m.data.into_pyarray(py).reshape([rows, cols])
 }
 
-/// The configuration of `latent.AutoEncoder(...)`, built as `latent train` builds it from the
-/// same flags: the preset first, then each setting given (an explicit epoch count is taken as
-/// it is, without the minimum number of steps).
-#[allow(clippy::too_many_arguments)]
-pub fn fit_config(
-    preset: &str,
-    hidden: Option<Vec<usize>>,
-    latent: Option<usize>,
-    epochs: Option<usize>,
-    batch_size: Option<usize>,
-    lr: Option<f32>,
-    seed: Option<u64>,
-    contamination: Option<f32>,
-) -> latent::Result<FitConfig> {
+/// The estimator's parameters (`None`: the preset's value).
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    /// Encoder hidden layer sizes.
+    pub hidden: Option<Vec<usize>>,
+    /// Code size.
+    pub latent: Option<usize>,
+    /// Epochs (an explicit count drops the minimum-steps rule).
+    pub epochs: Option<usize>,
+    /// Rows per batch.
+    pub batch_size: Option<usize>,
+    /// Learning rate.
+    pub lr: Option<f32>,
+    /// Seed.
+    pub seed: Option<u64>,
+    /// Share of training rows above the threshold.
+    pub contamination: Option<f32>,
+    /// Dropout after each hidden layer.
+    pub dropout: Option<f32>,
+    /// Weight decay (L2, as Adam adds it to the gradient).
+    pub weight_decay: Option<f32>,
+    /// Hidden-layer activation: relu, leaky_relu, tanh or gelu.
+    pub activation: Option<String>,
+}
+
+/// The library configuration of `preset` with `p` applied over it.
+pub fn fit_config(preset: &str, p: Params) -> latent::Result<FitConfig> {
     let mut c = FitConfig::default();
     Preset::from_name(preset)?.apply(&mut c);
-    if hidden.is_some() {
-        c.model.hidden = hidden;
+    if p.hidden.is_some() {
+        c.model.hidden = p.hidden;
     }
-    if latent.is_some() {
-        c.model.latent = latent;
+    if p.latent.is_some() {
+        c.model.latent = p.latent;
     }
-    if let Some(e) = epochs {
+    if let Some(e) = p.epochs {
         c.train.epochs = e;
         c.train.min_steps = 0;
     }
-    if let Some(b) = batch_size {
+    if let Some(b) = p.batch_size {
         c.train.batch_size = b;
     }
-    if let Some(lr) = lr {
+    if let Some(lr) = p.lr {
         c.train.optimizer.lr = lr;
     }
-    if let Some(s) = seed {
+    if let Some(s) = p.seed {
         c.train.seed = s;
     }
-    if let Some(share) = contamination {
+    if let Some(share) = p.contamination {
         c.threshold = ThresholdRule::Contamination { share };
+    }
+    if let Some(d) = p.dropout {
+        c.model.dropout = d;
+    }
+    if let Some(w) = p.weight_decay {
+        c.train.optimizer.weight_decay = w;
+    }
+    if let Some(name) = p.activation {
+        c.model.activation = activation(&name)?;
     }
     c.validate()?;
     Ok(c)
+}
+
+/// A hidden-layer activation by the name the CLI gives it (`leaky-relu` or `leaky_relu`).
+fn activation(name: &str) -> latent::Result<Activation> {
+    Ok(match name.replace('-', "_").as_str() {
+        "relu" => Activation::Relu,
+        "leaky_relu" => Activation::LeakyRelu,
+        "tanh" => Activation::Tanh,
+        "gelu" => Activation::Gelu,
+        _ => {
+            return Err(latent::Error::Config(format!(
+                "activation \"{name}\" is not one of relu, leaky_relu, tanh, gelu"
+            )))
+        }
+    })
 }
 
 #[cfg(test)]
@@ -138,17 +175,38 @@ mod tests {
 
     #[test]
     fn parameters_map_onto_the_library_config() -> latent::Result<()> {
-        let c = fit_config("anomaly", Some(vec![8]), Some(3), Some(5), None, None, Some(7), None)?;
+        let p = Params {
+            hidden: Some(vec![8]),
+            latent: Some(3),
+            epochs: Some(5),
+            seed: Some(7),
+            ..Params::default()
+        };
+        let c = fit_config("anomaly", p)?;
         assert_eq!(c.detector, FitConfig::anomaly().detector);
         assert_eq!((c.train.epochs, c.train.min_steps, c.train.seed), (5, 0, 7));
         assert_eq!(c.model.hidden, Some(vec![8]));
         assert!(c.threshold.is_auto());
-        let c = fit_config("dense", None, None, None, Some(32), Some(0.01), None, Some(0.1))?;
+        let p = Params {
+            batch_size: Some(32),
+            lr: Some(0.01),
+            contamination: Some(0.1),
+            dropout: Some(0.2),
+            weight_decay: Some(1e-5),
+            activation: Some("leaky-relu".into()),
+            ..Params::default()
+        };
+        let c = fit_config("dense", p)?;
         assert_eq!(c.threshold, ThresholdRule::Contamination { share: 0.1 });
         assert_eq!(c.train.batch_size, 32);
-        assert!(fit_config("nope", None, None, None, None, None, None, None).is_err());
-        assert!(fit_config("dense", None, None, None, None, None, None, Some(0.9)).is_err());
-        assert!(fit_config("dense", None, Some(0), None, None, None, None, None).is_err());
+        assert_eq!((c.model.dropout, c.train.optimizer.weight_decay), (0.2, 1e-5));
+        assert_eq!(c.model.activation, Activation::LeakyRelu);
+        assert!(fit_config("nope", Params::default()).is_err());
+        let bad = |p: Params| fit_config("dense", p).is_err();
+        assert!(bad(Params { contamination: Some(0.9), ..Params::default() }));
+        assert!(bad(Params { latent: Some(0), ..Params::default() }));
+        assert!(bad(Params { activation: Some("sigmoidal".into()), ..Params::default() }));
+        assert!(bad(Params { dropout: Some(1.5), ..Params::default() }));
         Ok(())
     }
 }

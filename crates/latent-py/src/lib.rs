@@ -50,7 +50,8 @@ impl PyModel {
     /// library's automatic rule). Returns the model and the training rows' scores.
     #[staticmethod]
     #[pyo3(signature = (data, *, hidden=None, latent=None, preset="dense", epochs=None,
-        batch_size=None, lr=None, seed=None, contamination=None, verbose=0))]
+        batch_size=None, lr=None, seed=None, contamination=None, verbose=0, dropout=None,
+        weight_decay=None, activation=None))]
     #[allow(clippy::too_many_arguments)]
     fn fit<'py>(
         py: Python<'py>,
@@ -64,10 +65,23 @@ impl PyModel {
         seed: Option<u64>,
         contamination: Option<f32>,
         verbose: u32,
+        dropout: Option<f32>,
+        weight_decay: Option<f32>,
+        activation: Option<String>,
     ) -> PyResult<(PyModel, Bound<'py, PyArray1<f32>>)> {
-        let config =
-            fit_config(preset, hidden, latent, epochs, batch_size, lr, seed, contamination)
-                .map_err(py_error)?;
+        let params = convert::Params {
+            hidden,
+            latent,
+            epochs,
+            batch_size,
+            lr,
+            seed,
+            contamination,
+            dropout,
+            weight_decay,
+            activation,
+        };
+        let config = fit_config(preset, params).map_err(py_error)?;
         let frame = frame_from(data, None)?;
         let mut obs = observer::PyObserver::new(verbose);
         let fitted = py.detach(|| {

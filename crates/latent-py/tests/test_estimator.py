@@ -211,3 +211,22 @@ def test_arrow_tables_are_read_like_dataframes():
     np.testing.assert_array_equal(
         det.decision_function(pa.Table.from_pandas(df)), det.decision_function(df)
     )
+
+
+def test_regularisation_and_activation_reach_the_model_file(data, tmp_path):
+    import json
+
+    from safetensors import safe_open
+
+    X, _ = data
+    path = tmp_path / "m.safetensors"
+    small(dropout=0.2, weight_decay=1e-5, activation="leaky_relu").fit(X).save(path)
+    with safe_open(str(path), "np") as f:
+        config = json.loads(f.metadata()["latent"])["config"]
+    assert config["model"]["dropout"] == pytest.approx(0.2)
+    assert config["model"]["activation"] == "leaky_relu"
+    assert config["train"]["optimizer"]["weight_decay"] == pytest.approx(1e-5)
+    with pytest.raises(ValueError, match="activation"):
+        small(activation="sigmoidal").fit(X)
+    with pytest.raises(ValueError, match="dropout"):
+        small(dropout=1.5).fit(X)

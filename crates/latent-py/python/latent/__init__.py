@@ -159,6 +159,13 @@ class AutoEncoder(_Base):
         3-sigma rule on the log scores).
     verbose : int, default 0
         1 prints one line per epoch on ``sys.stderr``.
+    dropout : float, optional
+        Dropout after each hidden layer while training, in [0, 1) (default 0).
+    weight_decay : float, optional
+        L2 weight decay added to the gradient, as Adam's ``weight_decay`` (default 0).
+    activation : str, optional
+        Hidden-layer activation: "relu" (default; "tanh" for the "anomaly" preset),
+        "leaky_relu", "tanh" or "gelu".
 
     Attributes
     ----------
@@ -198,6 +205,9 @@ class AutoEncoder(_Base):
         seed=None,
         contamination=None,
         verbose=0,
+        dropout=None,
+        weight_decay=None,
+        activation=None,
     ):
         self.hidden = hidden
         self.latent = latent
@@ -208,6 +218,9 @@ class AutoEncoder(_Base):
         self.seed = seed
         self.contamination = contamination
         self.verbose = verbose
+        self.dropout = dropout
+        self.weight_decay = weight_decay
+        self.activation = activation
 
     # -- input ---------------------------------------------------------------------------
 
@@ -257,6 +270,9 @@ class AutoEncoder(_Base):
             seed=None if self.seed is None else int(self.seed),
             contamination=None if self.contamination is None else float(self.contamination),
             verbose=int(self.verbose or 0),
+            dropout=None if self.dropout is None else float(self.dropout),
+            weight_decay=None if self.weight_decay is None else float(self.weight_decay),
+            activation=None if self.activation is None else str(self.activation),
         )
         self._set_fitted(model, width, names)
         self.decision_scores_ = scores

@@ -23,6 +23,9 @@ class AutoEncoder:
     seed: Optional[int]
     contamination: Optional[float]
     verbose: int
+    dropout: Optional[float]
+    weight_decay: Optional[float]
+    activation: Optional[str]
     model_: Model
     decision_scores_: npt.NDArray[np.float32]
     threshold_: Optional[float]
@@ -41,6 +44,9 @@ class AutoEncoder:
         seed: Optional[int] = ...,
         contamination: Optional[float] = ...,
         verbose: int = ...,
+        dropout: Optional[float] = ...,
+        weight_decay: Optional[float] = ...,
+        activation: Optional[str] = ...,
     ) -> None: ...
     def get_params(self, deep: bool = ...) -> Dict[str, Any]: ...
     def set_params(self, **params: Any) -> "AutoEncoder": ...

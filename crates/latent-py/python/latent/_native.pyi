@@ -33,6 +33,9 @@ class Model:
         seed: Optional[int] = ...,
         contamination: Optional[float] = ...,
         verbose: int = ...,
+        dropout: Optional[float] = ...,
+        weight_decay: Optional[float] = ...,
+        activation: Optional[str] = ...,
     ) -> Tuple["Model", npt.NDArray[np.float32]]: ...
     @staticmethod
     def load(path: Union[str, PathLike[str]]) -> "Model": ...
