@@ -1,6 +1,10 @@
 //! Command-line arguments (clap derive). Each subcommand's help ends with an example.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::options::{
+    ActivationArg, DataArgs, DetectorArg, Format, ImageArgs, LabelArgs, LossArg, MissingArg,
+    OptimizerArg, OutputArg, ScaleArg, TableArgs, ThresholdArgs,
+};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Autoencoders as fast, explicit software: train, encode, reconstruct, evaluate.
@@ -172,139 +176,6 @@ pub enum Command {
     Export(crate::export::ExportArgs),
 }
 
-/// How to read a data file.
-#[derive(Args, Debug, Clone, Default)]
-pub struct DataArgs {
-    /// Data: CSV (.csv, .csv.gz, .tsv), Parquet (a file or a folder of .parquet files), NPY,
-    /// NPZ, MNIST IDX (raw or .gz) or a folder of images.
-    #[arg(long, value_name = "PATH")]
-    pub data: PathBuf,
-    /// A column kept out of the features and carried through to outputs.
-    #[arg(long, value_name = "NAME")]
-    pub label_column: Option<String>,
-    /// Columns to one-hot encode (comma separated); non-numeric columns are detected anyway.
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
-    pub categorical: Vec<String>,
-    /// CSV field delimiter (one character; `\t` for tab).
-    #[arg(long, default_value = ",", value_name = "CHAR")]
-    pub delimiter: String,
-    /// The CSV has no header row (columns are named col0, col1, ...).
-    #[arg(long)]
-    pub no_header: bool,
-    /// Resize images from a folder to WIDTHxHEIGHT.
-    #[arg(long, value_name = "WxH")]
-    pub resize: Option<String>,
-    /// Convert images from a folder to greyscale.
-    #[arg(long)]
-    pub grayscale: bool,
-    /// CSV cell texts read as missing values besides empty cells and NA, N/A, NaN, nan, null,
-    /// None, ? (comma separated).
-    #[arg(long, value_delimiter = ',', value_name = "A,B", allow_hyphen_values = true)]
-    pub na_values: Vec<String>,
-    /// An identifier column (customer or transaction id): kept out of the features and copied
-    /// to the outputs untouched (repeatable or comma separated; the model remembers it).
-    #[arg(long, value_delimiter = ',', value_name = "NAME")]
-    pub id_column: Vec<String>,
-}
-
-/// Which label values are anomalies, for every command that reads labels (`evaluate`,
-/// `report`, `benchmark-anomaly`): one rule, `latent::labels`.
-#[derive(Args, Debug, Clone, Default)]
-pub struct LabelArgs {
-    /// Label values of the anomalous class (comma separated); every other value is normal.
-    /// Without this or --normal-label, labels must be 0/1, true/false or normal/other.
-    #[arg(long, value_delimiter = ',', value_name = "VALUE")]
-    pub positive: Vec<String>,
-    /// Label values of normal rows (comma separated); every other value is an anomaly.
-    #[arg(long, value_delimiter = ',', value_name = "VALUE")]
-    pub normal_label: Vec<String>,
-}
-
-impl LabelArgs {
-    /// The label rule these flags give.
-    pub fn rule(&self) -> anyhow::Result<latent::LabelRule> {
-        latent::LabelRule::from_lists(&self.positive, &self.normal_label).map_err(|_| {
-            crate::exit::BadInput("give --positive or --normal-label, not both".into()).into()
-        })
-    }
-}
-
-/// Hidden-layer activation.
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum ActivationArg {
-    /// max(x, 0)
-    Relu,
-    /// x for x > 0, else 0.01 x
-    #[value(alias = "leaky_relu")]
-    LeakyRelu,
-    /// tanh(x)
-    Tanh,
-    /// Gaussian error linear unit (tanh form)
-    Gelu,
-}
-
-/// Output activation.
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum OutputArg {
-    /// For data in [0, 1].
-    Sigmoid,
-    /// For unbounded (standardised) data.
-    Identity,
-}
-
-/// Reconstruction loss.
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum LossArg {
-    /// Mean squared error.
-    Mse,
-    /// Mean absolute error.
-    Mae,
-    /// Binary cross-entropy (data in [0, 1]).
-    Bce,
-}
-
-/// Scaling of numeric columns.
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum ScaleArg {
-    /// Images: none; tables: standard.
-    Auto,
-    /// (x - mean) / std.
-    Standard,
-    /// (x - min) / (max - min).
-    #[value(alias = "min_max", alias = "min-max")]
-    Minmax,
-    /// As is.
-    None,
-}
-
-/// Missing-value policy.
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum MissingArg {
-    /// Stop with an error naming the row and column.
-    Error,
-    /// Fill with the training mean.
-    #[value(alias = "impute_mean")]
-    ImputeMean,
-}
-
-impl From<MissingArg> for latent::MissingPolicy {
-    fn from(m: MissingArg) -> latent::MissingPolicy {
-        match m {
-            MissingArg::Error => latent::MissingPolicy::Error,
-            MissingArg::ImputeMean => latent::MissingPolicy::ImputeMean,
-        }
-    }
-}
-
-/// Optimiser.
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum OptimizerArg {
-    /// Adam (weight decay as L2 on the gradient).
-    Adam,
-    /// AdamW (decoupled weight decay).
-    Adamw,
-}
-
 /// Arguments of `latent train`. Every model and training setting may also come from
 /// `--config run.toml`; flags override the file.
 #[derive(Args, Debug)]
@@ -416,7 +287,7 @@ pub struct TrainArgs {
     pub detector: Option<DetectorArg>,
     /// Anomaly threshold rule, calibrated after training and saved in the model.
     #[command(flatten)]
-    pub threshold: crate::score::ThresholdArgs,
+    pub threshold: ThresholdArgs,
     /// Also write plots of the run (loss curves, score histogram, latent space, inputs over
     /// reconstructions for images) as PNG and SVG into this folder.
     #[arg(long, value_name = "DIR")]
@@ -437,39 +308,6 @@ pub struct TrainArgs {
     /// hold]; more mixes better and takes more memory.
     #[arg(long, value_name = "ROWS", requires = "stream")]
     pub shuffle_buffer: Option<usize>,
-}
-
-/// The anomaly detector of `latent train --detector`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DetectorArg {
-    /// Scores are reconstruction errors (MSE, MAE, or the variational scores).
-    Reconstruction,
-    /// An Isolation Forest over each row's per-feature residuals and inputs (score `forest`).
-    Forest,
-    /// The largest standardised score of a forest over residuals and inputs, one over inputs
-    /// and the kNN distance to a sample of training rows (score `ensemble`; the default of
-    /// --preset anomaly).
-    Ensemble,
-}
-
-impl From<DetectorArg> for latent::Detector {
-    fn from(d: DetectorArg) -> latent::Detector {
-        match d {
-            DetectorArg::Reconstruction => latent::Detector::Reconstruction,
-            DetectorArg::Forest => latent::Detector::forest(),
-            DetectorArg::Ensemble => latent::Detector::ensemble(),
-        }
-    }
-}
-
-/// Output format of commands that print results.
-#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
-    /// Human-readable table.
-    #[default]
-    Table,
-    /// One JSON object on stdout.
-    Json,
 }
 
 /// Arguments of `latent encode` and `latent reconstruct`.
@@ -592,21 +430,12 @@ pub struct ReportArgs {
     /// stored as a table; image files and IDX data carry their shape).
     #[arg(long, value_name = "WxH")]
     pub image_size: Option<String>,
-    /// Columns to one-hot encode (comma separated); non-numeric columns are detected anyway.
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
-    pub categorical: Vec<String>,
-    /// CSV field delimiter (one character; `\t` for tab).
-    #[arg(long, default_value = ",", value_name = "CHAR")]
-    pub delimiter: String,
-    /// The CSV has no header row (columns are named col0, col1, ...).
-    #[arg(long)]
-    pub no_header: bool,
-    /// Resize images from a folder to WIDTHxHEIGHT.
-    #[arg(long, value_name = "WxH")]
-    pub resize: Option<String>,
-    /// Convert images from a folder to greyscale.
-    #[arg(long)]
-    pub grayscale: bool,
+    /// Table reading options.
+    #[command(flatten)]
+    pub table: TableArgs,
+    /// Image reading options.
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// Also write every plot as PNG and SVG into this folder.
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,

@@ -11,16 +11,16 @@
 //! 256 rows per tree) on the same inputs.
 
 use crate::anomaly_panel::{python_scores, rust_scores, Split, PYTHON_BASELINES, RUST_BASELINES};
-use crate::args::Format;
 use crate::evaluate::label_texts;
 use crate::exit::BadInput;
+use crate::options::Format;
 use crate::output::{print_json, print_line};
 use anyhow::{Context, Result};
 use clap::Args;
 use latent::metrics::{average_precision, roc_auc, Confusion};
 use latent::score::{Threshold, ThresholdRule};
 use latent::train::Silent;
-use latent::{FitConfig, Model, Scaling};
+use latent::{FitConfig, Model};
 use latent_data::LoadOptions;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -44,7 +44,7 @@ pub struct BenchmarkAnomalyArgs {
     pub label_column: String,
     /// Which label values are anomalies.
     #[command(flatten)]
-    pub labels: crate::args::LabelArgs,
+    pub labels: crate::options::LabelArgs,
     /// Seeds per data set (0, 1, ...); results are means over them.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub seeds: u64,
@@ -71,7 +71,7 @@ pub struct BenchmarkAnomalyArgs {
     pub weight_decay: Option<f32>,
     /// Override the hidden-layer activation.
     #[arg(long, value_enum)]
-    pub activation: Option<crate::args::ActivationArg>,
+    pub activation: Option<crate::options::ActivationArg>,
     /// Override the dropout.
     #[arg(long, value_name = "P")]
     pub dropout: Option<f32>,
@@ -80,19 +80,19 @@ pub struct BenchmarkAnomalyArgs {
     pub batch_size: Option<usize>,
     /// Override the scaling of numeric columns.
     #[arg(long, value_enum)]
-    pub scale: Option<crate::args::ScaleArg>,
+    pub scale: Option<crate::options::ScaleArg>,
     /// Train the autoencoder on corrupted inputs (gaussian:SIGMA, mask:P, salt-pepper:P).
     #[arg(long, value_name = "KIND:V")]
     pub corruption: Option<String>,
     /// The autoencoder's score.
     #[arg(long, value_enum, default_value = "mse")]
-    pub score: crate::score::ScoreArg,
+    pub score: crate::options::ScoreArg,
     /// Only the data sets whose file name contains one of these (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub only: Vec<String>,
     /// Override the detector (reconstruction: the autoencoder's error alone).
     #[arg(long, value_enum)]
-    pub detector: Option<crate::args::DetectorArg>,
+    pub detector: Option<crate::options::DetectorArg>,
     /// Which rows are fitted and scored.
     #[arg(long, value_enum, default_value_t)]
     pub protocol: Protocol,
@@ -196,12 +196,7 @@ fn config_for(args: &BenchmarkAnomalyArgs, seed: u64) -> Result<FitConfig> {
         c.train.optimizer.weight_decay = w;
     }
     if let Some(a) = args.activation {
-        c.model.activation = match a {
-            crate::args::ActivationArg::Relu => latent::Activation::Relu,
-            crate::args::ActivationArg::LeakyRelu => latent::Activation::LeakyRelu,
-            crate::args::ActivationArg::Tanh => latent::Activation::Tanh,
-            crate::args::ActivationArg::Gelu => latent::Activation::Gelu,
-        };
+        c.model.activation = a.into();
     }
     if let Some(d) = args.dropout {
         c.model.dropout = d;
@@ -210,12 +205,7 @@ fn config_for(args: &BenchmarkAnomalyArgs, seed: u64) -> Result<FitConfig> {
         c.train.batch_size = b;
     }
     if let Some(s) = args.scale {
-        c.preprocess.scaling = match s {
-            crate::args::ScaleArg::Auto => Scaling::Auto,
-            crate::args::ScaleArg::Standard => Scaling::Standard,
-            crate::args::ScaleArg::Minmax => Scaling::MinMax,
-            crate::args::ScaleArg::None => Scaling::None,
-        };
+        c.preprocess.scaling = s.into();
     }
     Ok(c)
 }

@@ -5,7 +5,7 @@
 //! likelihood of the scores so far), and NAB's scorer picks one threshold per profile over all
 //! series. One setting for every series.
 
-use crate::args::Format;
+use crate::options::Format;
 use crate::output::print_json;
 use anyhow::{Context, Result};
 use clap::Args;

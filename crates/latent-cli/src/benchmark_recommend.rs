@@ -2,8 +2,8 @@
 //! one interaction file — Mult-VAE, Mult-DAE, EASE and popularity on the same user splits,
 //! NDCG@100, Recall@20 and Recall@50 on the test users, over several seeds.
 
-use crate::args::Format;
 use crate::exit::BadInput;
+use crate::options::Format;
 use crate::output::print_json;
 use crate::recommend::{default_columns, read, InteractionArgs};
 use anyhow::{Context, Result};

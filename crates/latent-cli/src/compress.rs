@@ -2,9 +2,9 @@
 //! (quantised code, range-coded with the integer tables saved in the model; see
 //! `latent::codec`).
 
-use crate::args::DataArgs;
 use crate::data::{self, in_file};
 use crate::exit::BadInput;
+use crate::options::DataArgs;
 use crate::transform;
 use anyhow::{Context, Result};
 use clap::Args;

@@ -1,30 +1,30 @@
 //! Reading data files named on the command line.
 
-use crate::args::DataArgs;
 use crate::exit::BadInput;
+use crate::options::DataArgs;
 use anyhow::Result;
 use latent::Model;
 use latent_data::{Dataset, LoadOptions};
 
 /// Loads `args.data`; with a model, its categorical columns are read as text.
 pub fn load(args: &DataArgs, model: Option<&Model>) -> Result<Dataset> {
-    let delimiter = parse_delimiter(&args.delimiter)?;
-    let resize = args.resize.as_deref().map(parse_size).transpose()?;
-    let mut categorical = args.categorical.clone();
+    let delimiter = parse_delimiter(&args.table.delimiter)?;
+    let resize = args.image.resize.as_deref().map(parse_size).transpose()?;
+    let mut categorical = args.table.categorical.clone();
     if let Some(m) = model {
         categorical.extend(m.preprocessor().categorical_names());
     }
     let (label_column, label_optional) = label_column(args.label_column.as_deref(), model);
     let opts = LoadOptions {
         delimiter,
-        has_header: !args.no_header,
+        has_header: !args.table.no_header,
         label_column,
         label_optional,
-        na_values: args.na_values.clone(),
+        na_values: args.table.na_values.clone(),
         id_columns: id_columns(&args.id_column, model),
         categorical,
         resize,
-        grayscale: args.grayscale,
+        grayscale: args.image.grayscale,
     };
     let dataset = latent_data::load(&args.data, &opts)?;
     let found: Vec<&str> = dataset.ids.iter().map(|c| c.name.as_str()).collect();

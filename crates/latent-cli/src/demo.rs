@@ -113,7 +113,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         labels: latent::LabelRule::Plain,
     };
     crate::report::write(&model, &model_path, Some(&test_data), &plot_opts, &report_path, None)?;
-    if args.format == crate::args::Format::Json {
+    if args.format == crate::options::Format::Json {
         return crate::output::print_json(&summary);
     }
     crate::output::print_line("latent demo: dense autoencoder vs PCA on 8x8 handwritten digits\n")?;

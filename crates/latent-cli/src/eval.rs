@@ -1,8 +1,9 @@
 //! `latent eval`: reconstruction error over a data file.
 
-use crate::args::{EvalArgs, Format};
+use crate::args::EvalArgs;
 use crate::data;
 use crate::data::in_file;
+use crate::options::Format;
 use crate::output::{print_json, print_table};
 use anyhow::{Context, Result};
 use serde::Serialize;

@@ -1,11 +1,11 @@
 //! `latent evaluate`: detection quality of a model on labelled data: ROC-AUC, PR-AUC (average
 //! precision), and precision, recall and F1 of the flags at the model's threshold.
 
-use crate::args::Format;
 use crate::data;
 use crate::exit::BadInput;
+use crate::options::Format;
 use crate::output::{print_json, print_table};
-use crate::score::{map_chunks, resolve_threshold, ChunkSource, ScoreArg};
+use crate::score::{map_chunks, resolve_threshold, ChunkSource};
 use anyhow::{Context, Result};
 use clap::Args;
 use latent::labels::LabelSet;
@@ -29,30 +29,17 @@ pub struct EvaluateArgs {
     pub label_column: String,
     /// Which label values are anomalies.
     #[command(flatten)]
-    pub labels: crate::args::LabelArgs,
-    /// Flag rows above this score instead of the model's calibrated threshold.
-    #[arg(long, value_name = "V")]
-    pub threshold: Option<f32>,
-    /// The score (default: the one the model's threshold was calibrated on).
-    #[arg(long, value_enum)]
-    pub score: Option<ScoreArg>,
-    /// Columns to read as categories besides the model's own categorical columns.
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
-    pub categorical: Vec<String>,
-    /// CSV field delimiter (one character; `\t` for tab).
-    #[arg(long, default_value = ",", value_name = "CHAR")]
-    pub delimiter: String,
-    /// The CSV has no header row (columns are named col0, col1, ...).
-    #[arg(long)]
-    pub no_header: bool,
-    /// Cell texts read as missing values besides empty cells and NA, N/A, NaN, nan, null,
-    /// None, ? (comma separated).
-    #[arg(long, value_delimiter = ',', value_name = "A,B", allow_hyphen_values = true)]
-    pub na_values: Vec<String>,
+    pub labels: crate::options::LabelArgs,
+    /// Score and threshold overrides.
+    #[command(flatten)]
+    pub choice: crate::options::ScoreChoiceArgs,
+    /// Table reading options.
+    #[command(flatten)]
+    pub table: crate::options::TableArgs,
     /// Missing values in the input: impute-mean fills them with the training mean even when
     /// the model was trained without missing values (default: the model's own policy).
     #[arg(long, value_enum)]
-    pub missing: Option<crate::args::MissingArg>,
+    pub missing: Option<crate::options::MissingArg>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -113,15 +100,12 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         model.set_missing_policy(m.into());
     }
     let rule = args.labels.rule()?;
-    let threshold = resolve_threshold(&model, args.score, args.threshold, false)?;
+    let threshold = resolve_threshold(&model, args.choice, false)?;
     let kind = threshold.score;
     let source = ChunkSource {
         path: &args.data,
         label_column: Some(&args.label_column),
-        categorical: &args.categorical,
-        delimiter: &args.delimiter,
-        no_header: args.no_header,
-        na_values: &args.na_values,
+        table: &args.table,
         id_columns: &[],
     };
     let (mut scores, mut label_ids, mut label_set) = (Vec::new(), Vec::new(), LabelSet::new());

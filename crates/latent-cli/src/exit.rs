@@ -93,6 +93,22 @@ fn hint(err: &anyhow::Error) -> Option<String> {
                      --normal-label VALUE[,VALUE]"
                         .into(),
                 ),
+                latent::Error::Diverged { .. } => Some(
+                    "lower the learning rate (--lr) or scale the data (--scale standard)".into(),
+                ),
+                latent::Error::NotVariational(_) => Some(
+                    "train a variational model (--preset vae or conv-vae); the mse and mae \
+                     scores work with any model"
+                        .into(),
+                ),
+                latent::Error::NoCodec => Some(
+                    "fit one with `latent fit-codec --model MODEL --data TRAINING-DATA \
+                     --quant-step STEP --out MODEL2` (or train with --quant-step)"
+                        .into(),
+                ),
+                latent::Error::NoDetector { score } => Some(format!(
+                    "train with --detector {score} (or --preset anomaly), or choose --score mse"
+                )),
                 latent::Error::Config(_) => {
                     Some("`latent train --help` lists every setting and its range".into())
                 }

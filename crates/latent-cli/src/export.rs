@@ -1,7 +1,7 @@
 //! `latent export`: a model's encoder, decoder, full reconstruction or anomaly scorer as an
 //! ONNX file ([`latent::onnx`]), for ONNX Runtime, Triton or a database's inference engine.
 
-use crate::score::ScoreArg;
+use crate::options::ScoreChoiceArgs;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use latent::onnx::Part;
@@ -43,13 +43,9 @@ pub struct ExportArgs {
     /// The part of the model to export.
     #[arg(long, value_enum, default_value = "scorer")]
     pub part: PartArg,
-    /// Scorer: the score (default: the one the model's threshold was calibrated on; mse or
-    /// mae can be exported).
-    #[arg(long, value_enum)]
-    pub score: Option<ScoreArg>,
-    /// Scorer: flag rows above this score instead of the model's calibrated threshold.
-    #[arg(long, value_name = "V")]
-    pub threshold: Option<f32>,
+    /// Scorer: the score (mse or mae can be exported) and threshold overrides.
+    #[command(flatten)]
+    pub choice: ScoreChoiceArgs,
 }
 
 /// Runs `latent export`.
@@ -62,7 +58,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
         PartArg::Scorer => Part::Scorer,
     };
     let threshold = if part == Part::Scorer {
-        Some(crate::score::resolve_threshold(&model, args.score, args.threshold, false)?)
+        Some(crate::score::resolve_threshold(&model, args.choice, false)?)
     } else {
         None
     };

@@ -33,7 +33,7 @@ pub struct InterpolateArgs {
     pub model: PathBuf,
     /// Data holding the two end points.
     #[command(flatten)]
-    pub data: crate::args::DataArgs,
+    pub data: crate::options::DataArgs,
     /// Row (from 0) of the first end point.
     #[arg(long, default_value_t = 0)]
     pub from: usize,

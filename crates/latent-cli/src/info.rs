@@ -1,7 +1,8 @@
 //! `latent info`: what a model file holds.
 
-use crate::args::{Format, InfoArgs};
+use crate::args::InfoArgs;
 use crate::data;
+use crate::options::Format;
 use crate::output::{architecture, family, print_json, print_table, threshold_text};
 use anyhow::Result;
 use latent::preprocess::ColumnTransform;

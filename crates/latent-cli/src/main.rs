@@ -20,7 +20,7 @@ mod export;
 mod family;
 mod generate;
 mod info;
-mod jsonl;
+mod options;
 mod output;
 mod pca;
 mod pipeline;

@@ -1,10 +1,11 @@
 //! `latent pca`: the PCA baseline with the same number of components as a model's code,
 //! measured in the model's preprocessed space with the same statistics as `latent eval`.
 
-use crate::args::{DataArgs, PcaArgs};
+use crate::args::PcaArgs;
 use crate::data;
 use crate::data::in_file;
 use crate::eval::{print_report, EvalReport};
+use crate::options::DataArgs;
 use crate::transform::write_rows;
 use anyhow::{Context, Result};
 use latent::pca::Pca;

@@ -2,9 +2,10 @@
 //! `latent recommend`, and `latent info` on a recommender file. The work is the library's
 //! (`latent::recommend`); this module turns flags into its settings and writes results.
 
-use crate::args::{Format, TrainArgs};
+use crate::args::TrainArgs;
 use crate::exit::BadInput;
 use crate::family::Preset;
+use crate::options::Format;
 use crate::output::{print_json, print_table};
 use crate::progress::TrainProgress;
 use anyhow::{Context, Result};

@@ -2,10 +2,11 @@
 //! the data it was evaluated on, the evaluation metrics and the plots. Images are embedded as
 //! `data:` URIs and the page fetches nothing, so it can be mailed or archived as it is.
 
-use crate::args::{DataArgs, ReportArgs};
+use crate::args::ReportArgs;
 use crate::data;
 use crate::eval::{mean, quantile};
 use crate::exit::BadInput;
+use crate::options::DataArgs;
 use crate::output::architecture;
 use crate::plots::{analyse, Analysis, PlotOptions};
 use anyhow::{Context, Result};
@@ -27,11 +28,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
             let data_args = DataArgs {
                 data: path.clone(),
                 label_column: args.label_column.clone(),
-                categorical: args.categorical.clone(),
-                delimiter: args.delimiter.clone(),
-                no_header: args.no_header,
-                resize: args.resize.clone(),
-                grayscale: args.grayscale,
+                table: args.table.clone(),
+                image: args.image.clone(),
                 ..DataArgs::default()
             };
             Some(data::load(&data_args, Some(&model))?)

@@ -8,53 +8,20 @@
 //! with one row per input row, in input order, or Parquet when the output name ends in
 //! `.parquet` ([`crate::score_out`]).
 
-use crate::args::DataArgs;
 use crate::data;
 use crate::decimal::push_f32;
 use crate::exit::BadInput;
-use crate::jsonl::JsonChunks;
+use crate::options::{DataArgs, ScoreChoiceArgs, TableArgs};
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use latent::score::{explain_rows, ScoreKind, Threshold};
 use latent::{Column, Frame, Model};
-use latent_data::{Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};
-use std::io::{Cursor, Read, Write};
+use latent_data::{Chunk, CsvChunks, CsvSchema, JsonChunks, RawBlock, StreamOptions, TextRows};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Rows scored per chunk.
 pub const CHUNK_ROWS: usize = 8192;
-
-/// Which anomaly score to compute.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScoreArg {
-    /// Mean squared reconstruction error (after scaling).
-    Mse,
-    /// Mean absolute reconstruction error (after scaling).
-    Mae,
-    /// Variational models: negative ELBO in nats at the posterior mean.
-    NegElbo,
-    /// Variational models: reconstruction negative log-likelihood in nats.
-    ReconNll,
-    /// Models with the forest detector: Isolation Forest score in (0, 1] of the residuals and
-    /// inputs.
-    Forest,
-    /// Models with the ensemble detector (the `--preset anomaly` default): the largest
-    /// standardised score of two Isolation Forests and the kNN distance.
-    Ensemble,
-}
-
-impl From<ScoreArg> for ScoreKind {
-    fn from(a: ScoreArg) -> ScoreKind {
-        match a {
-            ScoreArg::Mse => ScoreKind::Mse,
-            ScoreArg::Mae => ScoreKind::Mae,
-            ScoreArg::NegElbo => ScoreKind::NegElbo,
-            ScoreArg::ReconNll => ScoreKind::ReconNll,
-            ScoreArg::Forest => ScoreKind::Forest,
-            ScoreArg::Ensemble => ScoreKind::Ensemble,
-        }
-    }
-}
 
 /// Arguments of `latent score`.
 #[derive(Args, Debug)]
@@ -75,9 +42,9 @@ pub struct ScoreArgs {
     /// Also write the K columns contributing most to each score, with their share.
     #[arg(long, value_name = "K")]
     pub explain: Option<usize>,
-    /// Flag rows above this score instead of the model's calibrated threshold.
-    #[arg(long, value_name = "V")]
-    pub threshold: Option<f32>,
+    /// Score and threshold overrides.
+    #[command(flatten)]
+    pub choice: ScoreChoiceArgs,
     /// Also write `proba`, a [0, 1] mapping of the score (above 0.5 exactly when flagged).
     #[arg(long)]
     pub proba: bool,
@@ -85,25 +52,12 @@ pub struct ScoreArgs {
     /// training (encoded as all zeros). A total is always reported on standard error.
     #[arg(long)]
     pub unknown_categories: bool,
-    /// The score (default: the one the model's threshold was calibrated on).
-    #[arg(long, value_enum)]
-    pub score: Option<ScoreArg>,
     /// A column kept out of the features and copied to the output.
     #[arg(long, value_name = "NAME")]
     pub label_column: Option<String>,
-    /// Columns to read as categories besides the model's own categorical columns.
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
-    pub categorical: Vec<String>,
-    /// CSV field delimiter (one character; `\t` for tab).
-    #[arg(long, default_value = ",", value_name = "CHAR")]
-    pub delimiter: String,
-    /// The CSV has no header row (columns are named col0, col1, ...).
-    #[arg(long)]
-    pub no_header: bool,
-    /// Cell texts read as missing values besides empty cells and NA, N/A, NaN, nan, null,
-    /// None, ? (comma separated).
-    #[arg(long, value_delimiter = ',', value_name = "A,B", allow_hyphen_values = true)]
-    pub na_values: Vec<String>,
+    /// Table reading options.
+    #[command(flatten)]
+    pub table: TableArgs,
     /// Identifier columns copied to the output before the score, untouched (repeatable or
     /// comma separated; a model trained with --id-column recognises its own).
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
@@ -111,7 +65,7 @@ pub struct ScoreArgs {
     /// Missing values in the input: impute-mean fills them with the training mean even when
     /// the model was trained without missing values (default: the model's own policy).
     #[arg(long, value_enum)]
-    pub missing: Option<crate::args::MissingArg>,
+    pub missing: Option<crate::options::MissingArg>,
     /// Time-series models: read the input as a live stream, writing and flushing each
     /// point's score as soon as its line arrives.
     #[arg(long)]
@@ -127,12 +81,12 @@ pub struct ScoreArgs {
 /// they cannot be reconciled.
 pub fn resolve_threshold(
     model: &Model,
-    score: Option<ScoreArg>,
-    value: Option<f32>,
+    choice: ScoreChoiceArgs,
     need_reference: bool,
 ) -> Result<Threshold> {
     use latent::ThresholdError as E;
-    model.resolve_threshold(score.map(ScoreKind::from), value, need_reference).map_err(|e| {
+    let kind = choice.score.map(ScoreKind::from);
+    model.resolve_threshold(kind, choice.threshold, need_reference).map_err(|e| {
         let message = match e {
             E::NeedsVariational(kind) => format!(
                 "the {} score needs a variational model (--preset vae or conv-vae); use mse or mae",
@@ -184,7 +138,7 @@ impl Input {
             Input::Csv(c) => {
                 c.next_block().map_err(anyhow::Error::from).transpose().map(|b| b.map(Piece::Raw))
             }
-            Input::Json(j) => j.next_chunk().map(|c| c.map(Piece::Rows)),
+            Input::Json(j) => j.next().map(|c| c.map(Piece::Rows).map_err(Into::into)),
             Input::Parquet(p) => p.next().map(|c| c.map(Piece::Rows).map_err(Into::into)),
             Input::Loaded { frame, labels, ids, next } => {
                 if *next >= frame.rows() {
@@ -230,7 +184,7 @@ impl Input {
         match self {
             Input::Csv(c) => c.schema().label_column().map(str::to_string),
             Input::Parquet(p) => p.label_column().map(str::to_string),
-            Input::Json(j) => j.label.clone(),
+            Input::Json(j) => j.label_column().map(str::to_string),
             Input::Loaded { labels, .. } => labels.as_ref().map(|l| l.name.clone()),
         }
     }
@@ -243,52 +197,10 @@ impl Input {
     }
 }
 
-/// True for inputs that are not delimited text or JSON lines.
-fn is_array_or_images(path: &Path) -> bool {
-    if path.as_os_str() == "-" {
-        return false;
-    }
-    if path.is_dir() {
-        return true;
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    name.ends_with(".npy") || name.ends_with(".npz") || name.contains("idx")
-}
-
-/// Reads up to the first non-space byte; returns that byte and a reader over the whole input.
-fn sniff(
-    mut input: Box<dyn Read + Send>,
-    path: &Path,
-) -> Result<(Option<u8>, Box<dyn Read + Send>)> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = input.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
-        if head.iter().any(|b| !b.is_ascii_whitespace()) || head.len() > 1 << 20 {
-            break;
-        }
-    }
-    let first = head.iter().copied().find(|b| !b.is_ascii_whitespace());
-    Ok((first, Box::new(Cursor::new(head).chain(input))))
-}
-
 /// Opens the input of `score`/`evaluate` as a stream of chunks.
 fn open(model: &Model, source: &ChunkSource<'_>) -> Result<Input> {
-    let ChunkSource {
-        path,
-        label_column,
-        categorical,
-        delimiter: delim,
-        no_header,
-        na_values,
-        id_columns,
-    } = *source;
-    let mut cats = categorical.to_vec();
+    let ChunkSource { path, label_column, table, id_columns } = *source;
+    let mut cats = table.categorical.clone();
     cats.extend(model.preprocessor().categorical_names());
     let (stream_label, label_optional) = crate::data::label_column(label_column, Some(model));
     // What the streaming readers (Parquet, CSV) share; CSV adds its delimiter and header.
@@ -297,7 +209,7 @@ fn open(model: &Model, source: &ChunkSource<'_>) -> Result<Input> {
         categorical: cats,
         label_column: stream_label,
         label_optional,
-        na_values: na_values.to_vec(),
+        na_values: table.na_values.clone(),
         id_columns: crate::data::id_columns(id_columns, Some(model)),
         ..StreamOptions::default()
     };
@@ -306,31 +218,29 @@ fn open(model: &Model, source: &ChunkSource<'_>) -> Result<Input> {
         crate::data::check_ids_found(id_columns, &chunks.id_columns(), path)?;
         return Ok(Input::Parquet(chunks));
     }
-    if is_array_or_images(path) {
+    if latent_data::is_array_or_images(path) {
         let args = DataArgs {
             data: path.to_path_buf(),
             label_column: label_column.map(str::to_string),
-            categorical: categorical.to_vec(),
-            delimiter: delim.to_string(),
-            no_header,
-            na_values: na_values.to_vec(),
+            table: table.clone(),
             id_column: id_columns.to_vec(),
             ..DataArgs::default()
         };
         let ds = data::load(&args, Some(model))?;
         return Ok(Input::Loaded { frame: ds.frame, labels: ds.labels, ids: ds.ids, next: 0 });
     }
-    let raw = latent_data::open_input(path)?;
-    let (first, reader) = sniff(raw, path)?;
-    if first.is_none() {
-        return Err(BadInput(format!("{}: input is empty", path.display())).into());
-    }
-    if first == Some(b'{') {
-        return Ok(Input::Json(JsonChunks::new(reader, path, model, label_column)));
-    }
+    let reader = match latent_data::sniff(latent_data::open_input(path)?, path)? {
+        TextRows::Empty => {
+            return Err(BadInput(format!("{}: input is empty", path.display())).into())
+        }
+        TextRows::JsonLines(reader) => {
+            return Ok(Input::Json(JsonChunks::new(reader, path, model.preprocessor(), &opts)))
+        }
+        TextRows::Delimited(reader) => reader,
+    };
     let opts = StreamOptions {
-        delimiter: crate::data::parse_delimiter(delim)?,
-        has_header: !no_header,
+        delimiter: crate::data::parse_delimiter(&table.delimiter)?,
+        has_header: !table.no_header,
         ..opts
     };
     let chunks = CsvChunks::new(reader, path, &opts)?;
@@ -353,7 +263,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         )
         .into());
     }
-    let threshold = resolve_threshold(&model, args.score, args.threshold, args.proba)?;
+    let threshold = resolve_threshold(&model, args.choice, args.proba)?;
     let kind = threshold.score;
     let k = args.explain.unwrap_or(0).min(model.preprocessor().columns.len());
     let input = open(
@@ -361,10 +271,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         &ChunkSource {
             path: &args.data,
             label_column: args.label_column.as_deref(),
-            categorical: &args.categorical,
-            delimiter: &args.delimiter,
-            no_header: args.no_header,
-            na_values: &args.na_values,
+            table: &args.table,
             id_columns: &args.id_column,
         },
     )?;
@@ -621,56 +528,9 @@ pub struct ChunkSource<'a> {
     pub path: &'a Path,
     /// A column kept out of the features and returned as the chunk's labels.
     pub label_column: Option<&'a str>,
-    /// Columns read as text besides the model's own categorical ones.
-    pub categorical: &'a [String],
-    /// The delimiter option as given.
-    pub delimiter: &'a str,
-    /// The input has no header row.
-    pub no_header: bool,
-    /// Cell texts read as missing besides the defaults.
-    pub na_values: &'a [String],
+    /// How to read a table (categories besides the model's own, delimiter, header, missing
+    /// values).
+    pub table: &'a TableArgs,
     /// Identifier columns to carry through (besides the model's own).
     pub id_columns: &'a [String],
-}
-
-/// Threshold flags of `latent train` (at most one; default: the `auto` rule).
-#[derive(Args, Debug, Default, Clone)]
-#[group(multiple = false)]
-pub struct ThresholdArgs {
-    /// Anomaly threshold: the expected share of anomalies in the training data (that share of
-    /// the highest training scores is flagged).
-    #[arg(long, value_name = "F")]
-    pub contamination: Option<f32>,
-    /// Anomaly threshold: this quantile of the training scores.
-    #[arg(long, value_name = "Q")]
-    pub quantile: Option<f32>,
-    /// Anomaly threshold: mean + K standard deviations of the training scores.
-    #[arg(long, value_name = "K")]
-    pub threshold_mean_std: Option<f32>,
-    /// Anomaly threshold: this fixed score.
-    #[arg(long, value_name = "V")]
-    pub threshold_value: Option<f32>,
-}
-
-impl ThresholdArgs {
-    /// The rule the flags ask for (`None` without any: the config's, [`ThresholdRule::Auto`]
-    /// by default), checked.
-    ///
-    /// [`ThresholdRule::Auto`]: latent::ThresholdRule::Auto
-    pub fn rule(&self) -> Result<Option<latent::ThresholdRule>> {
-        use latent::ThresholdRule as R;
-        let rule = if let Some(share) = self.contamination {
-            R::Contamination { share }
-        } else if let Some(q) = self.quantile {
-            R::Quantile { q }
-        } else if let Some(k) = self.threshold_mean_std {
-            R::MeanStd { k }
-        } else if let Some(value) = self.threshold_value {
-            R::Fixed { value }
-        } else {
-            return Ok(None);
-        };
-        rule.validate().map_err(|e| BadInput(e.to_string()))?;
-        Ok(Some(rule))
-    }
 }

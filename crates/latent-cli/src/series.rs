@@ -69,9 +69,9 @@ fn fine_tune(
         .into());
     }
     let mut data = args.data.clone();
-    data.categorical.extend(spec.time_column.clone());
+    data.table.categorical.extend(spec.time_column.clone());
     let dataset = crate::data::load(&data, None)?;
-    let first_line = if data.no_header { 1 } else { 2 };
+    let first_line = if data.table.no_header { 1 } else { 2 };
     let in_file = || crate::data::in_file(&dataset);
     let series = spec.series(&dataset.frame, first_line).with_context(in_file)?;
     let frame = spec.window_frame(&series, spec.stride).with_context(in_file)?;
@@ -101,9 +101,9 @@ pub fn train(args: &TrainArgs, config: &latent::FitConfig, rule: &ThresholdRule)
     let s = &args.series;
     let window = s.window.unwrap_or(1);
     let mut data = args.data.clone();
-    data.categorical.extend(s.time_column.clone());
+    data.table.categorical.extend(s.time_column.clone());
     let dataset = crate::data::load(&data, None)?;
-    let first_line = if data.no_header { 1 } else { 2 };
+    let first_line = if data.table.no_header { 1 } else { 2 };
     let in_file = || crate::data::in_file(&dataset);
     let mut spec = SeriesSpec::for_frame(
         &dataset.frame,
@@ -174,10 +174,10 @@ impl Reader {
         let raw = latent_data::open_input(&args.data)?;
         let mut lines: Box<dyn BufRead + Send> = Box::new(BufReader::new(raw));
         let name = args.data.display().to_string();
-        let delimiter = crate::data::parse_delimiter(&args.delimiter)?;
+        let delimiter = crate::data::parse_delimiter(&args.table.delimiter)?;
         let mut header = String::new();
         lines.read_line(&mut header).with_context(|| format!("cannot read {name}"))?;
-        let names: Vec<String> = if args.no_header {
+        let names: Vec<String> = if args.table.no_header {
             let n = split(header.trim_end_matches(['\n', '\r']), delimiter).len();
             (0..n).map(|i| format!("col{i}")).collect()
         } else {
@@ -201,7 +201,7 @@ impl Reader {
             spec: spec.clone(),
             buf: String::new(),
         };
-        if args.no_header {
+        if args.table.no_header {
             // The first line was data: parse it again as a point.
             r.line = 0;
             r.buf = header;
@@ -381,7 +381,7 @@ pub fn score(args: &ScoreArgs, model: &Model, spec: &SeriesSpec) -> Result<()> {
     if args.centered && args.explain.is_some() {
         return Err(BadInput("--explain is not available with --centered".into()).into());
     }
-    let threshold = crate::score::resolve_threshold(model, args.score, args.threshold, args.proba)?;
+    let threshold = crate::score::resolve_threshold(model, args.choice, args.proba)?;
     let writer = Writer {
         model,
         spec,

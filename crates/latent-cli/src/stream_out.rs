@@ -20,10 +20,7 @@ pub fn to_parquet(
     let source = ChunkSource {
         path: &data.data,
         label_column: data.label_column.as_deref(),
-        categorical: &data.categorical,
-        delimiter: &data.delimiter,
-        no_header: data.no_header,
-        na_values: &data.na_values,
+        table: &data.table,
         id_columns: &data.id_column,
     };
     let mut out: Option<ParquetWriter> = None;

@@ -15,11 +15,11 @@ pub fn train(args: &TrainArgs, mut config: FitConfig) -> Result<()> {
     let path = &args.data.data;
     let (label, label_optional) = label_column(args.data.label_column.as_deref(), None);
     let opts = StreamOptions {
-        delimiter: parse_delimiter(&args.data.delimiter)?,
-        categorical: args.data.categorical.clone(),
+        delimiter: parse_delimiter(&args.data.table.delimiter)?,
+        categorical: args.data.table.categorical.clone(),
         label_column: label,
         label_optional,
-        na_values: args.data.na_values.clone(),
+        na_values: args.data.table.na_values.clone(),
         id_columns: args.data.id_column.clone(),
         ..StreamOptions::default()
     };

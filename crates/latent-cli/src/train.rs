@@ -1,13 +1,14 @@
 //! `latent train`: config file, then flags, then fit, save, and a short summary.
 
-use crate::args::{ActivationArg, LossArg, OptimizerArg, OutputArg, ScaleArg, TrainArgs};
+use crate::args::TrainArgs;
 use crate::data::in_file;
 use crate::exit::BadInput;
 use crate::family::Preset;
+use crate::options::OptimizerArg;
 use crate::progress::TrainProgress;
 use crate::{data, output};
 use anyhow::{Context, Result};
-use latent::{Activation, CheckpointOptions, FitConfig, Loss, Model, Scaling};
+use latent::{CheckpointOptions, FitConfig, Model};
 use latent_data::Dataset;
 use std::path::{Path, PathBuf};
 
@@ -161,37 +162,20 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
         m.latent = a.latent;
     }
     if let Some(x) = a.activation {
-        m.activation = match x {
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::LeakyRelu => Activation::LeakyRelu,
-            ActivationArg::Tanh => Activation::Tanh,
-            ActivationArg::Gelu => Activation::Gelu,
-        };
+        m.activation = x.into();
     }
     if let Some(x) = a.output_activation {
-        m.output = Some(match x {
-            OutputArg::Sigmoid => Activation::Sigmoid,
-            OutputArg::Identity => Activation::Identity,
-        });
+        m.output = Some(x.into());
     }
     if let Some(x) = a.loss {
-        m.loss = match x {
-            LossArg::Mse => Loss::Mse,
-            LossArg::Mae => Loss::Mae,
-            LossArg::Bce => Loss::Bce,
-        };
+        m.loss = x.into();
     }
     if let Some(x) = a.dropout {
         m.dropout = x;
     }
     let p = &mut c.preprocess;
     if let Some(x) = a.scale {
-        p.scaling = match x {
-            ScaleArg::Auto => Scaling::Auto,
-            ScaleArg::Standard => Scaling::Standard,
-            ScaleArg::Minmax => Scaling::MinMax,
-            ScaleArg::None => Scaling::None,
-        };
+        p.scaling = x.into();
     }
     if let Some(x) = a.missing {
         p.missing = x.into();

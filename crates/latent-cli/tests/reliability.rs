@@ -209,6 +209,7 @@ fn divergence_keeps_the_last_good_checkpoint() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("diverged at epoch 1"), "{err}");
+    assert!(err.contains("hint: lower the learning rate (--lr)"), "{err}");
     assert_eq!(std::fs::read(&ckpt).expect("checkpoint"), before, "checkpoint was overwritten");
 }
 

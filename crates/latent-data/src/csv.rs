@@ -56,7 +56,7 @@ impl Ctx<'_> {
             column,
             format!(
                 "non-numeric value \"{value}\" in a numeric column \
-                 (declare it with --categorical {column} if it is a category)"
+                 (declare \"{column}\" categorical if it is a category)"
             ),
         )
     }

@@ -34,5 +34,8 @@ pub use parquet_io::{
     column_types, is_parquet, ParquetBlocks, ParquetChunks, ParquetType, ParquetWriter,
     ROW_GROUP_ROWS,
 };
-pub use stream::{open_input, Chunk, CsvChunks, CsvSchema, RawBlock, StreamOptions};
+pub use stream::{
+    is_array_or_images, open_input, sniff, Chunk, CsvChunks, CsvSchema, JsonChunks, RawBlock,
+    StreamOptions, TextRows,
+};
 pub use write::{write_frame, write_idx_images, write_matrix, write_npy};

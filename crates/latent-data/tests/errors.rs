@@ -59,11 +59,11 @@ fn csv_non_numeric_in_numeric_column() -> TestResult {
     let msg = message(&r);
     assert!(msg.ends_with(
         "data.csv: line 5, column \"amount\": non-numeric value \"abc\" in a numeric column \
-         (declare it with --categorical amount if it is a category)"
+         (declare \"amount\" categorical if it is a category)"
     ));
     // Text first, then a number: the first non-numeric cell is reported.
     let msg = message(&load_text(dir.path(), "mix.csv", "k\nred\n\n3\nblue\n"));
-    assert!(msg.ends_with("mix.csv: line 2, column \"k\": non-numeric value \"red\" in a numeric column (declare it with --categorical k if it is a category)"), "{msg}");
+    assert!(msg.ends_with("mix.csv: line 2, column \"k\": non-numeric value \"red\" in a numeric column (declare \"k\" categorical if it is a category)"), "{msg}");
     Ok(())
 }
 

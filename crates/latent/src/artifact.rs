@@ -186,9 +186,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<(Manifest, HashMap<String, Vec
     if metadata.is_some_and(|m| m.contains_key(crate::checkpoint::CHECKPOINT_KEY)) {
         return Err(file_error(
             path,
-            "this is a training checkpoint, not a model; continue the run with \
-             `latent train ... --resume <checkpoint folder>`"
-                .into(),
+            "this is a training checkpoint, not a model; resume the run from its folder".into(),
         ));
     }
     let json = metadata
@@ -216,10 +214,7 @@ pub(crate) fn parse_manifest(path: &Path, json: &str) -> Result<Manifest> {
     // Recommenders (format version 3) share the file format but not this manifest.
     if header.get("kind").and_then(|v| v.as_str()) == Some(crate::recommend::file::RECOMMENDER_KIND)
     {
-        return Err(file_error(
-            path,
-            "this is a recommender model; use it with `latent recommend` (or `latent info`)".into(),
-        ));
+        return Err(file_error(path, "this is a recommender model, not an autoencoder".into()));
     }
     let version = header.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0);
     if version == 0 || version > u64::from(FORMAT_VERSION) {

@@ -422,7 +422,7 @@ impl Objective {
             Sparsity::Kl { rho, beta } if rho > 0.0 && rho < 1.0 && beta > 0.0 => {
                 if model.code_activation != Activation::Sigmoid {
                     return Err(Error::Config(
-                        "KL sparsity needs sigmoid codes (--code-activation sigmoid)".into(),
+                        "KL sparsity needs sigmoid codes (code_activation = sigmoid)".into(),
                     ));
                 }
             }
@@ -433,7 +433,7 @@ impl Objective {
         }
         if !variational && (self.beta != 1.0 || self.kl_warmup != 0 || self.likelihood.is_some()) {
             return Err(Error::Config(
-                "--beta, --kl-warmup and --likelihood apply to variational models only (--preset vae)".into(),
+                "beta, kl_warmup and likelihood apply to variational models only".into(),
             ));
         }
         if let Some(Likelihood::Gaussian { sigma: Some(s) }) = self.likelihood {

@@ -41,9 +41,31 @@ pub enum Error {
     /// named label value that no row has).
     #[error("{0}")]
     Labels(String),
-    /// Training could not continue (for example the loss became NaN).
+    /// Training could not continue for another reason than divergence.
     #[error("{0}")]
     Training(String),
+    /// The training loss became NaN or infinite.
+    #[error("training diverged at epoch {epoch}, batch {batch} (loss {loss})")]
+    Diverged {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Batch of that epoch, from 1.
+        batch: usize,
+        /// The loss of that batch.
+        loss: f64,
+    },
+    /// An operation that only a variational model (VAE, conv VAE) supports.
+    #[error("{0} needs a variational model")]
+    NotVariational(&'static str),
+    /// Compression was asked of a model whose file holds no entropy model.
+    #[error("this model has no entropy model for compression")]
+    NoCodec,
+    /// A score that needs a detector the model was not trained with.
+    #[error("the {score} score needs a model trained with the {score} detector")]
+    NoDetector {
+        /// The score's name.
+        score: &'static str,
+    },
     /// A model file is not a readable latent model.
     #[error("{path}: {message}")]
     ModelFile {
@@ -86,7 +108,7 @@ pub enum Error {
 impl Error {
     /// True when the error is the user's input (bad data, config or file), not a failure.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Error::Training(_) | Error::Interrupted { .. })
+        !matches!(self, Error::Training(_) | Error::Diverged { .. } | Error::Interrupted { .. })
     }
 }
 

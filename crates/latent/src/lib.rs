@@ -4,6 +4,9 @@
 //! preprocessing that is fitted on training data and saved with the model, and the model file.
 //! It prints nothing and has no async: the `latent` binary and the service are thin layers over it.
 //!
+//! The engine, the network (`model::net`) and the model-file helpers are public only for the
+//! benchmarks and tests and are hidden from these docs: they are not part of the API.
+//!
 //! ```no_run
 //! use latent::{FitConfig, Frame, Model, train::Silent};
 //! # fn main() -> latent::Result<()> {
@@ -14,12 +17,14 @@
 //! # Ok(()) }
 //! ```
 
+#[doc(hidden)]
 pub mod artifact;
 pub mod blocks;
 pub mod checkpoint;
 pub mod codec;
 pub mod config;
 pub mod ecod;
+#[doc(hidden)]
 pub mod engine;
 pub mod error;
 pub mod frame;
@@ -32,6 +37,7 @@ pub mod objective;
 pub mod onnx;
 pub mod pca;
 pub mod preprocess;
+#[doc(hidden)]
 pub mod preprocess_fit;
 pub mod preset;
 pub mod recommend;

@@ -413,10 +413,7 @@ fn evaluate(model: &mut dyn Trainable, data: &[f32], width: usize) -> f64 {
 }
 
 fn diverged(epoch: usize, batch: usize, loss: f64) -> Error {
-    Error::Training(format!(
-        "training diverged at epoch {epoch}, batch {batch} (loss {loss}); \
-         hint: lower the learning rate (--lr) or scale the data (--scale standard)"
-    ))
+    Error::Diverged { epoch, batch, loss }
 }
 
 /// The best epoch so far and, when restoring, a copy of its weights.

@@ -67,8 +67,9 @@ fn divergence_stops_with_a_clear_error() {
     cfg.preprocess.scaling = Scaling::None;
     cfg.model.output = Some(latent::Activation::Identity);
     let err = Model::fit(&frame, &cfg, &mut Silent).expect_err("must diverge");
-    let msg = err.to_string();
-    assert!(msg.contains("diverged at epoch") && msg.contains("--lr"), "{msg}");
+    assert!(matches!(err, latent::Error::Diverged { epoch: 1, .. }), "{err}");
+    assert!(err.to_string().starts_with("training diverged at epoch 1, batch "), "{err}");
+    assert!(!err.to_string().contains("--"), "library errors name no CLI flag: {err}");
     assert!(!err.is_bad_input());
 }
 

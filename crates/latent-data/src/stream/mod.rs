@@ -22,8 +22,10 @@ use latent::{Column, Frame};
 use crate::error::{Error, Result};
 use crate::source;
 
+mod jsonl;
 mod parse;
 
+pub use jsonl::{is_array_or_images, sniff, JsonChunks, TextRows};
 pub use parse::CsvSchema;
 use parse::{is_blank, read_record, text_error};
 

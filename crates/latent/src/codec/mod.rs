@@ -38,14 +38,7 @@ pub struct Codec {
 impl Codec {
     /// The codec of a model whose file holds entropy-model tables.
     pub fn new(model: &Model) -> Result<Codec> {
-        let tables = model.manifest().codec.clone().ok_or_else(|| {
-            Error::Config(
-                "this model has no entropy model for compression; fit one with `latent \
-                 fit-codec --model MODEL --data TRAINING-DATA --quant-step STEP --out MODEL2` \
-                 (or train with --quant-step)"
-                    .into(),
-            )
-        })?;
+        let tables = model.manifest().codec.clone().ok_or(Error::NoCodec)?;
         Codec::from_tables(tables, model.code_width(), fingerprint(model))
     }
 

@@ -110,7 +110,7 @@ impl Detector {
                  forest over both ranks anomalies better than the reconstruction error alone"
             }
             Detector::Ensemble { .. } => {
-                "chosen by --preset anomaly: the forest on residuals and inputs catches rows \
+                "chosen by the anomaly preset: the forest on residuals and inputs catches rows \
                  that break the correlations the autoencoder learnt, the forest on inputs \
                  global outliers, the kNN distance local outliers in sparse regions; on the 15 \
                  benchmark sets their maximum ranks anomalies better than any of them alone"
@@ -340,13 +340,7 @@ impl Model {
     ) -> Result<Vec<f32>> {
         match self.detector.as_ref().filter(|d| d.score_kind() == kind) {
             Some(d) => Ok(d.score(x, reconstruction, self.preprocessor().output_width())),
-            None => Err(Error::Config(format!(
-                "the {} score needs a model trained with the {} detector (latent train \
-                 --detector {}, or --preset anomaly)",
-                kind.name(),
-                kind.name(),
-                kind.name()
-            ))),
+            None => Err(Error::NoDetector { score: kind.name() }),
         }
     }
 }

@@ -6,7 +6,9 @@ pub mod ensemble;
 mod finetune;
 mod stream;
 pub use stream::StreamSettings;
+#[doc(hidden)]
 pub mod layer;
+#[doc(hidden)]
 pub mod net;
 pub mod variational;
 
@@ -126,7 +128,7 @@ fn new_manifest(preprocess: Preprocessor, unit: bool, config: &FitConfig) -> Res
     });
     if config.model.loss == Loss::Bce && !unit {
         return Err(Error::Config(
-            "binary cross-entropy needs inputs in [0, 1] after scaling (use --scale minmax)".into(),
+            "binary cross-entropy needs inputs in [0, 1] after scaling (min-max scaling)".into(),
         ));
     }
     if config.objective.binarize && !unit {
@@ -168,7 +170,7 @@ fn resumed_manifest(mut manifest: Manifest, config: &FitConfig) -> Result<Manife
     if let Some((part, _)) = differs.iter().find(|(_, d)| *d) {
         return Err(Error::Config(format!(
             "the checkpoint was made with other {part} settings; resume with the same flags \
-             and config (only --epochs and --max-minutes may change)"
+             and config (only the epochs and the time budget may change)"
         )));
     }
     manifest.config.train.epochs = config.train.epochs;

@@ -120,11 +120,7 @@ impl Model {
         with_kl: bool,
     ) -> Result<(Vec<f32>, Matrix)> {
         if !self.is_variational() {
-            return Err(Error::Config(
-                "the neg_elbo and recon_nll scores need a variational model (--preset vae or \
-                 conv-vae); use mse or mae"
-                    .into(),
-            ));
+            return Err(Error::NotVariational("the neg_elbo and recon_nll scores"));
         }
         let width = self.net.width();
         let k = self.code_width();
@@ -172,9 +168,7 @@ impl Model {
         if self.is_variational() {
             Ok(())
         } else {
-            Err(Error::Config(
-                "this needs a variational model (train with --preset vae or conv-vae)".into(),
-            ))
+            Err(Error::NotVariational("this"))
         }
     }
 }

@@ -41,7 +41,7 @@ impl Spec {
         if let Some(d) = model.detector() {
             return Err(Error::Config(format!(
                 "the {0} detector cannot be expressed in ONNX: export the encoder, decoder or \
-                 full reconstruction, or train without --detector {0}",
+                 full reconstruction, or train without the {0} detector",
                 d.score_kind().name()
             )));
         }

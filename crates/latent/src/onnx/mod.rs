@@ -104,7 +104,7 @@ pub fn export(model: &Model, part: Part, threshold: Option<&Threshold>) -> Resul
             if !matches!(t.score, ScoreKind::Mse | ScoreKind::Mae) {
                 return Err(Error::Config(format!(
                     "the {} score cannot be expressed in ONNX (the scorer computes mse or mae; \
-                     pass --score mse --threshold V)",
+                     choose the mse score and a threshold for it)",
                     t.score.name()
                 )));
             }

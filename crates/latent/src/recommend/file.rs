@@ -193,8 +193,8 @@ fn parse_manifest(path: &Path, json: &str) -> Result<RecManifest> {
     if header.get("kind").and_then(|k| k.as_str()) != Some(RECOMMENDER_KIND) {
         return Err(file_error(
             path,
-            "this model is not a recommender (train one with `latent train --preset \
-             mult-vae|mult-dae|ease`)"
+            "this model is not a recommender (a recommender is trained with the mult-vae, \
+             mult-dae or ease preset)"
                 .into(),
         ));
     }
