@@ -191,14 +191,12 @@ mod tests {
         let d = Interactions::from_ids(
             &["a", "a", "b"],
             &["007", "x", "x"],
-            Some(&[4.0, 5.0, 3.0]),
+            Some(&[4.0, 5.0, 3.0][..]),
             Some(3.5),
         )
         .unwrap();
-        assert_eq!(
-            (d.users.clone(), d.items.clone()),
-            (vec!["a".into()], vec!["007".into(), "x".into()])
-        );
+        assert_eq!(d.users, vec!["a"]);
+        assert_eq!(d.items, vec!["007", "x"]);
         assert_eq!(d.pairs, vec![(0, 0), (0, 1)]);
         // [[1, 0, 1], [0, 0, 0], [0, 4, 0]]
         let m = Interactions::from_csr(3, 3, &[0, 2, 2, 3], &[0, 2, 1], &[1.0, 1.0, 4.0], None)
@@ -216,7 +214,9 @@ mod tests {
         assert!(e(Interactions::from_ids(&["a"], &["1", "2"], None, None)).contains("lengths"));
         assert!(e(Interactions::from_ids(&["a"], &[""], None, None)).contains("empty item id"));
         assert!(e(Interactions::from_ids(&["a"], &["1"], None, Some(1.0))).contains("rating"));
-        assert!(e(Interactions::from_ids(&["a"], &["1"], Some(&[1.0]), Some(2.0))).contains(">= 2"));
+        assert!(
+            e(Interactions::from_ids(&["a"], &["1"], Some(&[1.0][..]), Some(2.0))).contains(">= 2")
+        );
         assert!(e(Interactions::from_ids::<&str>(&[], &[], None, None)).contains("no rows"));
         assert!(e(Interactions::from_csr(2, 2, &[0, 1], &[0], &[1.0], None)).contains("shape"));
         assert!(e(Interactions::from_csr(1, 2, &[0, 1], &[5], &[1.0], None)).contains("column 5"));
