@@ -168,3 +168,33 @@ def test_bad_input_raises_value_error(table):
     assert any("1 interactions with items unknown" in str(x.message) for x in w)
     with pytest.raises(ValueError, match="2-D"):
         rec.recommend(np.zeros(3))
+
+
+def test_verbose_progress_and_ctrl_c(tmp_path, table, capsys):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    df, _ = table
+    latent.Recommender(model="mult-dae", verbose=1, **{**SETTINGS, "epochs": 2}).fit(df)
+    assert "epoch 2/2" in capsys.readouterr().err
+    script = tmp_path / "long_fit.py"
+    script.write_text(
+        "import numpy as np, latent\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = (rng.random((3000, 2000)) < 0.02).astype(np.float32)\n"
+        "print('fitting', flush=True)\n"
+        "try:\n"
+        "    latent.Recommender(epochs=100000, patience=100000).fit(X)\n"
+        "except KeyboardInterrupt as e:\n"
+        "    print('interrupted:', e, flush=True)\n"
+    )
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "fitting"
+    time.sleep(1.0)
+    start = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert "interrupted: training interrupted at epoch" in out
+    assert time.monotonic() - start < 10
