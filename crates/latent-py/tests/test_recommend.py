@@ -183,7 +183,7 @@ def test_verbose_progress_and_ctrl_c(tmp_path, table, capsys):
     script.write_text(
         "import numpy as np, latent\n"
         "rng = np.random.default_rng(0)\n"
-        "X = (rng.random((3000, 2000)) < 0.02).astype(np.float32)\n"
+        "X = (rng.random((1000, 1500)) < 0.02).astype(np.float32)\n"
         "print('fitting', flush=True)\n"
         "try:\n"
         "    latent.Recommender(epochs=100000, patience=100000).fit(X)\n"
