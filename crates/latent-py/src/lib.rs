@@ -306,7 +306,7 @@ impl PyModel {
     ) -> PyResult<Bound<'py, PyArray2<i32>>> {
         let (levels, width) = py.detach(|| self.levels(data)).map_err(py_error)?;
         let rows = levels.len() / width.max(1);
-        Ok(levels.into_pyarray(py).reshape([rows, width])?)
+        levels.into_pyarray(py).reshape([rows, width])
     }
 
     /// The rows of a `.lat` container written with this model, decoded in the original units

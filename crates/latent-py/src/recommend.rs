@@ -89,6 +89,9 @@ impl PyInteractions {
     }
 }
 
+/// Ranked items of every user: item indices, scores, and the count of unknown interactions.
+type Ranked<'py> = (Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>, usize);
+
 /// A trained recommender (the `.safetensors` file of `latent train --preset mult-vae`).
 #[pyclass(name = "RecModel", module = "latent._native", frozen)]
 pub struct PyRecModel {
@@ -264,7 +267,7 @@ impl PyRecModel {
         data: &PyInteractions,
         k: usize,
         exclude_seen: bool,
-    ) -> PyResult<(Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>, usize)> {
+    ) -> PyResult<Ranked<'py>> {
         let recs = py
             .detach(|| self.model.recommend_for(&data.data, k, exclude_seen))
             .map_err(py_error)?;
