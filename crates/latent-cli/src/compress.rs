@@ -174,8 +174,7 @@ fn file_kind(path: &Path) -> FileKind {
 
 /// A model's entropy model fitted at training time (`latent train --quant-step`).
 pub fn fit_after_training(model: &mut Model, frame: &latent::Frame, step: f32) -> Result<()> {
-    let inputs = model.inputs(frame)?;
-    Ok(codec::fit(model, &inputs, step)?)
+    Ok(codec::fit_frame(model, frame, step)?)
 }
 
 /// Checks `train --quant-step` before training: a positive step, on a model that can

@@ -53,12 +53,7 @@ impl InteractionArgs {
 
 /// Column names when neither flags nor a model give them (MovieLens's).
 pub fn default_columns() -> InteractionColumns {
-    InteractionColumns {
-        user: "userId".into(),
-        item: "movieId".into(),
-        rating: None,
-        min_rating: None,
-    }
+    InteractionColumns::default()
 }
 
 /// The recommender a preset names, if it names one.
@@ -99,8 +94,7 @@ pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
     }
     config.epochs = args.epochs.unwrap_or(config.epochs);
     if let Some(batch) = args.batch_size {
-        config.batch_size = batch;
-        config.min_batches = 0;
+        config.set_batch_size(batch);
     }
     config.lr = args.lr.unwrap_or(config.lr);
     config.weight_decay = args.weight_decay.unwrap_or(config.weight_decay);
@@ -201,21 +195,16 @@ pub fn run(args: RecommendArgs) -> Result<()> {
     }
     let columns = args.interactions.columns(&defaults)?;
     let data = read(&args.data, &columns)?;
-    let (histories, unknown) = data.histories(model.item_index());
-    if histories.iter().all(Vec::is_empty) {
-        return Err(BadInput(format!(
-            "{}: column \"{}\": none of the {} item ids is known to the model (empty histories)",
-            args.data.display(),
-            columns.item,
-            data.items.len()
-        ))
-        .into());
+    let recs = model.recommend_for(&data, args.k, args.exclude_seen).map_err(|e| {
+        BadInput(format!("{}: column \"{}\": {e}", args.data.display(), columns.item))
+    })?;
+    if recs.unknown > 0 && !args.quiet {
+        eprintln!(
+            "warning: {} interactions with items unknown to the model were skipped",
+            recs.unknown
+        );
     }
-    if unknown > 0 && !args.quiet {
-        eprintln!("warning: {unknown} interactions with items unknown to the model were skipped");
-    }
-    let rows: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
-    let recs = model.model.recommend(&rows, args.k, args.exclude_seen);
+    let recs = recs.ranked;
     if let Some(path) = args.out.as_deref().filter(|p| latent_data::is_parquet(p)) {
         let items = &model.manifest.items;
         return crate::stream_out::recommendations(path, &data.users, &recs, items);

@@ -104,45 +104,32 @@ pub fn train(args: &TrainArgs, config: &latent::FitConfig, rule: &ThresholdRule)
     data.table.categorical.extend(s.time_column.clone());
     let dataset = crate::data::load(&data, None)?;
     let first_line = if data.table.no_header { 1 } else { 2 };
-    let in_file = || crate::data::in_file(&dataset);
-    let mut spec = SeriesSpec::for_frame(
-        &dataset.frame,
-        s.time_column.as_deref(),
+    let options = latent::series::fit::WindowOptions {
+        time_column: s.time_column.clone(),
         window,
-        s.window_stride.unwrap_or(1),
-    )
-    .with_context(in_file)?;
-    // A convolutional model reads each window as a C x 1 x W image: 1-D convolutions over time.
-    spec.channel_major =
-        matches!(config.model.architecture, latent::config::Architecture::Conv { .. });
-    let mut config = config.clone();
-    if config.preprocess.scaling == latent::Scaling::Auto {
-        // Windows are tables of sensor values, even when shaped as an image.
-        config.preprocess.scaling = latent::Scaling::Standard;
-    }
-    let config = &config;
-    let series = spec.series(&dataset.frame, first_line).with_context(in_file)?;
-    if series.len() < window {
-        return Err(BadInput(format!(
-            "{}: the series has {} points, fewer than one window of {window}",
-            dataset.source.display(),
-            series.len()
-        ))
-        .into());
-    }
-    let frame = spec.window_frame(&series, spec.stride).with_context(in_file)?;
+        stride: s.window_stride.unwrap_or(1),
+    };
+    let config = latent::FitConfig { threshold: rule.clone(), ..config.clone() };
     let log_path = crate::train::metrics_path(&args.out);
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;
     let mut progress = crate::progress::TrainProgress::new(args.quiet, Some(log));
     let checkpoints = crate::train::checkpoint_options(args)?;
-    let model = Model::fit_with(&frame, config, &mut progress, &checkpoints);
+    let model = latent::series::fit::fit(
+        &dataset.frame,
+        &options,
+        first_line,
+        &config,
+        &mut progress,
+        &checkpoints,
+    );
     progress.finish();
-    let mut model = model.with_context(in_file)?;
-    model.manifest_mut().series = Some(spec.clone());
-    let all = spec.window_frame(&series, 1).with_context(in_file)?;
-    let kind = model.default_score_kind();
-    model.calibrate(&all, rule, kind).with_context(in_file)?;
+    let model = model.map_err(|e| match e {
+        latent::Error::Data(m) if m.contains("fewer than one window") => {
+            BadInput(format!("{}: {m}", dataset.source.display())).into()
+        }
+        e => anyhow::Error::from(e).context(crate::data::in_file(&dataset)),
+    })?;
     model.save(&args.out)?;
     if !args.quiet {
         eprintln!("{}", crate::output::train_summary(&model, &args.out));

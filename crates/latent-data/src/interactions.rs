@@ -150,38 +150,19 @@ fn read_csr_npz(path: &Path, min_rating: Option<f64>) -> Result<Interactions> {
         return Err(bad("\"shape\" is not two sizes below 2^24".into()));
     }
     let (rows, cols) = (shape.values[0] as usize, shape.values[1] as usize);
-    let nnz = indices.values.len();
-    if indptr.values.len() != rows + 1 || data.values.len() != nnz {
-        return Err(bad("\"indptr\", \"indices\" and \"data\" do not fit \"shape\"".into()));
-    }
     if !indptr.values.iter().all(|&v| exact(v)) || !indices.values.iter().all(|&v| exact(v)) {
         return Err(bad("indices must be whole numbers below 2^24".into()));
     }
-    let min = min_rating.unwrap_or(f64::NEG_INFINITY);
-    let mut out = Interactions {
-        users: (0..rows).map(|u| u.to_string()).collect(),
-        items: (0..cols).map(|i| i.to_string()).collect(),
-        pairs: Vec::new(),
-    };
-    for u in 0..rows {
-        let (a, b) = (indptr.values[u] as usize, indptr.values[u + 1] as usize);
-        if a > b || b > nnz {
-            return Err(bad(format!("\"indptr\" is not increasing at row {u}")));
-        }
-        for k in a..b {
-            let i = indices.values[k] as usize;
-            if i >= cols {
-                return Err(bad(format!("column {i} outside {cols} columns")));
-            }
-            if f64::from(data.values[k]) >= min && data.values[k] != 0.0 {
-                out.pairs.push((u as u32, i as u32));
-            }
-        }
-    }
-    if out.pairs.is_empty() {
-        return Err(Error::format(path, "no interactions (no stored entry is a positive)"));
-    }
-    Ok(out)
+    let as_index = |v: &[f32]| v.iter().map(|&x| x as usize).collect::<Vec<usize>>();
+    Interactions::from_csr(
+        rows,
+        cols,
+        &as_index(&indptr.values),
+        &as_index(&indices.values),
+        &data.values,
+        min_rating,
+    )
+    .map_err(|e| Error::format(path, e.to_string()))
 }
 
 #[cfg(test)]

@@ -12,13 +12,17 @@
 
 mod convert;
 mod observer;
+mod recommend;
+mod series;
 
 pub use convert::fit_config;
 
 use convert::{frame_from, frame_to_columns, matrix_to_array, DataIn};
+use latent::codec::{self, Codec, FileKind};
 use latent::{Frame, Model};
 use numpy::{
-    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -51,7 +55,7 @@ impl PyModel {
     #[staticmethod]
     #[pyo3(signature = (data, *, hidden=None, latent=None, preset="dense", epochs=None,
         batch_size=None, lr=None, seed=None, contamination=None, verbose=0, dropout=None,
-        weight_decay=None, activation=None))]
+        weight_decay=None, activation=None, quant_step=None))]
     #[allow(clippy::too_many_arguments)]
     fn fit<'py>(
         py: Python<'py>,
@@ -68,7 +72,13 @@ impl PyModel {
         dropout: Option<f32>,
         weight_decay: Option<f32>,
         activation: Option<String>,
+        quant_step: Option<f32>,
     ) -> PyResult<(PyModel, Bound<'py, PyArray1<f32>>)> {
+        if let Some(step) = quant_step.filter(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(PyValueError::new_err(format!(
+                "quant_step must be a positive number, got {step}"
+            )));
+        }
         let params = convert::Params {
             hidden,
             latent,
@@ -85,7 +95,10 @@ impl PyModel {
         let frame = frame_from(data, None)?;
         let mut obs = observer::PyObserver::new(verbose);
         let fitted = py.detach(|| {
-            let model = Model::fit_calibrated(&frame, &config, &mut obs, &Default::default())?;
+            let mut model = Model::fit_calibrated(&frame, &config, &mut obs, &Default::default())?;
+            if let Some(step) = quant_step {
+                latent::codec::fit_frame(&mut model, &frame, step)?;
+            }
             let scores = model.score(&frame)?;
             Ok::<_, latent::Error>((model, scores))
         });
@@ -259,6 +272,77 @@ impl PyModel {
         self.model.preprocessor().categorical_names()
     }
 
+    /// Compresses rows into a `.lat` container (the bytes `latent compress` writes for a
+    /// table): the quantised codes, range-coded with the model's entropy model, in blocks of
+    /// `block_rows` rows.
+    #[pyo3(signature = (data, block_rows=256))]
+    fn compress<'py>(
+        &self,
+        py: Python<'py>,
+        data: DataIn<'py>,
+        block_rows: usize,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        if block_rows == 0 {
+            return Err(PyValueError::new_err("block_rows must be at least 1"));
+        }
+        let frame = self.frame(data)?;
+        let bytes = py
+            .detach(|| {
+                let codec = Codec::new(&self.model)?;
+                let codes = self.model.encode(&frame)?;
+                let levels = codec.quantise(&codes.data)?;
+                codec::write(&codec, FileKind::Table, &levels, block_rows)
+            })
+            .map_err(py_error)?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// The quantised codes of a `.lat` container written with this model (`rows x
+    /// code_width` int32, as `latent decompress --codes`).
+    fn decompress_codes<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+    ) -> PyResult<Bound<'py, PyArray2<i32>>> {
+        let (levels, width) = py.detach(|| self.levels(data)).map_err(py_error)?;
+        let rows = levels.len() / width.max(1);
+        levels.into_pyarray(py).reshape([rows, width])
+    }
+
+    /// The rows of a `.lat` container written with this model, decoded in the original units
+    /// and columns (as `latent decompress`).
+    fn decompress<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Vec<(String, Py<PyAny>)>> {
+        let frame = py
+            .detach(|| {
+                let codec = Codec::new(&self.model)?;
+                let (levels, _) = self.levels(data)?;
+                let decoded = self.model.decode(&codec.dequantise(&levels))?;
+                self.model.preprocessor().inverse(&decoded.data)
+            })
+            .map_err(py_error)?;
+        frame_to_columns(py, frame)
+    }
+
+    /// Whether the model has an entropy model (can compress).
+    #[getter]
+    fn has_codec(&self) -> bool {
+        self.model.manifest().codec.is_some()
+    }
+
+    /// How a time-series model reads a series (`{"window", "stride", "time_column",
+    /// "columns"}`), or None for a model of rows.
+    fn series<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(spec) = self.model.manifest().series.as_ref() else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("window", spec.window)?;
+        d.set_item("stride", spec.stride)?;
+        d.set_item("time_column", spec.time_column.clone())?;
+        d.set_item("columns", spec.columns.clone())?;
+        Ok(Some(d))
+    }
+
     /// Width of the latent code.
     #[getter]
     fn code_width(&self) -> usize {
@@ -283,6 +367,18 @@ impl PyModel {
 }
 
 impl PyModel {
+    /// Wraps a model.
+    pub fn new(model: Model) -> PyModel {
+        PyModel { model }
+    }
+
+    /// The quantised codes of `.lat` bytes and the code width.
+    fn levels(&self, data: &[u8]) -> latent::Result<(Vec<i32>, usize)> {
+        let codec = Codec::new(&self.model)?;
+        let (_, levels) = codec::read(std::path::Path::new("<bytes>"), data, &codec)?;
+        Ok((levels, codec.width()))
+    }
+
     /// A frame of rows to score: numeric matrices take the model's column names.
     fn frame(&self, data: DataIn<'_>) -> PyResult<Frame> {
         frame_from(data, Some(&self.model))
@@ -306,6 +402,8 @@ fn presets() -> Vec<&'static str> {
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyModel>()?;
     m.add_function(wrap_pyfunction!(presets, m)?)?;
+    recommend::register(m)?;
+    series::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

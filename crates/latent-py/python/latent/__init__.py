@@ -23,110 +23,24 @@ Example::
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from . import _native
-from ._native import Model, presets
+from ._common import (
+    _Base,
+    _columns_out,
+    _dataframe_columns,
+    _is_arrow,
+    _is_dataframe,
+    _matrix,
+    not_fitted,
+)
+from ._native import Model, RecModel, presets
+from ._recommend import Recommender
+from ._series import SeriesDetector
 
-__all__ = ["AutoEncoder", "Model", "load", "presets"]
+__all__ = ["AutoEncoder", "Model", "RecModel", "Recommender", "SeriesDetector", "load", "presets"]
 __version__ = _native.__version__
-
-try:  # scikit-learn is optional: without it a small base gives get_params/set_params.
-    from sklearn.base import BaseEstimator, TransformerMixin
-
-    class _Base(TransformerMixin, BaseEstimator):
-        """scikit-learn's transformer base (``fit_transform``, ``set_output``, params)."""
-
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
-
-    class _Base:
-        """``get_params``/``set_params`` as scikit-learn's ``BaseEstimator`` gives them."""
-
-        @classmethod
-        def _get_param_names(cls):
-            sig = inspect.signature(cls.__init__)
-            return sorted(p for p in sig.parameters if p != "self")
-
-        def get_params(self, deep=True):
-            """The estimator's parameters, by name."""
-            return {k: getattr(self, k) for k in self._get_param_names()}
-
-        def set_params(self, **params):
-            """Sets parameters by name; returns the estimator."""
-            valid = self._get_param_names()
-            for k, v in params.items():
-                if k not in valid:
-                    raise ValueError(f"invalid parameter {k!r} for {type(self).__name__}")
-                setattr(self, k, v)
-            return self
-
-        def __repr__(self):
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-            return f"{type(self).__name__}({args})"
-
-
-def _is_dataframe(X):
-    return type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns")
-
-
-def _is_arrow(X):
-    return type(X).__module__.split(".")[0] == "pyarrow" and hasattr(X, "to_pandas")
-
-
-def _is_sparse(X):
-    return hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse")
-
-
-def _dataframe_columns(X, categorical):
-    """A pandas DataFrame as ``[(name, column)]``: numeric columns as float32 arrays (NaN for
-    missing), the others -- and the model's categorical columns -- as texts ("" missing)."""
-    import pandas as pd
-
-    out = []
-    for name in X.columns:
-        s = X[name]
-        key = str(name)
-        numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(
-            s.dtype
-        )
-        if numeric and key not in categorical:
-            values = s.to_numpy(dtype=np.float32, na_value=np.nan)
-            out.append((key, np.ascontiguousarray(values)))
-        else:
-            out.append((key, ["" if pd.isna(v) else str(v) for v in s.tolist()]))
-    return out
-
-
-def _matrix(X, what="X"):
-    """``X`` as a C-contiguous 2-D float32 array: float32 input is used in place, float64 is
-    converted once."""
-    if _is_sparse(X):
-        raise TypeError(f"{what}: sparse input is not supported; pass a dense array")
-    arr = np.asarray(X)
-    if arr.dtype.kind == "c":
-        raise ValueError(f"{what}: Complex data not supported")
-    if arr.ndim != 2:
-        raise ValueError(
-            f"Expected a 2-D array for {what}, got {arr.ndim}-D. Reshape your data with "
-            "X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample."
-        )
-    for axis, unit in ((0, "sample"), (1, "feature")):
-        if arr.shape[axis] == 0:
-            raise ValueError(
-                f"{what}: 0 {unit}(s) (shape={arr.shape}) while a minimum of 1 is required."
-            )
-    try:
-        return np.ascontiguousarray(arr, dtype=np.float32)
-    except TypeError as e:
-        raise TypeError(f"{what}: {e}") from None
-    except ValueError as e:
-        raise ValueError(
-            f"{what}: cannot read the values as numbers ({e}); pass a pandas DataFrame to "
-            "have text columns one-hot encoded"
-        ) from None
-
 
 class AutoEncoder(_Base):
     """An autoencoder for tables, trained and run by the latent Rust library.
@@ -166,6 +80,10 @@ class AutoEncoder(_Base):
     activation : str, optional
         Hidden-layer activation: "relu" (default; "tanh" for the "anomaly" preset),
         "leaky_relu", "tanh" or "gelu".
+    quant_step : float, optional
+        Also fit the model's codec after training, as ``latent train --quant-step``: each
+        code value is stored as ``round(value / quant_step)`` and range-coded, so that
+        :meth:`compress` and ``latent compress`` turn rows into a compact ``.lat`` container.
 
     Attributes
     ----------
@@ -208,6 +126,7 @@ class AutoEncoder(_Base):
         dropout=None,
         weight_decay=None,
         activation=None,
+        quant_step=None,
     ):
         self.hidden = hidden
         self.latent = latent
@@ -221,6 +140,7 @@ class AutoEncoder(_Base):
         self.dropout = dropout
         self.weight_decay = weight_decay
         self.activation = activation
+        self.quant_step = quant_step
 
     # -- input ---------------------------------------------------------------------------
 
@@ -242,14 +162,7 @@ class AutoEncoder(_Base):
     def _model(self):
         model = getattr(self, "model_", None)
         if model is None:
-            try:
-                from sklearn.exceptions import NotFittedError
-            except ImportError:  # pragma: no cover
-                NotFittedError = AttributeError
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
-                "appropriate arguments before using this estimator."
-            )
+            raise not_fitted(self)
         return model
 
     # -- fitting -------------------------------------------------------------------------
@@ -273,6 +186,7 @@ class AutoEncoder(_Base):
             dropout=None if self.dropout is None else float(self.dropout),
             weight_decay=None if self.weight_decay is None else float(self.weight_decay),
             activation=None if self.activation is None else str(self.activation),
+            quant_step=None if self.quant_step is None else float(self.quant_step),
         )
         self._set_fitted(model, width, names)
         self.decision_scores_ = scores
@@ -348,6 +262,27 @@ class AutoEncoder(_Base):
         out = model.reconstruct(self._data(X, fitted=True)[0])
         return _columns_out(out, as_frame=_is_dataframe(X))
 
+    # -- compression ---------------------------------------------------------------------
+
+    def compress(self, X, block_rows=256):
+        """The rows of ``X`` compressed into a ``.lat`` container (bytes): the quantised
+        codes, range-coded with the model's entropy model -- the bytes ``latent compress``
+        writes for the same rows of a table. Needs a model fitted with ``quant_step`` (or
+        ``latent train --quant-step`` / ``latent fit-codec``)."""
+        model = self._model()
+        return model.compress(self._data(X, fitted=True)[0], int(block_rows))
+
+    def decompress(self, data):
+        """The rows of a ``.lat`` container written with this model, decoded in the original
+        units (as ``latent decompress``): a float32 array, or a DataFrame when the model has
+        categorical columns. Lossy: close to the reconstruction of the rows compressed."""
+        return _columns_out(self._model().decompress(bytes(data)))
+
+    def decompress_codes(self, data):
+        """The quantised codes of a ``.lat`` container: ``(n_samples, latent)`` int32 (as
+        ``latent decompress --codes``)."""
+        return self._model().decompress_codes(bytes(data))
+
     # -- files ---------------------------------------------------------------------------
 
     def save(self, path):
@@ -364,24 +299,17 @@ class AutoEncoder(_Base):
         return tags
 
 
-def _columns_out(columns, as_frame=False):
-    """Named columns from the native model as an array, or a DataFrame when some column is
-    categorical (or asked for)."""
-    numeric = all(isinstance(v, np.ndarray) for _, v in columns)
-    if numeric and not as_frame:
-        if not columns:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.column_stack([v for _, v in columns]).astype(np.float32, copy=False)
-    import pandas as pd
-
-    return pd.DataFrame({name: v for name, v in columns})
-
-
 def load(path):
-    """A fitted :class:`AutoEncoder` from a model file written by :meth:`AutoEncoder.save` or
-    by ``latent train``. ``decision_scores_`` and ``labels_`` (training-time attributes) are
-    not in the file."""
-    model = Model.load(str(path))
+    """A fitted estimator from a model file written by ``save`` or by ``latent train``: a
+    :class:`Recommender` for a recommender file, a :class:`SeriesDetector` for a time-series
+    model (``latent train --window``), else an :class:`AutoEncoder`. Training-time
+    attributes (``decision_scores_``, ``labels_``) are not in the file."""
+    path = str(path)
+    if RecModel.is_recommender(path):
+        return Recommender._from_model(RecModel.load(path))
+    model = Model.load(path)
+    if model.series() is not None:
+        return SeriesDetector._from_model(model)
     est = AutoEncoder()
     names = model.input_names
     default = [f"f{i}" for i in range(len(names))]  # the names of an array's columns

@@ -36,6 +36,7 @@ class Model:
         dropout: Optional[float] = ...,
         weight_decay: Optional[float] = ...,
         activation: Optional[str] = ...,
+        quant_step: Optional[float] = ...,
     ) -> Tuple["Model", npt.NDArray[np.float32]]: ...
     @staticmethod
     def load(path: Union[str, PathLike[str]]) -> "Model": ...
@@ -51,6 +52,12 @@ class Model:
     def reconstruct(self, data: _Data) -> _Columns: ...
     def explain(self, data: _Data, k: int) -> List[List[Tuple[str, float]]]: ...
     def history(self) -> Dict[str, List[Any]]: ...
+    def compress(self, data: _Data, block_rows: int = ...) -> bytes: ...
+    def decompress(self, data: bytes) -> _Columns: ...
+    def decompress_codes(self, data: bytes) -> npt.NDArray[np.int32]: ...
+    def series(self) -> Optional[Dict[str, Any]]: ...
+    @property
+    def has_codec(self) -> bool: ...
     @property
     def threshold(self) -> Optional[float]: ...
     @property
@@ -63,3 +70,93 @@ class Model:
     def code_width(self) -> int: ...
     @property
     def layer_widths(self) -> List[int]: ...
+
+def fit_series(
+    data: _Data,
+    *,
+    window: int,
+    stride: int = ...,
+    time_column: Optional[str] = ...,
+    hidden: Optional[Sequence[int]] = ...,
+    latent: Optional[int] = ...,
+    preset: str = ...,
+    epochs: Optional[int] = ...,
+    batch_size: Optional[int] = ...,
+    lr: Optional[float] = ...,
+    seed: Optional[int] = ...,
+    contamination: Optional[float] = ...,
+    verbose: int = ...,
+    dropout: Optional[float] = ...,
+    weight_decay: Optional[float] = ...,
+    activation: Optional[str] = ...,
+) -> Tuple[Model, npt.NDArray[np.float32]]: ...
+def score_series(model: Model, data: _Data) -> npt.NDArray[np.float32]: ...
+
+class Interactions:
+    """Positive interactions: users, items and (user, item) pairs."""
+
+    @staticmethod
+    def from_ids(
+        users: List[str],
+        items: List[str],
+        ratings: Optional[npt.NDArray[np.float64]] = ...,
+        min_rating: Optional[float] = ...,
+    ) -> "Interactions": ...
+    @staticmethod
+    def from_csr(
+        rows: int,
+        cols: int,
+        indptr: npt.NDArray[np.int64],
+        indices: npt.NDArray[np.int64],
+        data: npt.NDArray[np.float32],
+        min_rating: Optional[float] = ...,
+    ) -> "Interactions": ...
+    @property
+    def users(self) -> List[str]: ...
+    @property
+    def items(self) -> List[str]: ...
+    def __len__(self) -> int: ...
+
+class RecModel:
+    """A trained recommender (the .safetensors file of `latent train --preset mult-vae`)."""
+
+    @staticmethod
+    def fit(
+        data: Interactions,
+        *,
+        model: str = ...,
+        hidden: Optional[int] = ...,
+        latent: Optional[int] = ...,
+        dropout: Optional[float] = ...,
+        beta: Optional[float] = ...,
+        lambdas: Optional[Sequence[float]] = ...,
+        epochs: Optional[int] = ...,
+        batch_size: Optional[int] = ...,
+        lr: Optional[float] = ...,
+        weight_decay: Optional[float] = ...,
+        patience: Optional[int] = ...,
+        seed: Optional[int] = ...,
+        user: Optional[str] = ...,
+        item: Optional[str] = ...,
+        rating: Optional[str] = ...,
+        min_rating: Optional[float] = ...,
+        verbose: int = ...,
+    ) -> "RecModel": ...
+    @staticmethod
+    def load(path: Union[str, PathLike[str]]) -> "RecModel": ...
+    @staticmethod
+    def is_recommender(path: Union[str, PathLike[str]]) -> bool: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> "RecModel": ...
+    def save(self, path: Union[str, PathLike[str]]) -> None: ...
+    def to_bytes(self) -> bytes: ...
+    def recommend(
+        self, data: Interactions, k: int, exclude_seen: bool
+    ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], int]: ...
+    def score_items(self, data: Interactions) -> Tuple[npt.NDArray[np.float32], int]: ...
+    def columns(self) -> Dict[str, Any]: ...
+    def history(self) -> Dict[str, Any]: ...
+    @property
+    def items(self) -> List[str]: ...
+    @property
+    def kind(self) -> str: ...

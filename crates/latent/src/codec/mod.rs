@@ -192,6 +192,13 @@ pub fn fit(model: &mut Model, inputs: &[f32], step: f32) -> Result<()> {
     Ok(())
 }
 
+/// [`fit`] on the training rows of `frame` (preprocessed by the model first): what `latent
+/// train --quant-step` and the Python package's `AutoEncoder(quant_step=...)` do after training.
+pub fn fit_frame(model: &mut Model, frame: &crate::Frame, step: f32) -> Result<()> {
+    let inputs = model.inputs(frame)?;
+    fit(model, &inputs, step)
+}
+
 /// SHA-256 of everything decoding depends on: the weights (names, shapes, values), the
 /// preprocessing and the entropy-model tables.
 pub fn fingerprint(model: &Model) -> [u8; 32] {

@@ -176,6 +176,9 @@ pub fn fit_split(
                 let model = Recommender::Ease { items: n, weights };
                 let m = evaluate(&model, &split.validation);
                 observer.metric(&format!("validation NDCG@100 at λ={lambda}"), m.ndcg_100);
+                if observer.should_stop() {
+                    return Err(Error::Interrupted { epoch: 1, batch: 1 });
+                }
                 if best.as_ref().is_none_or(|(_, _, b)| better(&m, b)) {
                     best = Some((lambda, model, m));
                 }
@@ -263,6 +266,9 @@ fn train_multvae(
             step += 1;
             loss_sum += total * idx.len() as f64;
             observer.batch_end(b + 1, total);
+            if observer.should_stop() {
+                return Err(Error::Interrupted { epoch, batch: b + 1 });
+            }
         }
         let train_loss = loss_sum / users as f64;
         let model = Recommender::MultVae(Box::new(net));

@@ -8,6 +8,7 @@ pub mod csr;
 pub mod ease;
 pub mod file;
 pub mod fit;
+pub mod input;
 pub mod metrics;
 pub mod multvae;
 pub mod split;
@@ -15,6 +16,7 @@ pub mod split;
 pub use csr::Csr;
 pub use file::{is_recommender, RecManifest};
 pub use fit::{evaluate, fit_split, RecEpoch, RecSummary, Recommender};
+pub use input::Recommendations;
 pub use metrics::{ndcg_at_k, recall_at_k, top_k, RankingMetrics};
 pub use split::{split_users, HeldOut, UserSplit};
 
@@ -210,6 +212,13 @@ impl RecConfig {
             return bad("EASE λ grid must hold positive values".into());
         }
         Ok(())
+    }
+
+    /// A fixed number of users per batch: drops the [`RecConfig::min_batches`] rule, as an
+    /// explicit batch size on the command line or in Python does.
+    pub fn set_batch_size(&mut self, users: usize) {
+        self.batch_size = users;
+        self.min_batches = 0;
     }
 
     /// Users per batch when training on `users` users (see [`RecConfig::min_batches`]).

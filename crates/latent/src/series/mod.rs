@@ -9,6 +9,7 @@
 //! windows from a series.
 
 pub mod detect;
+pub mod fit;
 pub mod likelihood;
 pub mod nab;
 pub mod score;
