@@ -277,7 +277,8 @@ fn train_refuses_a_bad_quant_step_before_training() {
 /// 8x8) compressed with `compress-model.safetensors` (`--preset compress --channels 4,4
 /// --kernel 3 --epochs 2`, seed 42: its learned density's integer tables are in the file) in
 /// blocks of 4 images. A change here is a change of the bitstream.
-const COMPRESS_GOLDEN_SHA256: &str = "TBD";
+const COMPRESS_GOLDEN_SHA256: &str =
+    "e21fbc85a412b3d8d81eeb8472c4d5ca7a4d44ebcc2f30dc9567fb545801265e";
 
 fn train_compress(idx: &Path, out: &Path, lambda: &str) {
     ok(latent(&[
