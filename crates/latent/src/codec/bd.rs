@@ -27,6 +27,7 @@ struct Fit {
 
 impl Fit {
     /// Fits `(rate, psnr)` points; `None` with fewer than two usable points.
+    #[allow(clippy::needless_range_loop)] // matrix indices read as the formula
     fn new(points: &[(f64, f64)]) -> Option<Fit> {
         let pts: Vec<(f64, f64)> = points
             .iter()
@@ -74,6 +75,7 @@ impl Fit {
 }
 
 /// Gaussian elimination with partial pivoting on an augmented `m x (m+1)` matrix.
+#[allow(clippy::needless_range_loop)] // matrix indices read as the formula
 fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
     let m = a.len();
     for col in 0..m {

@@ -131,6 +131,7 @@ impl Density {
 
     /// The rate of `z` in bits times `scale`; adds `scale · ∂R/∂z` to `dz` and writes
     /// `scale · ∂R/∂θ` into the density's gradients.
+    #[allow(clippy::needless_range_loop)] // component indices read as the formulas above
     pub fn backward(&self, params: &mut Params, z: &[f32], scale: f64, dz: &mut [f32]) -> f64 {
         let (c_n, k_n) = (self.channels, self.components);
         let chans: Vec<Channel> = (0..c_n).map(|c| self.channel(params, c)).collect();
