@@ -15,7 +15,7 @@ const MAX_VALUES: u64 = 1 << 20;
 pub fn tables() -> CodecTables {
     let levels: Vec<i32> = (0..4000).map(|i: i32| ((i * 7919) % 13) - 6 + (i % 4) / 3).collect();
     CodecTables::fit(&levels, 4, 0.1)
-        .unwrap_or_else(|_| CodecTables { step: 0.1, dims: Vec::new() })
+        .unwrap_or_else(|_| CodecTables { step: 0.1, dims: Vec::new(), per_channel: false })
 }
 
 /// A codec of [`tables`] with the given fingerprint.
