@@ -226,7 +226,7 @@ mod tests {
         }
         for id in [d.logits, d.means, d.log_scales] {
             let analytic = params.grad(id).to_vec();
-            for i in 0..analytic.len() {
+            for (i, &a) in analytic.iter().enumerate() {
                 let orig = params.value(id)[i];
                 params.value_mut(id)[i] = orig + h;
                 let up = d.bits(&params, &z);
@@ -234,7 +234,7 @@ mod tests {
                 let down = d.bits(&params, &z);
                 params.value_mut(id)[i] = orig;
                 let num = (up - down) / (2.0 * f64::from(h));
-                let a = f64::from(analytic[i]);
+                let a = f64::from(a);
                 assert!((num - a).abs() < 2e-3 * (1.0 + num.abs()), "param {i}: {num} vs {a}");
             }
         }
