@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Reference codecs for latent's compression figures: JPEG (libjpeg through Pillow,
 optimize=True) and WebP (Pillow) on the images of an IDX file, and the PSNR of images latent
-decoded. Prints one JSON object.
+decoded. Prints one JSON object (`latent benchmark-compress` runs it and reads it): per
+quality, bits per pixel, mean PSNR and compression / decompression speed (MB/s of raw 8-bit
+pixels, one thread, one image at a time).
 
   python bench/compress_reference.py --images t10k-images-idx3-ubyte.gz \
       [--decoded latent-decoded-idx3-ubyte --lat-bytes N --lat-header H]
@@ -17,6 +19,7 @@ import gzip
 import io
 import json
 import math
+import time
 
 import numpy as np
 from PIL import Image
@@ -54,20 +57,29 @@ def codec_curve(images, fmt, qualities):
     for q in qualities:
         total = scan = 0
         psnrs = []
+        enc_s = dec_s = 0.0
         for img in images:
             buf = io.BytesIO()
+            t0 = time.perf_counter()
             if fmt == "JPEG":
                 Image.fromarray(img).save(buf, "JPEG", quality=q, optimize=True)
             else:
                 Image.fromarray(img).save(buf, "WEBP", quality=q, method=6)
             data = buf.getvalue()
+            t1 = time.perf_counter()
+            back = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
+            t2 = time.perf_counter()
+            enc_s += t1 - t0
+            dec_s += t2 - t1
             total += len(data)
             if fmt == "JPEG":
                 scan += scan_bytes(data)
-            back = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
             psnrs.append(psnr(img, back))
+        mb = images.size / 1e6
         row = {"quality": q, "bpp": 8 * total / (len(images) * pixels),
-               "psnr": float(np.mean(psnrs))}
+               "psnr": float(np.mean(psnrs)),
+               "compress_mb_s": mb / max(enc_s, 1e-9),
+               "decompress_mb_s": mb / max(dec_s, 1e-9)}
         if fmt == "JPEG":
             row["bpp_scan"] = 8 * scan / (len(images) * pixels)
         out.append(row)

@@ -14,8 +14,11 @@ const MAX_VALUES: u64 = 1 << 20;
 /// The entropy model of the fuzzed files: quantised values -6..=6 seen unevenly, step 0.1.
 pub fn tables() -> CodecTables {
     let levels: Vec<i32> = (0..4000).map(|i: i32| ((i * 7919) % 13) - 6 + (i % 4) / 3).collect();
-    CodecTables::fit(&levels, 4, 0.1)
-        .unwrap_or_else(|_| CodecTables { step: 0.1, dims: Vec::new() })
+    CodecTables::fit(&levels, 4, 0.1).unwrap_or_else(|_| CodecTables {
+        step: 0.1,
+        dims: Vec::new(),
+        per_channel: false,
+    })
 }
 
 /// A codec of [`tables`] with the given fingerprint.

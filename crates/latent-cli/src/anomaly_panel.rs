@@ -55,14 +55,14 @@ const SCRIPT: &str = "bench/pyod_reference.py";
 
 /// The reference script: under the working folder, else under the repository the running
 /// binary was built in (`target/release/latent` → `../..`).
-fn reference_script() -> Option<PathBuf> {
-    let here = PathBuf::from(SCRIPT);
+pub fn reference_script(script: &str) -> Option<PathBuf> {
+    let here = PathBuf::from(script);
     if here.exists() {
         return Some(here);
     }
     let exe = std::env::current_exe().ok()?;
     let root = exe.parent()?.parent()?.parent()?;
-    Some(root.join(SCRIPT)).filter(|p| p.exists())
+    Some(root.join(script)).filter(|p| p.exists())
 }
 
 /// The Python that runs the reference script: `--python`, else `.bench/pyod-venv/bin/python`
@@ -89,7 +89,7 @@ pub fn python_scores(python: &Path, splits: &[Split], dataset: &str) -> Result<V
         write(format!("test{i}.f32"), s.test)?;
     }
     let width = splits.first().map_or(1, |s| s.width);
-    let script = reference_script().ok_or_else(|| {
+    let script = reference_script(SCRIPT).ok_or_else(|| {
         anyhow::anyhow!("{SCRIPT} not found: run benchmark-anomaly from the repository root")
     })?;
     let script = script.as_path();

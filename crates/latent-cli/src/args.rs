@@ -169,6 +169,13 @@ pub enum Command {
         after_help = "Example:\n  latent decompress --model model.safetensors --data data.lat --out data.csv"
     )]
     Decompress(crate::compress::DecompressArgs),
+    /// Rate-distortion of compression models on test images beside JPEG and WebP (Pillow):
+    /// bits per pixel from every byte of the .lat files, PSNR, BD-rates, speed; JSON and a
+    /// plot.
+    #[command(
+        after_help = "Example:\n  latent benchmark-compress --models m1.safetensors,m2.safetensors,m3.safetensors \\\n    --data t10k-images-idx3-ubyte.gz --python bench/.venv-compress/bin/python --out rd"
+    )]
+    BenchmarkCompress(crate::benchmark_compress::BenchmarkCompressArgs),
     /// Export a model's encoder, decoder, reconstruction or anomaly scorer as ONNX.
     #[command(
         after_help = "Example:\n  latent export --model model.safetensors --part scorer --out scorer.onnx\n  python -c \"import onnxruntime as ort; s = ort.InferenceSession('scorer.onnx'); print(s.run(None, {'x': rows}))\""

@@ -36,6 +36,10 @@ pub enum Preset {
     /// 1-D convolutional autoencoder for time-series windows (`--window W`): convolutions over
     /// time (channels 16,32, kernel 5, stride 2; W divisible by 4), sensors as channels.
     Conv1d,
+    /// Learned image compression (`latent compress`): two stride-2 5x5 convolutions to an
+    /// H/4 x W/4 x 32 code map, a learned per-channel entropy model, trained on bits per
+    /// pixel + λ·255²·MSE (--lambda, default 0.01; larger: better quality, more bits).
+    Compress,
     /// Recommender: Mult-VAE (Liang et al. 2018) on an interaction table (--user-column,
     /// --item-column, optional --rating-column/--min-rating): 600-200 tanh, input dropout 0.5,
     /// multinomial likelihood, KL annealed to beta 0.2.
@@ -68,7 +72,8 @@ pub struct FamilyArgs {
     #[arg(long, value_name = "N")]
     pub kl_warmup: Option<usize>,
     /// EASE's L2 weight λ; several (comma-separated) are a grid, the best on the validation
-    /// users is kept [default: 50,100,200,500,1000].
+    /// users is kept [default: 50,100,200,500,1000]. With --preset compress: the one
+    /// rate-distortion weight (bits per pixel + λ·255²·MSE) [default: 0.01].
     #[arg(long, value_name = "F", value_delimiter = ',')]
     pub lambda: Vec<f64>,
     /// Decoder likelihood (variational models): bernoulli, gaussian (learned variance) or
@@ -117,6 +122,7 @@ impl FamilyArgs {
             Some(Preset::ConvVae) => P::ConvVae,
             Some(Preset::Conv1d) => P::Conv1d,
             Some(Preset::Anomaly) => P::Anomaly,
+            Some(Preset::Compress) => P::Compress,
             // Recommenders are trained by `crate::recommend`, not from a FitConfig.
             Some(Preset::MultVae | Preset::MultDae | Preset::Ease) => return,
         };
@@ -156,8 +162,18 @@ impl FamilyArgs {
 
     /// Applies the family flags to `c` (after [`FamilyArgs::apply_preset`]).
     pub fn apply(&self, c: &mut FitConfig) -> Result<()> {
-        if !self.lambda.is_empty() {
-            return Err(BadInput("--lambda applies to --preset ease only".into()).into());
+        match (self.preset, self.lambda.as_slice()) {
+            (_, []) => {}
+            (Some(Preset::Compress), &[l]) => c.objective.lambda = Some(l as f32),
+            (Some(Preset::Compress), _) => {
+                return Err(BadInput("--preset compress takes one --lambda".into()).into())
+            }
+            _ => {
+                return Err(BadInput(
+                    "--lambda applies to --preset ease and --preset compress only".into(),
+                )
+                .into())
+            }
         }
         if let Some(s) = &self.corruption {
             c.objective.corruption = parse_corruption(s)?;

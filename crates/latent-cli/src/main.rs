@@ -6,6 +6,7 @@
 mod anomaly_panel;
 mod args;
 mod benchmark_anomaly;
+mod benchmark_compress;
 mod benchmark_nab;
 mod benchmark_recommend;
 mod completions;
@@ -78,6 +79,7 @@ fn main() {
         Command::FitCodec(a) => compress::fit_codec(a),
         Command::Compress(a) => compress::compress(a),
         Command::Decompress(a) => compress::decompress(a),
+        Command::BenchmarkCompress(a) => benchmark_compress::run(a),
         Command::Export(a) => export::run(a),
     };
     if let Err(err) = result {

@@ -272,3 +272,102 @@ fn train_refuses_a_bad_quant_step_before_training() {
         assert!(!out.exists());
     }
 }
+
+/// SHA-256 of `compress-golden.lat`: `tests/data/codec/compress-input-idx3-ubyte` (16 digits,
+/// 8x8) compressed with `compress-model.safetensors` (`--preset compress --channels 4,4
+/// --kernel 3 --epochs 2`, seed 42: its learned density's integer tables are in the file) in
+/// blocks of 4 images. A change here is a change of the bitstream.
+const COMPRESS_GOLDEN_SHA256: &str =
+    "e21fbc85a412b3d8d81eeb8472c4d5ca7a4d44ebcc2f30dc9567fb545801265e";
+
+fn train_compress(idx: &Path, out: &Path, lambda: &str) {
+    ok(latent(&[
+        "train",
+        "--data",
+        p(idx),
+        "--preset",
+        "compress",
+        "--channels",
+        "8,4",
+        "--kernel",
+        "3",
+        "--lambda",
+        lambda,
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        p(out),
+    ]));
+}
+
+#[test]
+fn compress_preset_round_trips_exactly_and_refuses_other_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = digits_idx(dir.path());
+    let model = dir.path().join("c.safetensors");
+    train_compress(&idx, &model, "0.01");
+    let lat = dir.path().join("images.lat");
+    let o = ok(latent(&[
+        "compress",
+        "--model",
+        p(&model),
+        "--data",
+        p(&idx),
+        "--out",
+        p(&lat),
+        "--block-rows",
+        "1",
+    ]));
+    assert!(stderr(&o).contains("compressed 200 rows"), "{}", stderr(&o));
+    // Step 1: the code is round(y).
+    let expected = quantised_codes(&model, p(&idx), 1.0, dir.path());
+    assert_eq!(expected[0].len(), 2 * 2 * 4);
+    assert_eq!(decoded_codes(&model, &lat, dir.path()), expected);
+    let back = dir.path().join("back-idx3-ubyte");
+    ok(latent(&["decompress", "--model", p(&model), "--data", p(&lat), "--out", p(&back)]));
+    assert_eq!(std::fs::metadata(&back).unwrap().len(), 16 + 200 * 64);
+    // Another compression model, a truncated file: clear errors, exit 2.
+    let other = dir.path().join("other.safetensors");
+    train_compress(&idx, &other, "0.05");
+    let out = dir.path().join("out-idx3-ubyte");
+    let o = latent(&["decompress", "--model", p(&other), "--data", p(&lat), "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("another model"), "{}", stderr(&o));
+    let bytes = std::fs::read(&lat).unwrap();
+    let cut = dir.path().join("cut.lat");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = latent(&["decompress", "--model", p(&model), "--data", p(&cut), "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+    // --lambda belongs to --preset compress (and ease), and must be positive.
+    for (preset, lambda) in [("conv", "0.01"), ("compress", "0"), ("compress", "0.1,0.2")] {
+        let o = latent(&[
+            "train",
+            "--data",
+            p(&idx),
+            "--preset",
+            preset,
+            "--lambda",
+            lambda,
+            "--out",
+            p(&out),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("lambda"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn compress_golden_bitstream() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixtures().join("compress-model.safetensors");
+    let input = fixtures().join("compress-input-idx3-ubyte");
+    let lat = dir.path().join("golden.lat");
+    let args = ["compress", "--model", p(&model), "--data", p(&input), "--out", p(&lat)];
+    ok(latent(&[&args[..], &["--block-rows", "4"]].concat()));
+    let bytes = std::fs::read(&lat).unwrap();
+    assert_eq!(sha256_hex(&bytes), COMPRESS_GOLDEN_SHA256);
+    let expected = quantised_codes(&model, p(&input), 1.0, dir.path());
+    assert_eq!(decoded_codes(&model, &lat, dir.path()), expected);
+}

@@ -384,6 +384,11 @@ pub struct Objective {
     pub likelihood: Option<Likelihood>,
     /// Draw binary inputs `x ~ Bernoulli(x)` afresh every batch (dynamic binarisation).
     pub binarize: bool,
+    /// Learned compression (`--preset compress`): the code gets a learned factorized entropy
+    /// model and training minimises `bits per pixel + λ · 255² · MSE`, with uniform noise on
+    /// the code in place of rounding. This is `λ` (CompressAI's scale: 0.001 to 0.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<f32>,
 }
 
 impl Default for Objective {
@@ -395,6 +400,7 @@ impl Default for Objective {
             kl_warmup: 0,
             likelihood: None,
             binarize: false,
+            lambda: None,
         }
     }
 }
@@ -435,6 +441,18 @@ impl Objective {
             return Err(Error::Config(
                 "beta, kl_warmup and likelihood apply to variational models only".into(),
             ));
+        }
+        if let Some(l) = self.lambda {
+            if !(l.is_finite() && l > 0.0) {
+                return Err(Error::Config(format!("lambda must be a positive number, got {l}")));
+            }
+            if variational || self.sparsity != Sparsity::None || model.loss != Loss::Mse {
+                return Err(Error::Config(
+                    "--lambda (learned compression) needs a deterministic code, no sparsity \
+                     penalty and the mse loss"
+                        .into(),
+                ));
+            }
         }
         if let Some(Likelihood::Gaussian { sigma: Some(s) }) = self.likelihood {
             if !(s.is_finite() && s > 0.0) {

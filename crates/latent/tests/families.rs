@@ -355,3 +355,55 @@ fn variational_scores_of_an_rgb_conv_vae_match_a_hand_computation() {
     let dense = Model::fit(&frame, &FitConfig::default(), &mut Silent).expect("fit");
     assert!(dense.score_inputs(&x[..img.len()], ScoreKind::NegElbo).is_err());
 }
+
+/// A compression network (`objective.lambda`): the rate under the learned density plus
+/// `λ · 255² · MSE`, with uniform noise on the code, against finite differences on every
+/// parameter (the convolutions and the density's logits, means and log scales).
+#[test]
+fn compression_gradients_match_finite_differences() {
+    let img = ImageShape { channels: 1, height: 8, width: 8 };
+    let cfg = ModelConfig {
+        architecture: Architecture::Conv {
+            channels: vec![3, 2],
+            kernel: 3,
+            stride: 2,
+            dense_code: false,
+        },
+        activation: Activation::Tanh,
+        output: Some(Activation::Sigmoid),
+        ..ModelConfig::default()
+    };
+    // λ · 255² = 1: the distortion on the scale of the other checks (f32 noise stays small).
+    let obj = Objective { lambda: Some(1.0 / 65025.0), ..Objective::default() };
+    let (net, mut params) = build(&cfg, &obj, img.len(), Some(img));
+    assert_eq!(net.density().map(|d| d.channels), Some(2));
+    assert_eq!(net.code_width(), 2 * 2 * 2);
+    let x = inputs(3, img.len(), 2);
+    check_gradients("compress", &net, &mut params, &x, 3, 1.0);
+}
+
+/// `--preset compress`: the same seed gives the same model and the same integer tables,
+/// stored per channel with step 1.
+#[test]
+fn compress_preset_is_deterministic_and_stores_its_tables() {
+    let img = ImageShape { channels: 1, height: 8, width: 8 };
+    let frame = Frame::from_rows(Frame::default_names("p", img.len()), &inputs(64, img.len(), 9))
+        .unwrap()
+        .with_image_shape(img)
+        .unwrap();
+    let mut c = FitConfig::default();
+    latent::Preset::Compress.apply(&mut c);
+    if let Architecture::Conv { channels, .. } = &mut c.model.architecture {
+        *channels = vec![4, 3];
+    }
+    c.train.epochs = 2;
+    c.train.min_steps = 0;
+    let a = Model::fit(&frame, &c, &mut Silent).unwrap();
+    let b = Model::fit(&frame, &c, &mut Silent).unwrap();
+    assert_eq!(a.params().values(), b.params().values());
+    let tables = a.manifest().codec.clone().unwrap();
+    assert_eq!(Some(&tables), b.manifest().codec.as_ref());
+    assert!(tables.per_channel && tables.step == 1.0 && tables.dims.len() == 3);
+    tables.check(a.code_width()).unwrap();
+    latent::codec::Codec::new(&a).unwrap();
+}

@@ -12,6 +12,7 @@ mod curves;
 mod histogram;
 mod images;
 mod latent_space;
+pub mod rate_distortion;
 pub mod recommend;
 mod style;
 mod training;

@@ -9,12 +9,16 @@
 //!
 //! The file format, `.lat`, is in [`container`].
 
+pub mod bd;
 pub mod container;
 mod table;
 
+pub use bd::{bd_rate, psnr, rate_at};
 pub use container::{read, read_header, write, FileKind, LatHeader, FORMAT_VERSION, MAGIC};
 pub use table::{symbol, CodecTables, DimTable, MAX_LEVEL, MAX_SYMBOLS, PRECISION};
 
+use crate::engine::density::Density;
+use crate::engine::Params;
 use crate::{Error, Model, Result};
 use constriction::stream::model::ContiguousCategoricalEntropyModel;
 use constriction::stream::queue::{DefaultRangeDecoder, DefaultRangeEncoder};
@@ -32,6 +36,7 @@ pub const FINGERPRINT_BYTES: usize = 8;
 pub struct Codec {
     tables: CodecTables,
     models: Vec<DimModel>,
+    width: usize,
     fingerprint: [u8; 32],
 }
 
@@ -54,7 +59,7 @@ impl Codec {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Codec { tables, models, fingerprint })
+        Ok(Codec { tables, models, width, fingerprint })
     }
 
     /// The tables.
@@ -64,7 +69,7 @@ impl Codec {
 
     /// Code width.
     pub fn width(&self) -> usize {
-        self.models.len()
+        self.width
     }
 
     /// The model fingerprint (SHA-256 of its weights, preprocessing and tables).
@@ -86,7 +91,7 @@ impl Codec {
     /// the escaped values (count, then each as a zig-zag varint), then the range coder's words
     /// as little-endian bytes without trailing zero bytes.
     pub fn encode_block(&self, levels: &[i32]) -> Result<Vec<u8>> {
-        let width = self.width();
+        let width = self.models.len();
         let mut escapes = Vec::new();
         let mut coder = DefaultRangeEncoder::new();
         for (i, &v) in levels.iter().enumerate() {
@@ -118,7 +123,7 @@ impl Codec {
 
     /// Decodes a payload of [`Codec::encode_block`] holding `count` values.
     pub fn decode_block(&self, payload: &[u8], count: usize) -> Result<Vec<i32>, String> {
-        let width = self.width();
+        let width = self.models.len();
         let mut pos = 0;
         let n_escapes = container::get_varint(payload, &mut pos)?;
         if n_escapes > count as u64 {
@@ -197,6 +202,34 @@ pub fn fit(model: &mut Model, inputs: &[f32], step: f32) -> Result<()> {
 pub fn fit_frame(model: &mut Model, frame: &crate::Frame, step: f32) -> Result<()> {
     let inputs = model.inputs(frame)?;
     fit(model, &inputs, step)
+}
+
+/// The integer tables of a compression model's learned density (`--preset compress`),
+/// computed once when it is trained: one table per channel, quantisation step 1, each over
+/// the integers where the density has mass (at most [`MAX_SYMBOLS`] around the middle), the
+/// rest of its mass on the escape.
+pub fn density_tables(density: &Density, params: &Params) -> Result<CodecTables> {
+    let dims = (0..density.channels)
+        .map(|c| {
+            let (lo, hi) = density.support(params, c);
+            if !(lo.is_finite() && hi.is_finite()) {
+                return Err(Error::Config(format!(
+                    "the learned entropy model of code channel {c} is not finite (training \
+                     diverged)"
+                )));
+            }
+            let limit = MAX_LEVEL as f64 - MAX_SYMBOLS as f64;
+            let mid = ((lo + hi) / 2.0).round().clamp(-limit, limit);
+            let half = (MAX_SYMBOLS / 2) as f64;
+            let lo = lo.max(mid - half);
+            let hi = hi.min(lo + MAX_SYMBOLS as f64 - 1.0).max(lo);
+            let probs: Vec<f64> =
+                (lo as i64..=hi as i64).map(|v| density.probability(params, c, v as f64)).collect();
+            let escape = (1.0 - probs.iter().sum::<f64>()).max(0.0);
+            Ok(DimTable::from_probabilities(lo as i32, &probs, escape))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(CodecTables { step: 1.0, dims, per_channel: true })
 }
 
 /// SHA-256 of everything decoding depends on: the weights (names, shapes, values), the

@@ -32,8 +32,12 @@ pub struct DimTable {
 pub struct CodecTables {
     /// The quantisation step: a code value `z` is stored as `round(z / step)`.
     pub step: f32,
-    /// One table per code dimension.
+    /// One table per code dimension, or per channel when `per_channel`.
     pub dims: Vec<DimTable>,
+    /// The tables are per channel of a channels-last code (value `j` of a row uses table
+    /// `j % dims.len()`): the tables of a learned factorized density (`--preset compress`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_channel: bool,
 }
 
 impl CodecTables {
@@ -55,7 +59,7 @@ impl CodecTables {
                 fit_dim(&column)
             })
             .collect();
-        Ok(CodecTables { step, dims })
+        Ok(CodecTables { step, dims, per_channel: false })
     }
 
     /// Checks that the tables are usable for a code of `width` dimensions: positive finite
@@ -65,7 +69,12 @@ impl CodecTables {
         if !(self.step.is_finite() && self.step > 0.0) {
             return Err(format!("quantisation step {} is not a positive number", self.step));
         }
-        if self.dims.len() != width {
+        let fits = if self.per_channel {
+            !self.dims.is_empty() && width % self.dims.len() == 0
+        } else {
+            self.dims.len() == width
+        };
+        if !fits {
             return Err(format!(
                 "the entropy model has {} dimensions but the code has {width}",
                 self.dims.len()
@@ -113,6 +122,19 @@ impl CodecTables {
 pub fn symbol(t: &DimTable, v: i32) -> Option<usize> {
     let k = i64::from(v) - i64::from(t.min) + 1;
     (1..t.freq.len() as i64).contains(&k).then_some(k as usize)
+}
+
+impl DimTable {
+    /// A table from probabilities: `probs[i]` of the value `min + i`, `escape` of every value
+    /// outside (each kept at least `2^-PRECISION`).
+    pub fn from_probabilities(min: i32, probs: &[f64], escape: f64) -> DimTable {
+        let scale = (1u64 << 40) as f64;
+        let weight: Vec<u64> = std::iter::once(escape)
+            .chain(probs.iter().copied())
+            .map(|p| (p.max(0.0) * scale) as u64 + 1)
+            .collect();
+        DimTable { min, freq: to_fixed_point(&weight) }
+    }
 }
 
 /// One dimension's table from its sorted quantised values.

@@ -7,6 +7,7 @@ pub mod activation;
 pub mod adam;
 pub mod conv;
 pub mod dense;
+pub mod density;
 pub mod matmul;
 pub mod params;
 pub mod sparse;

@@ -240,6 +240,9 @@ impl Model {
             train::train(&mut trainer, &data, width, &config.train, &mut rng, observer, options)?
         };
         model.manifest.summary = Some(summary);
+        if let Some(density) = model.net.density() {
+            model.manifest.codec = Some(crate::codec::density_tables(density, &model.params)?);
+        }
         if !config.detector.is_reconstruction() {
             let x = model.inputs(frame)?;
             model.fit_detector(&x, config.train.seed)?;

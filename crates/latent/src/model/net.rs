@@ -5,16 +5,21 @@
 //! counting layers with weights (PyTorch `nn.Linear` layout `[out, in]` for dense layers).
 //! A variational encoder's last layer outputs `[μ | log σ²]`, `2 x latent` values per row.
 
+mod builder;
+mod rate;
+
 use super::layer::Layer;
 use crate::config::{
     Architecture, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective, Sparsity,
 };
 use crate::engine::conv::{Conv, Shape3};
 use crate::engine::dense::{dropout_activation_backward, dropout_forward};
-use crate::engine::{Activation, Dense, ParamId, Params};
+use crate::engine::density::Density;
+use crate::engine::{Activation, ParamId, Params};
 use crate::frame::ImageShape;
 use crate::objective::{self, bce_from_logit, loss_and_grad, loss_value, HALF_LN_2PI};
 use crate::{Error, Result};
+use builder::{Builder, Part};
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -33,6 +38,10 @@ pub struct Net {
     likelihood: Option<Likelihood>,
     /// Learned per-feature log σ of a Gaussian likelihood.
     log_sigma: Option<ParamId>,
+    /// The learned entropy model of a compression model's code (`objective.lambda`).
+    density: Option<Density>,
+    /// Pixels per row (values per row for tables): the rate is in bits per pixel.
+    pixels: usize,
 }
 
 impl Net {
@@ -72,7 +81,8 @@ impl Net {
                 })?;
                 let mut shape = Shape3 { h: img.height, w: img.width, c: img.channels };
                 shapes.push(shape);
-                for &ch in channels {
+                let rate = objective.lambda.is_some() && !*dense;
+                for (i, &ch) in channels.iter().enumerate() {
                     if (shape.h > 1 && shape.h % stride != 0) || shape.w % stride != 0 {
                         return Err(Error::Config(format!(
                             "stride {stride} does not divide the {}x{} feature map; use a stride or \
@@ -81,7 +91,9 @@ impl Net {
                         )));
                     }
                     let name = b.name(Part::Encoder);
-                    let layer = Conv::new(b.params, &name, shape, ch, *kernel, *stride, act);
+                    // A compression model's code map is linear (the code activation).
+                    let a = if rate && i + 1 == channels.len() { code_act } else { act };
+                    let layer = Conv::new(b.params, &name, shape, ch, *kernel, *stride, a);
                     shape = layer.output;
                     shapes.push(shape);
                     b.layers.push(Layer::Conv(layer));
@@ -120,7 +132,16 @@ impl Net {
             }
         }
         let layers = b.layers;
-        Self::assemble(params, layers, code_layer, latent, &cfg, output, objective, inputs)
+        let code_channels = shapes.last().filter(|_| !dense_code).map_or(latent, |s| s.c);
+        let pixels = image.map_or(inputs, |i| i.height * i.width);
+        let mut net =
+            Self::assemble(params, layers, code_layer, latent, &cfg, output, objective, inputs)?;
+        net.pixels = pixels;
+        net.density = objective
+            .lambda
+            .is_some()
+            .then(|| Density::new(params, "entropy", code_channels, rate::COMPONENTS));
+        Ok(net)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -158,6 +179,8 @@ impl Net {
             objective: objective.clone(),
             likelihood,
             log_sigma,
+            density: None,
+            pixels: inputs,
         })
     }
 
@@ -311,7 +334,12 @@ impl Net {
         let k = self.latent;
         let h = &ws.outputs[self.code_layer];
         match self.kind {
-            LatentKind::Deterministic => ws.z[..rows * k].copy_from_slice(&h[..rows * k]),
+            LatentKind::Deterministic => {
+                ws.z[..rows * k].copy_from_slice(&h[..rows * k]);
+                if self.density.is_some() {
+                    rate::quantise(&mut ws.z[..rows * k], rng);
+                }
+            }
             LatentKind::Gaussian => {
                 match rng {
                     Some(rng) => {
@@ -354,12 +382,16 @@ impl Net {
         let target: &[f32] = if self.objective.binarize { &binarized[..n] } else { &x[..n] };
         let mut loss = self.reconstruction(params, ws, target, rows, true);
         ws.target = binarized;
+        if let Some(scale) = self.distortion_weight() {
+            ws.grad_a[..n].iter_mut().for_each(|g| *g *= scale);
+            loss *= f64::from(scale);
+        }
         // Backward through the decoder; ws.grad_a holds dz of layer i.
         for i in (0..self.layers.len()).rev() {
             let layer = &self.layers[i];
             let n_out = rows * layer.outputs();
             if i == self.code_layer {
-                loss += self.head_backward(ws, rows, kl_weight);
+                loss += self.head_backward(params, ws, rows, kl_weight);
             }
             if i != last {
                 let pre = if ws.pre[i].is_empty() { None } else { Some(&ws.pre[i][..n_out]) };
@@ -400,10 +432,19 @@ impl Net {
     /// At the code layer: turns `ws.grad_a` from the gradient at the decoder input (`dz`) into
     /// the gradient at the code layer's output, adding sparsity or KL terms. Returns the added
     /// loss.
-    fn head_backward(&self, ws: &mut Workspace, rows: usize, kl_weight: f32) -> f64 {
+    fn head_backward(
+        &self,
+        params: &mut Params,
+        ws: &mut Workspace,
+        rows: usize,
+        kl_weight: f32,
+    ) -> f64 {
         let k = self.latent;
         let h = &ws.outputs[self.code_layer];
         match self.kind {
+            LatentKind::Deterministic if self.density.is_some() => {
+                self.rate_backward(params, ws, rows)
+            }
             LatentKind::Deterministic => objective::sparsity_penalty(
                 self.objective.sparsity,
                 &h[..rows * k],
@@ -503,6 +544,9 @@ impl Net {
         self.forward(params, ws, x, rows, None);
         let n = rows * self.width();
         let mut loss = self.reconstruction(params, ws, &x[..n], rows, false);
+        if let Some(scale) = self.distortion_weight() {
+            loss = loss * f64::from(scale) + self.rate_bpp(params, ws, rows);
+        }
         if self.kind == LatentKind::Gaussian {
             let h = &ws.outputs[self.code_layer][..rows * 2 * self.latent];
             loss += f64::from(self.objective.beta) * objective::gaussian_kl(h, self.latent)
@@ -563,6 +607,9 @@ impl Net {
         for layer in &self.layers {
             layer.init(params, rng);
         }
+        if let Some(d) = &self.density {
+            d.init(params);
+        }
         if let (Sparsity::Kl { rho, .. }, LatentKind::Deterministic, Layer::Dense(code)) =
             (self.objective.sparsity, self.kind, &self.layers[self.code_layer])
         {
@@ -583,37 +630,6 @@ fn reborrow<'a>(rng: &'a mut Option<&mut dyn RngCore>) -> Option<&'a mut dyn Rng
     match rng {
         Some(r) => Some(&mut **r),
         None => None,
-    }
-}
-
-/// Which half of the network a layer belongs to (its weight-name prefix).
-#[derive(Clone, Copy)]
-enum Part {
-    Encoder,
-    Decoder,
-}
-
-/// Appends layers with weight names counted per part: `encoder.0`, `encoder.1`, `decoder.0`, …
-struct Builder<'p> {
-    params: &'p mut Params,
-    layers: Vec<Layer>,
-    encoder: usize,
-    decoder: usize,
-}
-
-impl Builder<'_> {
-    fn name(&mut self, part: Part) -> String {
-        let (prefix, counter) = match part {
-            Part::Encoder => ("encoder", &mut self.encoder),
-            Part::Decoder => ("decoder", &mut self.decoder),
-        };
-        *counter += 1;
-        format!("{prefix}.{}", *counter - 1)
-    }
-
-    fn dense(&mut self, part: Part, from: usize, to: usize, act: Activation) {
-        let name = self.name(part);
-        self.layers.push(Layer::Dense(Dense::new(self.params, &name, from, to, act)));
     }
 }
 
