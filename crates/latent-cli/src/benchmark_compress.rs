@@ -9,8 +9,8 @@
 //! every byte, and against JPEG's entropy-coded scan alone for the one-file rate.
 
 use crate::anomaly_panel::reference_script;
-use crate::options::DataArgs;
 use crate::data::{self, in_file};
+use crate::options::DataArgs;
 use crate::plots::rate_distortion::{rd_plot, Curve};
 use crate::{exit::BadInput, transform};
 use anyhow::{anyhow, Context, Result};
