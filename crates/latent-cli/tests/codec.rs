@@ -371,3 +371,26 @@ fn compress_golden_bitstream() {
     let expected = quantised_codes(&model, p(&input), 1.0, dir.path());
     assert_eq!(decoded_codes(&model, &lat, dir.path()), expected);
 }
+
+/// A compression model's learned tables are not replaced by fitted ones.
+#[test]
+fn fit_codec_refuses_a_compression_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixtures().join("compress-model.safetensors");
+    let data = fixtures().join("compress-input-idx3-ubyte");
+    let out = dir.path().join("refit.safetensors");
+    let o = latent(&[
+        "fit-codec",
+        "--model",
+        p(&model),
+        "--data",
+        p(&data),
+        "--quant-step",
+        "0.5",
+        "--out",
+        p(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("learnt in training"), "{}", stderr(&o));
+    assert!(!out.exists());
+}

@@ -190,6 +190,13 @@ pub fn quantise(codes: &[f32], step: f32) -> Result<Vec<i32>> {
 /// preprocessed, as [`Model::inputs`] gives) with quantisation `step`, and stores them in the
 /// model (saved with it).
 pub fn fit(model: &mut Model, inputs: &[f32], step: f32) -> Result<()> {
+    if model.manifest().codec.as_ref().is_some_and(|t| t.per_channel) {
+        return Err(Error::Config(
+            "this compression model codes with the entropy model it learnt in training; fitted \
+             tables would replace it"
+                .into(),
+        ));
+    }
     let codes = model.encode_inputs(inputs);
     let levels = quantise(&codes.data, step)?;
     let tables = CodecTables::fit(&levels, codes.cols, step).map_err(Error::Config)?;
