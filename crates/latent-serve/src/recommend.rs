@@ -49,9 +49,6 @@ pub(crate) fn recommend(model: &RecModel, body: &[u8]) -> Result<(Vec<u8>, usize
     let req: RecommendRequest = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("malformed request body: {e}")))?;
     let k = req.k.unwrap_or(DEFAULT_K);
-    if k == 0 {
-        return Err(ApiError::unprocessable("\"k\" must be at least 1"));
-    }
     let (histories, batch) =
         match (req.items, req.users) {
             (Some(items), None) => (vec![items], false),
@@ -60,33 +57,16 @@ pub(crate) fn recommend(model: &RecModel, body: &[u8]) -> Result<(Vec<u8>, usize
                 "give either \"items\" (one history) or \"users\" (a list of {\"items\": [...]})",
             )),
         };
-    let index = model.item_index();
-    let mut rows = Vec::with_capacity(histories.len());
-    let mut unknown = Vec::with_capacity(histories.len());
-    for h in histories {
-        let mut row = Vec::with_capacity(h.len());
-        let mut missing = Vec::new();
-        for id in h {
-            match index.get(&id) {
-                Some(&i) => row.push(i),
-                None => missing.push(id),
-            }
-        }
-        row.sort_unstable();
-        row.dedup();
-        rows.push(row);
-        unknown.push(missing);
-    }
-    let refs: Vec<&[u32]> = rows.iter().map(Vec::as_slice).collect();
-    let ranked = model.model.recommend(&refs, k, req.exclude_seen.unwrap_or(true));
+    let ranked = model
+        .recommend_ids(&histories, k, req.exclude_seen.unwrap_or(true))
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let items = &model.manifest.items;
     let answers: Vec<UserAnswer<'_>> = ranked
         .into_iter()
-        .zip(unknown)
-        .map(|(list, unknown_items)| UserAnswer {
-            items: list.iter().map(|&(i, _)| items[i as usize].as_str()).collect(),
-            scores: list.iter().map(|&(_, s)| s).collect(),
-            unknown_items,
+        .map(|r| UserAnswer {
+            items: r.ranked.iter().map(|&(i, _)| items[i as usize].as_str()).collect(),
+            scores: r.ranked.iter().map(|&(_, s)| s).collect(),
+            unknown_items: r.unknown_items,
         })
         .collect();
     let n = answers.len();

@@ -1,9 +1,10 @@
 //! Interactions from in-memory data, as every front end gives them: a long table of user and
 //! item ids (optionally with a rating), or a sparse users × items matrix in CSR form (what
-//! `scipy.sparse` holds and `save_npz` writes). The `latent` binary's readers, the Python
-//! package and the service build their [`Interactions`] here, so the same data gives the same
-//! users, items and positives whichever way it arrives. Also the defaults of
-//! [`InteractionColumns`] and ranking a table of histories with a [`RecModel`].
+//! `scipy.sparse` holds and `save_npz` writes). The `latent` binary's readers and the Python
+//! package build their [`Interactions`] here, so the same data gives the same users, items and
+//! positives whichever way it arrives. Also the defaults of [`InteractionColumns`], and ranking
+//! with a [`RecModel`]: a table of histories ([`RecModel::recommend_for`]) or lists of item ids
+//! as the service receives them ([`RecModel::recommend_ids`]).
 
 use super::file::RecModel;
 use super::{InteractionColumns, Interactions};
@@ -140,6 +141,15 @@ pub struct Recommendations {
     pub unknown: usize,
 }
 
+/// The top items of one history given as item ids (see [`RecModel::recommend_ids`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdRecommendation {
+    /// `(item index, score)`, best first (at most `k`).
+    pub ranked: Vec<(u32, f32)>,
+    /// The history's ids the model does not know, in their order.
+    pub unknown_items: Vec<String>,
+}
+
 impl RecModel {
     /// Each user's history in `data` as indices on the model's item axis (items the model
     /// does not know are skipped and counted). Fails when no history holds a known item.
@@ -169,6 +179,45 @@ impl RecModel {
         let (histories, unknown) = self.histories_of(data)?;
         let rows: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
         Ok(Recommendations { ranked: self.model.recommend(&rows, k, exclude_seen), unknown })
+    }
+
+    /// The top `k` items for histories given as lists of item ids, one list per user (what
+    /// `POST /v1/recommend` receives). Ids the model does not know are skipped and answered
+    /// per user, in their order, rather than refused: a history of unknown items only is
+    /// ranked as an empty one.
+    pub fn recommend_ids<S: AsRef<str>>(
+        &self,
+        histories: &[Vec<S>],
+        k: usize,
+        exclude_seen: bool,
+    ) -> Result<Vec<IdRecommendation>> {
+        if k == 0 {
+            return Err(Error::Config("k must be at least 1".into()));
+        }
+        let index = self.item_index();
+        let (rows, unknown): (Vec<Vec<u32>>, Vec<Vec<String>>) = histories
+            .iter()
+            .map(|ids| {
+                let mut row = Vec::with_capacity(ids.len());
+                let mut missing = Vec::new();
+                for id in ids {
+                    match index.get(id.as_ref()) {
+                        Some(&i) => row.push(i),
+                        None => missing.push(id.as_ref().to_string()),
+                    }
+                }
+                row.sort_unstable();
+                row.dedup();
+                (row, missing)
+            })
+            .unzip();
+        let refs: Vec<&[u32]> = rows.iter().map(Vec::as_slice).collect();
+        let ranked = self.model.recommend(&refs, k, exclude_seen);
+        Ok(ranked
+            .into_iter()
+            .zip(unknown)
+            .map(|(ranked, unknown_items)| IdRecommendation { ranked, unknown_items })
+            .collect())
     }
 
     /// The score of every item of the model for every user of `data` (row-major, users ×

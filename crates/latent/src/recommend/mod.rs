@@ -16,7 +16,7 @@ pub mod split;
 pub use csr::Csr;
 pub use file::{is_recommender, RecManifest};
 pub use fit::{evaluate, fit_split, RecEpoch, RecSummary, Recommender};
-pub use input::Recommendations;
+pub use input::{IdRecommendation, Recommendations};
 pub use metrics::{ndcg_at_k, recall_at_k, top_k, RankingMetrics};
 pub use split::{split_users, HeldOut, UserSplit};
 
