@@ -90,8 +90,11 @@ pub fn matrix_to_array(py: Python<'_>, m: latent::Matrix) -> PyResult<Bound<'_, 
     m.data.into_pyarray(py).reshape([rows, cols])
 }
 
-/// The estimator's parameters (`None`: the preset's value).
-#[derive(Debug, Clone, Default)]
+/// The estimator's network and training parameters (`None`: the preset's value), read from
+/// the dict the Python estimators build once for every fit (`_common._network_params`; every
+/// key must be there).
+#[derive(Debug, Clone, Default, FromPyObject)]
+#[pyo3(from_item_all)]
 pub struct Params {
     /// Encoder hidden layer sizes.
     pub hidden: Option<Vec<usize>>,

@@ -27,7 +27,7 @@ use numpy::{
 use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The Python exception of a library error: `ValueError` for bad input (data, configuration,
 /// model file), `KeyboardInterrupt` for an interrupted fit, `OSError` for a file that cannot be
@@ -42,6 +42,23 @@ pub fn py_error(e: latent::Error) -> PyErr {
     }
 }
 
+/// The bytes of the model file `save` writes into a temporary folder (pickling goes through
+/// the one file format).
+fn file_bytes(save: impl FnOnce(&Path) -> latent::Result<()>) -> PyResult<Vec<u8>> {
+    let dir = tempfile::tempdir().map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let path = dir.path().join("model.safetensors");
+    save(&path).map_err(py_error)?;
+    std::fs::read(&path).map_err(|e| PyOSError::new_err(e.to_string()))
+}
+
+/// What `load` reads from `data`, the bytes of a model file (see [`file_bytes`]).
+fn from_file_bytes<T>(data: &[u8], load: impl FnOnce(&Path) -> latent::Result<T>) -> PyResult<T> {
+    let dir = tempfile::tempdir().map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let path = dir.path().join("model.safetensors");
+    std::fs::write(&path, data).map_err(|e| PyOSError::new_err(e.to_string()))?;
+    load(&path).map_err(py_error)
+}
+
 /// A trained latent model (the `.safetensors` file the `latent` binary writes and reads).
 #[pyclass(name = "Model", module = "latent._native", frozen)]
 pub struct PyModel {
@@ -53,25 +70,13 @@ impl PyModel {
     /// Fits a model on `data` and calibrates its anomaly threshold (`contamination`, else the
     /// library's automatic rule). Returns the model and the training rows' scores.
     #[staticmethod]
-    #[pyo3(signature = (data, *, hidden=None, latent=None, preset="dense", epochs=None,
-        batch_size=None, lr=None, seed=None, contamination=None, verbose=0, dropout=None,
-        weight_decay=None, activation=None, quant_step=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (data, params, *, preset="dense", verbose=0, quant_step=None))]
     fn fit<'py>(
         py: Python<'py>,
         data: DataIn<'py>,
-        hidden: Option<Vec<usize>>,
-        latent: Option<usize>,
+        params: convert::Params,
         preset: &str,
-        epochs: Option<usize>,
-        batch_size: Option<usize>,
-        lr: Option<f32>,
-        seed: Option<u64>,
-        contamination: Option<f32>,
         verbose: u32,
-        dropout: Option<f32>,
-        weight_decay: Option<f32>,
-        activation: Option<String>,
         quant_step: Option<f32>,
     ) -> PyResult<(PyModel, Bound<'py, PyArray1<f32>>)> {
         if let Some(step) = quant_step.filter(|s| !(s.is_finite() && *s > 0.0)) {
@@ -79,18 +84,6 @@ impl PyModel {
                 "quant_step must be a positive number, got {step}"
             )));
         }
-        let params = convert::Params {
-            hidden,
-            latent,
-            epochs,
-            batch_size,
-            lr,
-            seed,
-            contamination,
-            dropout,
-            weight_decay,
-            activation,
-        };
         let config = fit_config(preset, params).map_err(py_error)?;
         let frame = frame_from(data, None)?;
         let mut obs = observer::PyObserver::new(verbose);
@@ -121,25 +114,14 @@ impl PyModel {
 
     /// The model file's bytes (for pickling).
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = py.detach(|| -> PyResult<Vec<u8>> {
-            let dir = tempfile::tempdir().map_err(|e| PyOSError::new_err(e.to_string()))?;
-            let path = dir.path().join("model.safetensors");
-            self.model.save(&path).map_err(py_error)?;
-            std::fs::read(&path).map_err(|e| PyOSError::new_err(e.to_string()))
-        })?;
+        let bytes = py.detach(|| file_bytes(|path| self.model.save(path)))?;
         Ok(PyBytes::new(py, &bytes))
     }
 
     /// A model from the bytes of a model file.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PyModel> {
-        let data = data.to_vec();
-        let model = py.detach(|| -> PyResult<Model> {
-            let dir = tempfile::tempdir().map_err(|e| PyOSError::new_err(e.to_string()))?;
-            let path = dir.path().join("model.safetensors");
-            std::fs::write(&path, &data).map_err(|e| PyOSError::new_err(e.to_string()))?;
-            Model::load(&path).map_err(py_error)
-        })?;
+        let model = py.detach(|| from_file_bytes(data, Model::load))?;
         Ok(PyModel { model })
     }
 

@@ -8,7 +8,7 @@ use crate::py_error;
 use latent::recommend::file::RecModel;
 use latent::recommend::{InteractionColumns, Interactions, RecConfig, RecKind};
 use numpy::{IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray1};
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::path::PathBuf;
@@ -110,39 +110,54 @@ fn kind(name: &str) -> latent::Result<RecKind> {
         })
 }
 
+/// A recommender's network and training parameters (`None`: the library's default), read
+/// from the dict `Recommender.fit` builds (every key must be there).
+#[derive(Debug, Clone, Default, FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct RecParams {
+    /// Hidden layer size.
+    pub hidden: Option<usize>,
+    /// Code size.
+    pub latent: Option<usize>,
+    /// Input dropout.
+    pub dropout: Option<f32>,
+    /// Final KL weight (Mult-VAE).
+    pub beta: Option<f32>,
+    /// EASE's candidate λ values.
+    pub lambdas: Option<Vec<f64>>,
+    /// Epochs.
+    pub epochs: Option<usize>,
+    /// Users per batch.
+    pub batch_size: Option<usize>,
+    /// Learning rate.
+    pub lr: Option<f32>,
+    /// Weight decay.
+    pub weight_decay: Option<f32>,
+    /// Epochs without improvement before stopping.
+    pub patience: Option<usize>,
+    /// Seed.
+    pub seed: Option<u64>,
+}
+
 /// The settings of a recommender: the library's defaults with the given values over them
 /// (the same mapping as `latent train`'s flags).
-#[allow(clippy::too_many_arguments)]
-fn rec_config(
-    model: &str,
-    hidden: Option<usize>,
-    latent: Option<usize>,
-    dropout: Option<f32>,
-    beta: Option<f32>,
-    lambdas: Option<Vec<f64>>,
-    epochs: Option<usize>,
-    batch_size: Option<usize>,
-    lr: Option<f32>,
-    weight_decay: Option<f32>,
-    patience: Option<usize>,
-    seed: Option<u64>,
-) -> latent::Result<RecConfig> {
+fn rec_config(model: &str, p: RecParams) -> latent::Result<RecConfig> {
     let mut c = RecConfig { kind: kind(model)?, ..RecConfig::default() };
-    c.hidden = hidden.unwrap_or(c.hidden);
-    c.latent = latent.unwrap_or(c.latent);
-    c.dropout = dropout.unwrap_or(c.dropout);
-    c.beta = beta.unwrap_or(c.beta);
-    if let Some(l) = lambdas.filter(|l| !l.is_empty()) {
+    c.hidden = p.hidden.unwrap_or(c.hidden);
+    c.latent = p.latent.unwrap_or(c.latent);
+    c.dropout = p.dropout.unwrap_or(c.dropout);
+    c.beta = p.beta.unwrap_or(c.beta);
+    if let Some(l) = p.lambdas.filter(|l| !l.is_empty()) {
         c.lambdas = l;
     }
-    c.epochs = epochs.unwrap_or(c.epochs);
-    if let Some(b) = batch_size {
+    c.epochs = p.epochs.unwrap_or(c.epochs);
+    if let Some(b) = p.batch_size {
         c.set_batch_size(b);
     }
-    c.lr = lr.unwrap_or(c.lr);
-    c.weight_decay = weight_decay.unwrap_or(c.weight_decay);
-    c.patience = patience.or(c.patience);
-    c.seed = seed.unwrap_or(c.seed);
+    c.lr = p.lr.unwrap_or(c.lr);
+    c.weight_decay = p.weight_decay.unwrap_or(c.weight_decay);
+    c.patience = p.patience.or(c.patience);
+    c.seed = p.seed.unwrap_or(c.seed);
     c.validate()?;
     Ok(c)
 }
@@ -153,47 +168,21 @@ impl PyRecModel {
     /// stopping and EASE's λ). `user`, `item`, `rating`, `min_rating`: the columns recorded
     /// in the model file (the defaults of `latent recommend`).
     #[staticmethod]
-    #[pyo3(signature = (data, *, model="mult-vae", hidden=None, latent=None, dropout=None,
-        beta=None, lambdas=None, epochs=None, batch_size=None, lr=None, weight_decay=None,
-        patience=None, seed=None, user=None, item=None, rating=None, min_rating=None,
-        verbose=0))]
+    #[pyo3(signature = (data, params, *, model="mult-vae", user=None, item=None, rating=None,
+        min_rating=None, verbose=0))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
         data: &PyInteractions,
+        params: RecParams,
         model: &str,
-        hidden: Option<usize>,
-        latent: Option<usize>,
-        dropout: Option<f32>,
-        beta: Option<f32>,
-        lambdas: Option<Vec<f64>>,
-        epochs: Option<usize>,
-        batch_size: Option<usize>,
-        lr: Option<f32>,
-        weight_decay: Option<f32>,
-        patience: Option<usize>,
-        seed: Option<u64>,
         user: Option<String>,
         item: Option<String>,
         rating: Option<String>,
         min_rating: Option<f64>,
         verbose: u32,
     ) -> PyResult<PyRecModel> {
-        let config = rec_config(
-            model,
-            hidden,
-            latent,
-            dropout,
-            beta,
-            lambdas,
-            epochs,
-            batch_size,
-            lr,
-            weight_decay,
-            patience,
-            seed,
-        )
-        .map_err(py_error)?;
+        let config = rec_config(model, params).map_err(py_error)?;
         let defaults = InteractionColumns::default();
         let columns = InteractionColumns {
             user: user.unwrap_or(defaults.user),
@@ -227,25 +216,14 @@ impl PyRecModel {
 
     /// The model file's bytes (for pickling).
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = py.detach(|| -> PyResult<Vec<u8>> {
-            let dir = tempfile::tempdir().map_err(|e| PyOSError::new_err(e.to_string()))?;
-            let path = dir.path().join("model.safetensors");
-            self.model.save(&path).map_err(py_error)?;
-            std::fs::read(&path).map_err(|e| PyOSError::new_err(e.to_string()))
-        })?;
+        let bytes = py.detach(|| crate::file_bytes(|path| self.model.save(path)))?;
         Ok(PyBytes::new(py, &bytes))
     }
 
     /// A recommender from the bytes of a model file.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PyRecModel> {
-        let data = data.to_vec();
-        let model = py.detach(|| -> PyResult<RecModel> {
-            let dir = tempfile::tempdir().map_err(|e| PyOSError::new_err(e.to_string()))?;
-            let path = dir.path().join("model.safetensors");
-            std::fs::write(&path, &data).map_err(|e| PyOSError::new_err(e.to_string()))?;
-            RecModel::load(&path).map_err(py_error)
-        })?;
+        let model = py.detach(|| crate::from_file_bytes(data, RecModel::load))?;
         Ok(PyRecModel { model })
     }
 

@@ -15,41 +15,19 @@ const FIRST_ROW: usize = 1;
 /// Trains a windowed model on a series and calibrates its threshold on every window; returns
 /// the model and the causal score of every point (NaN before the first full window).
 #[pyfunction]
-#[pyo3(signature = (data, *, window, stride=1, time_column=None, hidden=None, latent=None,
-    preset="dense", epochs=None, batch_size=None, lr=None, seed=None, contamination=None,
-    verbose=0, dropout=None, weight_decay=None, activation=None))]
+#[pyo3(signature = (data, params, *, window, stride=1, time_column=None, preset="dense",
+    verbose=0))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit_series<'py>(
     py: Python<'py>,
     data: DataIn<'py>,
+    params: Params,
     window: usize,
     stride: usize,
     time_column: Option<String>,
-    hidden: Option<Vec<usize>>,
-    latent: Option<usize>,
     preset: &str,
-    epochs: Option<usize>,
-    batch_size: Option<usize>,
-    lr: Option<f32>,
-    seed: Option<u64>,
-    contamination: Option<f32>,
     verbose: u32,
-    dropout: Option<f32>,
-    weight_decay: Option<f32>,
-    activation: Option<String>,
 ) -> PyResult<(PyModel, Bound<'py, PyArray1<f32>>)> {
-    let params = Params {
-        hidden,
-        latent,
-        epochs,
-        batch_size,
-        lr,
-        seed,
-        contamination,
-        dropout,
-        weight_decay,
-        activation,
-    };
     let config = fit_config(preset, params).map_err(py_error)?;
     let frame = frame_from(data, None)?;
     let options = WindowOptions { time_column, window, stride };

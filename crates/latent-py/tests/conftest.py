@@ -27,6 +27,32 @@ def latent_bin():
     return str(path)
 
 
+def assert_ctrl_c_stops(tmp_path, setup, fit):
+    """Runs ``setup`` then the long ``fit`` (Python lines) in a child interpreter, sends it
+    SIGINT once the fit has started, and checks that the fit raised latent's
+    KeyboardInterrupt within 10 seconds."""
+    import signal
+    import sys
+    import time
+
+    script = tmp_path / "long_fit.py"
+    script.write_text(
+        f"import numpy as np, latent\n{setup}\n"
+        "print('fitting', flush=True)\n"
+        f"try:\n    {fit}\n"
+        "except KeyboardInterrupt as e:\n"
+        "    print('interrupted:', e, flush=True)\n"
+    )
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "fitting"
+    time.sleep(1.0)
+    start = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert "interrupted: training interrupted at epoch" in out
+    assert time.monotonic() - start < 10
+
+
 def run_cli(latent_bin, *args):
     """Runs the latent binary; returns its standard output, failing the test on an error."""
     r = subprocess.run([latent_bin, *map(str, args)], capture_output=True, text=True)

@@ -27,13 +27,13 @@ import numpy as np
 
 from . import _native
 from ._common import (
-    _Base,
+    _Estimator,
     _columns_out,
     _dataframe_columns,
     _is_arrow,
     _is_dataframe,
     _matrix,
-    not_fitted,
+    _network_params,
 )
 from ._native import Model, RecModel, presets
 from ._recommend import Recommender
@@ -42,7 +42,8 @@ from ._series import SeriesDetector
 __all__ = ["AutoEncoder", "Model", "RecModel", "Recommender", "SeriesDetector", "load", "presets"]
 __version__ = _native.__version__
 
-class AutoEncoder(_Base):
+
+class AutoEncoder(_Estimator):
     """An autoencoder for tables, trained and run by the latent Rust library.
 
     Parameters
@@ -159,11 +160,6 @@ class AutoEncoder(_Base):
             )
         return (arr, []), arr.shape[1], None
 
-    def _model(self):
-        model = getattr(self, "model_", None)
-        if model is None:
-            raise not_fitted(self)
-        return model
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -171,21 +167,11 @@ class AutoEncoder(_Base):
         """Fits the autoencoder on ``X`` (``y`` is ignored) and calibrates the anomaly
         threshold on the training rows. Returns self."""
         data, width, names = self._data(X, fitted=False)
-        hidden = None if self.hidden is None else [int(h) for h in np.atleast_1d(self.hidden)]
         model, scores = Model.fit(
             data,
-            hidden=hidden,
-            latent=None if self.latent is None else int(self.latent),
+            _network_params(self),
             preset=str(self.preset),
-            epochs=None if self.epochs is None else int(self.epochs),
-            batch_size=None if self.batch_size is None else int(self.batch_size),
-            lr=None if self.lr is None else float(self.lr),
-            seed=None if self.seed is None else int(self.seed),
-            contamination=None if self.contamination is None else float(self.contamination),
             verbose=int(self.verbose or 0),
-            dropout=None if self.dropout is None else float(self.dropout),
-            weight_decay=None if self.weight_decay is None else float(self.weight_decay),
-            activation=None if self.activation is None else str(self.activation),
             quant_step=None if self.quant_step is None else float(self.quant_step),
         )
         self._set_fitted(model, width, names)
@@ -213,7 +199,7 @@ class AutoEncoder(_Base):
         """Anomaly score of every row of ``X`` (higher is more anomalous): the score the
         model's threshold was calibrated on (reconstruction error, or the ensemble score of
         the "anomaly" preset)."""
-        model = self._model()
+        model = self._fitted()
         return model.score(self._data(X, fitted=True)[0])
 
     def score_samples(self, X):
@@ -222,27 +208,27 @@ class AutoEncoder(_Base):
 
     def predict(self, X):
         """0 (normal) or 1 (anomaly: score above the model's threshold) for every row."""
-        return self._model().flags(self.decision_function(X))
+        return self._fitted().flags(self.decision_function(X))
 
     def predict_proba(self, X):
         """``(n_samples, 2)``: the probability-like ``[normal, anomaly]`` mapping of the
         scores through the model's calibration (the anomaly column is above 0.5 exactly when
         the row is flagged). A calibrated rank, not a posterior probability."""
-        p = self._model().proba(self.decision_function(X)).astype(np.float64)
+        p = self._fitted().proba(self.decision_function(X)).astype(np.float64)
         return np.column_stack([1.0 - p, p])
 
     def explain(self, X, k=3):
         """The ``k`` input columns contributing most to each row's score: per row, a list of
         ``(column, share)`` pairs, largest share first (one-hot groups summed back to their
         column)."""
-        model = self._model()
+        model = self._fitted()
         return model.explain(self._data(X, fitted=True)[0], int(k))
 
     # -- the code ------------------------------------------------------------------------
 
     def transform(self, X):
         """The latent code of every row: ``(n_samples, latent)`` float32."""
-        return self._model().encode(self._data(X, fitted=True)[0])
+        return self._fitted().encode(self._data(X, fitted=True)[0])
 
     def fit_transform(self, X, y=None):
         """Fits on ``X`` and returns its latent codes."""
@@ -251,14 +237,14 @@ class AutoEncoder(_Base):
     def inverse_transform(self, Z):
         """Rows decoded from latent codes, in the original units: a float32 array, or a
         pandas DataFrame when the model has categorical columns."""
-        model = self._model()
+        model = self._fitted()
         return _columns_out(model.decode(_matrix(Z, "Z")))
 
     def reconstruct(self, X):
         """Every row's reconstruction in the original units (categorical columns as their most
         likely category): a float32 array, or a DataFrame when the model has categorical
         columns or ``X`` is a DataFrame."""
-        model = self._model()
+        model = self._fitted()
         out = model.reconstruct(self._data(X, fitted=True)[0])
         return _columns_out(out, as_frame=_is_dataframe(X))
 
@@ -269,26 +255,22 @@ class AutoEncoder(_Base):
         codes, range-coded with the model's entropy model -- the bytes ``latent compress``
         writes for the same rows of a table. Needs a model fitted with ``quant_step`` (or
         ``latent train --quant-step`` / ``latent fit-codec``)."""
-        model = self._model()
+        model = self._fitted()
         return model.compress(self._data(X, fitted=True)[0], int(block_rows))
 
     def decompress(self, data):
         """The rows of a ``.lat`` container written with this model, decoded in the original
         units (as ``latent decompress``): a float32 array, or a DataFrame when the model has
         categorical columns. Lossy: close to the reconstruction of the rows compressed."""
-        return _columns_out(self._model().decompress(bytes(data)))
+        return _columns_out(self._fitted().decompress(bytes(data)))
 
     def decompress_codes(self, data):
         """The quantised codes of a ``.lat`` container: ``(n_samples, latent)`` int32 (as
         ``latent decompress --codes``)."""
-        return self._model().decompress_codes(bytes(data))
+        return self._fitted().decompress_codes(bytes(data))
 
     # -- files ---------------------------------------------------------------------------
 
-    def save(self, path):
-        """Writes the model file (the ``.safetensors`` file of ``latent train``)."""
-        self._model().save(str(path))
-        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

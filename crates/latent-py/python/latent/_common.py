@@ -125,3 +125,43 @@ def not_fitted(est):
         f"This {type(est).__name__} instance is not fitted yet. Call 'fit' with "
         "appropriate arguments before using this estimator."
     )
+
+
+class _Estimator(_Base):
+    """What every latent estimator shares: the fitted native model in ``model_`` and its
+    file."""
+
+    def _fitted(self):
+        """The fitted native model (scikit-learn's ``NotFittedError`` before ``fit``)."""
+        model = getattr(self, "model_", None)
+        if model is None:
+            raise not_fitted(self)
+        return model
+
+    def save(self, path):
+        """Writes the model file: the same ``.safetensors`` file the ``latent`` program
+        writes and reads (``latent.load`` reads it back). Returns self."""
+        self._fitted().save(str(path))
+        return self
+
+
+def _network_params(est):
+    """The network and training parameters of an estimator as the native fit takes them:
+    integers and floats converted once, ``None`` left for the preset's value."""
+
+    def opt(v, kind):
+        return None if v is None else kind(v)
+
+    hidden = getattr(est, "hidden", None)
+    return dict(
+        hidden=None if hidden is None else [int(h) for h in np.atleast_1d(hidden)],
+        latent=opt(est.latent, int),
+        epochs=opt(est.epochs, int),
+        batch_size=opt(est.batch_size, int),
+        lr=opt(est.lr, float),
+        seed=opt(est.seed, int),
+        contamination=opt(est.contamination, float),
+        dropout=opt(est.dropout, float),
+        weight_decay=opt(est.weight_decay, float),
+        activation=opt(est.activation, str),
+    )

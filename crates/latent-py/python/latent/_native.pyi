@@ -1,7 +1,7 @@
 """Type stubs of latent._native, the Rust extension (see latent/__init__.py)."""
 
 from os import PathLike
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,37 @@ _Data = Union[
 ]
 _Columns = List[Tuple[str, Union[npt.NDArray[np.float32], List[str]]]]
 
+
+class _Params(TypedDict, total=False):
+    """Network and training parameters (None: the preset's value); built by
+    latent._common._network_params."""
+
+    hidden: Optional[List[int]]
+    latent: Optional[int]
+    epochs: Optional[int]
+    batch_size: Optional[int]
+    lr: Optional[float]
+    seed: Optional[int]
+    contamination: Optional[float]
+    dropout: Optional[float]
+    weight_decay: Optional[float]
+    activation: Optional[str]
+
+class _RecParams(TypedDict, total=False):
+    """A recommender's parameters (None: the library's default); built by Recommender.fit."""
+
+    hidden: Optional[int]
+    latent: Optional[int]
+    dropout: Optional[float]
+    beta: Optional[float]
+    lambdas: Optional[List[float]]
+    epochs: Optional[int]
+    batch_size: Optional[int]
+    lr: Optional[float]
+    weight_decay: Optional[float]
+    patience: Optional[int]
+    seed: Optional[int]
+
 def presets() -> List[str]: ...
 
 class Model:
@@ -23,19 +54,10 @@ class Model:
     @staticmethod
     def fit(
         data: _Data,
+        params: _Params,
         *,
-        hidden: Optional[Sequence[int]] = ...,
-        latent: Optional[int] = ...,
         preset: str = ...,
-        epochs: Optional[int] = ...,
-        batch_size: Optional[int] = ...,
-        lr: Optional[float] = ...,
-        seed: Optional[int] = ...,
-        contamination: Optional[float] = ...,
         verbose: int = ...,
-        dropout: Optional[float] = ...,
-        weight_decay: Optional[float] = ...,
-        activation: Optional[str] = ...,
         quant_step: Optional[float] = ...,
     ) -> Tuple["Model", npt.NDArray[np.float32]]: ...
     @staticmethod
@@ -73,22 +95,13 @@ class Model:
 
 def fit_series(
     data: _Data,
+    params: _Params,
     *,
     window: int,
     stride: int = ...,
     time_column: Optional[str] = ...,
-    hidden: Optional[Sequence[int]] = ...,
-    latent: Optional[int] = ...,
     preset: str = ...,
-    epochs: Optional[int] = ...,
-    batch_size: Optional[int] = ...,
-    lr: Optional[float] = ...,
-    seed: Optional[int] = ...,
-    contamination: Optional[float] = ...,
     verbose: int = ...,
-    dropout: Optional[float] = ...,
-    weight_decay: Optional[float] = ...,
-    activation: Optional[str] = ...,
 ) -> Tuple[Model, npt.NDArray[np.float32]]: ...
 def score_series(model: Model, data: _Data) -> npt.NDArray[np.float32]: ...
 
@@ -123,19 +136,9 @@ class RecModel:
     @staticmethod
     def fit(
         data: Interactions,
+        params: _RecParams,
         *,
         model: str = ...,
-        hidden: Optional[int] = ...,
-        latent: Optional[int] = ...,
-        dropout: Optional[float] = ...,
-        beta: Optional[float] = ...,
-        lambdas: Optional[Sequence[float]] = ...,
-        epochs: Optional[int] = ...,
-        batch_size: Optional[int] = ...,
-        lr: Optional[float] = ...,
-        weight_decay: Optional[float] = ...,
-        patience: Optional[int] = ...,
-        seed: Optional[int] = ...,
         user: Optional[str] = ...,
         item: Optional[str] = ...,
         rating: Optional[str] = ...,

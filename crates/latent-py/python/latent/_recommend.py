@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from ._common import _Base, _is_arrow, _is_dataframe, _is_sparse, not_fitted
+from ._common import _Estimator, _is_arrow, _is_dataframe, _is_sparse
 from ._native import Interactions, RecModel
 
 
@@ -25,7 +25,7 @@ def _id_array(ids):
     return np.asarray(ids, dtype=object)
 
 
-class Recommender(_Base):
+class Recommender(_Estimator):
     """A recommender for implicit feedback (users x items), trained by the latent library.
 
     Parameters
@@ -206,11 +206,6 @@ class Recommender(_Base):
             None if min_rating is None or rating is None else float(min_rating),
         )
 
-    def _fitted(self):
-        model = getattr(self, "model_", None)
-        if model is None:
-            raise not_fitted(self)
-        return model
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -223,9 +218,7 @@ class Recommender(_Base):
         if hidden is not None:
             hidden = int(np.atleast_1d(hidden)[0])
         opt = lambda v, f: None if v is None else f(v)  # noqa: E731
-        model = RecModel.fit(
-            data,
-            model=str(self.model),
+        params = dict(
             hidden=hidden,
             latent=opt(self.latent, int),
             dropout=opt(self.dropout, float),
@@ -237,6 +230,11 @@ class Recommender(_Base):
             weight_decay=opt(self.weight_decay, float),
             patience=opt(self.patience, int),
             seed=opt(self.seed, int),
+        )
+        model = RecModel.fit(
+            data,
+            params,
+            model=str(self.model),
             user=user if _is_dataframe(X) or self.user_column else None,
             item=item if _is_dataframe(X) or self.item_column else None,
             rating=rating,
@@ -317,7 +315,3 @@ class Recommender(_Base):
 
     # -- files ---------------------------------------------------------------------------
 
-    def save(self, path):
-        """Writes the model file (the file ``latent recommend --model`` reads)."""
-        self._fitted().save(str(path))
-        return self

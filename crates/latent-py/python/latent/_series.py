@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import _Base, _is_arrow, _is_dataframe, _matrix, not_fitted
+from ._common import _Estimator, _is_arrow, _is_dataframe, _matrix, _network_params
 from ._native import fit_series, score_series
 
 
-class SeriesDetector(_Base):
+class SeriesDetector(_Estimator):
     """An anomaly detector for time series: an autoencoder of sliding windows.
 
     Every point is scored by the reconstruction error of the window ending at it (causal:
@@ -107,37 +107,21 @@ class SeriesDetector(_Base):
                 return (arr, list(names))
         return (arr, [])
 
-    def _fitted(self):
-        model = getattr(self, "model_", None)
-        if model is None:
-            raise not_fitted(self)
-        return model
 
     def fit(self, X, y=None):
         """Trains on the series ``X`` (``y`` is ignored) and calibrates the threshold on its
         windows. Returns self."""
         if self.window is None:
             raise ValueError("window= is required: the number of points per window")
-        opt = lambda v, f: None if v is None else f(v)  # noqa: E731
-        hidden = None if self.hidden is None else [int(h) for h in np.atleast_1d(self.hidden)]
-        time_column = opt(self.time_column, str)
+        time_column = None if self.time_column is None else str(self.time_column)
         model, scores = fit_series(
             self._data(X, time_column),
+            _network_params(self),
             window=int(self.window),
             stride=int(self.stride),
             time_column=time_column,
-            hidden=hidden,
-            latent=opt(self.latent, int),
             preset=str(self.preset),
-            epochs=opt(self.epochs, int),
-            batch_size=opt(self.batch_size, int),
-            lr=opt(self.lr, float),
-            seed=opt(self.seed, int),
-            contamination=opt(self.contamination, float),
             verbose=int(self.verbose or 0),
-            dropout=opt(self.dropout, float),
-            weight_decay=opt(self.weight_decay, float),
-            activation=opt(self.activation, str),
         )
         self._set_fitted(model)
         self.decision_scores_ = scores
@@ -184,7 +168,3 @@ class SeriesDetector(_Base):
         """Fits on ``X`` and returns the 0/1 flags of its points."""
         return self.fit(X).labels_
 
-    def save(self, path):
-        """Writes the model file (``latent score --model`` scores series with it)."""
-        self._fitted().save(str(path))
-        return self
