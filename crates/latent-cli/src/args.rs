@@ -219,6 +219,10 @@ pub struct TrainArgs {
     /// Dropout after each hidden layer, training only [default: 0].
     #[arg(long, value_name = "P")]
     pub dropout: Option<f32>,
+    /// Also drop out code units (with --dropout's probability), as PyOD's AutoEncoder does:
+    /// a code wider than the data then cannot copy its input.
+    #[arg(long)]
+    pub code_dropout: bool,
     /// Scaling of numeric columns, fitted on the training data and saved in the model
     /// [default: auto].
     #[arg(long, value_enum)]

@@ -68,7 +68,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         ("latent size", model.code_width().to_string()),
         ("activation", format!("{:?} hidden, {:?} output", cfg.activation, m.output)),
         ("loss", format!("{:?}", cfg.loss)),
-        ("dropout", cfg.dropout.to_string()),
+        ("dropout", cfg.dropout_text()),
         ("detector", model.detector_summary()),
         ("score", format!("{}: {}", kind.name(), kind.describe())),
         ("threshold", threshold_text(&model)),

@@ -328,7 +328,7 @@ fn model_rows(model: &Model) -> Vec<(&'static str, String)> {
         ("latent size", model.code_width().to_string()),
         ("activation", esc(&format!("{:?} hidden, {:?} output", cfg.activation, m.output))),
         ("loss", esc(&format!("{:?}", cfg.loss))),
-        ("dropout", cfg.dropout.to_string()),
+        ("dropout", cfg.dropout_text()),
         ("detector", esc(&model.detector_summary())),
         ("score", {
             let kind = model.score_kind();

@@ -173,6 +173,9 @@ pub fn fit_config(a: &TrainArgs) -> Result<FitConfig> {
     if let Some(x) = a.dropout {
         m.dropout = x;
     }
+    if a.code_dropout {
+        m.code_dropout = true;
+    }
     let p = &mut c.preprocess;
     if let Some(x) = a.scale {
         p.scaling = x.into();

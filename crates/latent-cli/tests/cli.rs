@@ -52,6 +52,21 @@ fn same_seed_gives_an_identical_model_file() {
 }
 
 #[test]
+fn code_dropout_trains_pyods_network_and_needs_a_dropout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pyod = ["--dropout", "0.2", "--code-activation", "relu", "--code-dropout"];
+    let model = train_digits(dir.path(), "m.safetensors", &pyod);
+    let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
+    assert!(info.contains("0.2 after hidden layers and the code"), "{info}");
+    let out = dir.path().join("bad.safetensors");
+    let d = digits();
+    let o = latent(&["train", "--data", &d, "--code-dropout", "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("code dropout needs a dropout probability above 0"));
+    assert!(!out.exists());
+}
+
+#[test]
 fn encode_reconstruct_eval_and_info() {
     let dir = tempfile::tempdir().expect("tempdir");
     let model = train_digits(dir.path(), "m.safetensors", &[]);

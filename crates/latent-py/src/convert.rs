@@ -116,6 +116,10 @@ pub struct Params {
     pub weight_decay: Option<f32>,
     /// Hidden-layer activation: relu, leaky_relu, tanh or gelu.
     pub activation: Option<String>,
+    /// Code-layer activation (identity, relu, leaky_relu, tanh, gelu or sigmoid).
+    pub code_activation: Option<String>,
+    /// Dropout on the code units too.
+    pub code_dropout: bool,
 }
 
 /// The library configuration of `preset` with `p` applied over it.
@@ -151,24 +155,23 @@ pub fn fit_config(preset: &str, p: Params) -> latent::Result<FitConfig> {
         c.train.optimizer.weight_decay = w;
     }
     if let Some(name) = p.activation {
-        c.model.activation = activation(&name)?;
+        let hidden = [Activation::Relu, Activation::LeakyRelu, Activation::Tanh, Activation::Gelu];
+        c.model.activation = activation(&name, "activation", &hidden)?;
     }
+    if let Some(name) = p.code_activation {
+        c.model.code_activation = activation(&name, "code activation", &Activation::ALL)?;
+    }
+    c.model.code_dropout |= p.code_dropout;
     c.validate()?;
     Ok(c)
 }
 
-/// A hidden-layer activation by the name the CLI gives it (`leaky-relu` or `leaky_relu`).
-fn activation(name: &str) -> latent::Result<Activation> {
-    Ok(match name.replace('-', "_").as_str() {
-        "relu" => Activation::Relu,
-        "leaky_relu" => Activation::LeakyRelu,
-        "tanh" => Activation::Tanh,
-        "gelu" => Activation::Gelu,
-        _ => {
-            return Err(latent::Error::Config(format!(
-                "activation \"{name}\" is not one of relu, leaky_relu, tanh, gelu"
-            )))
-        }
+/// The activation called `name` (`leaky-relu` or `leaky_relu`) when it is one of `allowed`,
+/// else a configuration error that lists them.
+fn activation(name: &str, what: &str, allowed: &[Activation]) -> latent::Result<Activation> {
+    Activation::from_name(name).filter(|a| allowed.contains(a)).ok_or_else(|| {
+        let names: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
+        latent::Error::Config(format!("{what} \"{name}\" is not one of {}", names.join(", ")))
     })
 }
 

@@ -213,3 +213,12 @@ def test_regularisation_and_activation_reach_the_model_file(data, tmp_path):
         small(activation="sigmoidal").fit(X)
     with pytest.raises(ValueError, match="dropout"):
         small(dropout=1.5).fit(X)
+    # PyOD's AutoEncoder network: a ReLU code with dropout on it too.
+    small(dropout=0.2, code_activation="relu", code_dropout=True).fit(X).save(path)
+    with safe_open(str(path), "np") as f:
+        model = json.loads(f.metadata()["latent"])["config"]["model"]
+    assert (model["code_activation"], model["code_dropout"]) == ("relu", True)
+    with pytest.raises(ValueError, match="code activation \"softsign\" is not one of"):
+        small(code_activation="softsign").fit(X)
+    with pytest.raises(ValueError, match="code dropout needs a dropout probability"):
+        small(code_dropout=True).fit(X)

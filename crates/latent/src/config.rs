@@ -80,6 +80,11 @@ pub struct ModelConfig {
     pub loss: Loss,
     /// Dropout probability after each hidden layer during training.
     pub dropout: f32,
+    /// Also drop out code units during training (a deterministic code only), as PyOD's
+    /// AutoEncoder does after every layer including the bottleneck: a code wider than the
+    /// data then cannot copy its input.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub code_dropout: bool,
 }
 
 impl Default for ModelConfig {
@@ -94,6 +99,7 @@ impl Default for ModelConfig {
             output: None,
             loss: Loss::Mse,
             dropout: 0.0,
+            code_dropout: false,
         }
     }
 }
@@ -116,6 +122,15 @@ impl ModelConfig {
         ModelConfig { hidden: Some(hidden), latent: Some(latent), ..self.clone() }
     }
 
+    /// The dropout setting in words, as `latent info` and the report show it.
+    pub fn dropout_text(&self) -> String {
+        match (self.dropout, self.code_dropout) {
+            (p, _) if p == 0.0 => "none".into(),
+            (p, true) => format!("{p} after hidden layers and the code"),
+            (p, false) => format!("{p} after hidden layers"),
+        }
+    }
+
     /// Checks ranges and combinations.
     pub fn validate(&self) -> Result<()> {
         if self.latent == Some(0) {
@@ -126,6 +141,14 @@ impl ModelConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(Error::Config(format!("dropout must be in [0, 1), got {}", self.dropout)));
+        }
+        if self.code_dropout && self.dropout == 0.0 {
+            return Err(Error::Config("code dropout needs a dropout probability above 0".into()));
+        }
+        if self.code_dropout && self.latent_kind == LatentKind::Gaussian {
+            return Err(Error::Config(
+                "code dropout applies to a deterministic code, not a variational one".into(),
+            ));
         }
         match self.output {
             None | Some(Activation::Sigmoid) | Some(Activation::Identity) => {}

@@ -169,6 +169,28 @@ fn sparse_and_denoising_gradients_match_finite_differences() {
 }
 
 #[test]
+fn code_dropout_gradients_match_finite_differences() {
+    // PyOD's AutoEncoder bottleneck: a ReLU code with dropout, wider than the input.
+    let cfg = ModelConfig {
+        code_activation: Activation::Relu,
+        hidden: Some(vec![7]),
+        latent: Some(8),
+        output: Some(Activation::Identity),
+        dropout: DROPOUT,
+        code_dropout: true,
+        ..ModelConfig::default()
+    };
+    let (net, mut params) = build(&cfg, &Objective::default(), 6, None);
+    let x = inputs(5, 6, 5);
+    check_gradients("code dropout", &net, &mut params, &x, 5, 1.0);
+    // It needs a dropout probability, and a deterministic code.
+    let err = ModelConfig { dropout: 0.0, ..cfg.clone() }.validate().unwrap_err();
+    assert!(err.to_string().contains("code dropout needs a dropout probability"), "{err}");
+    let vae = ModelConfig { latent_kind: LatentKind::Gaussian, ..cfg };
+    assert!(vae.validate().unwrap_err().to_string().contains("deterministic code"));
+}
+
+#[test]
 fn conv_output_shape_equals_input_shape() {
     for (c, h, w, channels) in
         [(1, 28, 28, vec![8, 16]), (3, 16, 16, vec![4, 4, 4]), (1, 12, 20, vec![4, 6])]

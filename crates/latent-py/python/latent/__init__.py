@@ -81,6 +81,11 @@ class AutoEncoder(_Estimator):
     activation : str, optional
         Hidden-layer activation: "relu" (default; "tanh" for the "anomaly" preset),
         "leaky_relu", "tanh" or "gelu".
+    code_activation : str, optional
+        Activation of the code layer: "identity" (default), "relu", "sigmoid", ...
+    code_dropout : bool, default False
+        Also drop out code units while training (with ``dropout``'s probability), as PyOD's
+        ``AutoEncoder`` does after every layer including the bottleneck.
     quant_step : float, optional
         Also fit the model's codec after training, as ``latent train --quant-step``: each
         code value is stored as ``round(value / quant_step)`` and range-coded, so that
@@ -127,6 +132,8 @@ class AutoEncoder(_Estimator):
         dropout=None,
         weight_decay=None,
         activation=None,
+        code_activation=None,
+        code_dropout=False,
         quant_step=None,
     ):
         self.hidden = hidden
@@ -141,6 +148,8 @@ class AutoEncoder(_Estimator):
         self.dropout = dropout
         self.weight_decay = weight_decay
         self.activation = activation
+        self.code_activation = code_activation
+        self.code_dropout = code_dropout
         self.quant_step = quant_step
 
     # -- input ---------------------------------------------------------------------------

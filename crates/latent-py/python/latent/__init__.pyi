@@ -27,6 +27,8 @@ class AutoEncoder:
     dropout: Optional[float]
     weight_decay: Optional[float]
     activation: Optional[str]
+    code_activation: Optional[str]
+    code_dropout: bool
     quant_step: Optional[float]
     model_: Model
     decision_scores_: npt.NDArray[np.float32]
@@ -49,6 +51,8 @@ class AutoEncoder:
         dropout: Optional[float] = ...,
         weight_decay: Optional[float] = ...,
         activation: Optional[str] = ...,
+        code_activation: Optional[str] = ...,
+        code_dropout: bool = ...,
         quant_step: Optional[float] = ...,
     ) -> None: ...
     def get_params(self, deep: bool = ...) -> Dict[str, Any]: ...
@@ -137,6 +141,8 @@ class SeriesDetector:
     dropout: Optional[float]
     weight_decay: Optional[float]
     activation: Optional[str]
+    code_activation: Optional[str]
+    code_dropout: bool
     model_: Model
     decision_scores_: npt.NDArray[np.float32]
     threshold_: Optional[float]
@@ -161,6 +167,8 @@ class SeriesDetector:
         dropout: Optional[float] = ...,
         weight_decay: Optional[float] = ...,
         activation: Optional[str] = ...,
+        code_activation: Optional[str] = ...,
+        code_dropout: bool = ...,
     ) -> None: ...
     def get_params(self, deep: bool = ...) -> Dict[str, Any]: ...
     def set_params(self, **params: Any) -> "SeriesDetector": ...

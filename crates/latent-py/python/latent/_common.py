@@ -164,4 +164,6 @@ def _network_params(est):
         dropout=opt(est.dropout, float),
         weight_decay=opt(est.weight_decay, float),
         activation=opt(est.activation, str),
+        code_activation=opt(est.code_activation, str),
+        code_dropout=bool(est.code_dropout),
     )

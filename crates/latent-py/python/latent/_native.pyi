@@ -30,6 +30,8 @@ class _Params(TypedDict, total=False):
     dropout: Optional[float]
     weight_decay: Optional[float]
     activation: Optional[str]
+    code_activation: Optional[str]
+    code_dropout: bool
 
 class _RecParams(TypedDict, total=False):
     """A recommender's parameters (None: the library's default); built by Recommender.fit."""

@@ -27,7 +27,7 @@ class SeriesDetector(_Estimator):
         The time column of a DataFrame (ISO-8601 text, datetimes or epoch seconds, strictly
         increasing; ``--time-column``). Without it the rows are in time order.
     hidden, latent, preset, epochs, batch_size, lr, seed, contamination, verbose, dropout,
-    weight_decay, activation
+    weight_decay, activation, code_activation, code_dropout
         As :class:`latent.AutoEncoder` (the same flags as ``latent train``).
 
     Attributes
@@ -63,6 +63,8 @@ class SeriesDetector(_Estimator):
         dropout=None,
         weight_decay=None,
         activation=None,
+        code_activation=None,
+        code_dropout=False,
     ):
         self.window = window
         self.stride = stride
@@ -79,6 +81,8 @@ class SeriesDetector(_Estimator):
         self.dropout = dropout
         self.weight_decay = weight_decay
         self.activation = activation
+        self.code_activation = code_activation
+        self.code_dropout = code_dropout
 
     def _data(self, X, time_column):
         """The series for the native side: a DataFrame's columns (the time column as text),

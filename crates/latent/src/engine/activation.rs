@@ -30,6 +30,34 @@ const GELU_C: f32 = 0.797_884_6; // sqrt(2/pi)
 const GELU_A: f32 = 0.044_715;
 
 impl Activation {
+    /// Every activation, in the order of [`Activation::name`]'s listing.
+    pub const ALL: [Activation; 6] = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Tanh,
+        Activation::Gelu,
+        Activation::Sigmoid,
+    ];
+
+    /// Its name in configuration files (`leaky_relu`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky_relu",
+            Activation::Tanh => "tanh",
+            Activation::Gelu => "gelu",
+            Activation::Sigmoid => "sigmoid",
+        }
+    }
+
+    /// The activation called `name` (`-` may stand for `_`, as on the command line).
+    pub fn from_name(name: &str) -> Option<Activation> {
+        let name = name.replace('-', "_");
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
     /// Whether the backward pass needs the pre-activation (else the output suffices).
     pub fn needs_preactivation(self) -> bool {
         matches!(self, Activation::Gelu)

@@ -32,6 +32,8 @@ pub struct Net {
     latent: usize,
     kind: LatentKind,
     dropout: f32,
+    /// Dropout also on the code layer's output.
+    code_dropout: bool,
     loss: Loss,
     objective: Objective,
     /// Decoder likelihood of a variational model, resolved.
@@ -175,6 +177,7 @@ impl Net {
             latent,
             kind: cfg.latent_kind,
             dropout: cfg.dropout,
+            code_dropout: cfg.code_dropout,
             loss: cfg.loss,
             objective: objective.clone(),
             likelihood,
@@ -220,7 +223,7 @@ impl Net {
 
     fn has_dropout(&self, i: usize) -> bool {
         self.dropout > 0.0
-            && i != self.code_layer
+            && (i != self.code_layer || self.code_dropout)
             && i != self.last()
             && matches!(self.layers[i], Layer::Dense(_))
     }
