@@ -124,10 +124,13 @@ impl ModelConfig {
 
     /// The dropout setting in words, as `latent info` and the report show it.
     pub fn dropout_text(&self) -> String {
-        match (self.dropout, self.code_dropout) {
-            (p, _) if p == 0.0 => "none".into(),
-            (p, true) => format!("{p} after hidden layers and the code"),
-            (p, false) => format!("{p} after hidden layers"),
+        let p = self.dropout;
+        if p == 0.0 {
+            "none".into()
+        } else if self.code_dropout {
+            format!("{p} after hidden layers and the code")
+        } else {
+            format!("{p} after hidden layers")
         }
     }
 
