@@ -280,16 +280,17 @@ mod tests {
     }
 
     #[test]
+    fn names_round_trip() {
+        for act in Activation::ALL {
+            assert_eq!(Activation::from_name(act.name()), Some(act));
+        }
+        assert_eq!(Activation::from_name("leaky-relu"), Some(Activation::LeakyRelu));
+        assert_eq!(Activation::from_name("softsign"), None);
+    }
+
+    #[test]
     fn derivative_matches_finite_difference() {
-        let acts = [
-            Activation::Identity,
-            Activation::Relu,
-            Activation::LeakyRelu,
-            Activation::Tanh,
-            Activation::Gelu,
-            Activation::Sigmoid,
-        ];
-        for act in acts {
+        for act in Activation::ALL {
             for &z in &[-2.3f32, -0.7, 0.4, 1.9] {
                 let h = 1e-3f64;
                 let f = |x: f64| f64::from(act.apply(x as f32));
