@@ -66,6 +66,10 @@ pub enum Error {
         /// The score's name.
         score: &'static str,
     },
+    /// A compute device was asked for and is not available (no CUDA support in this build, no
+    /// driver or no device), or the device failed.
+    #[error("{0}")]
+    Device(String),
     /// A model file is not a readable latent model.
     #[error("{path}: {message}")]
     ModelFile {

@@ -2,6 +2,9 @@
 //! per-row errors for evaluation.
 
 use crate::config::Loss;
+use crate::engine::vae::bernoulli_nll;
+/// The Bernoulli and Gaussian math lives once in the engine (`engine::vae`).
+pub use crate::engine::vae::{bce_from_logit, gaussian_kl, HALF_LN_2PI};
 use crate::engine::Activation;
 
 /// Mean loss over all values, and `dz = ∂L/∂z` for the output pre-activation `z`.
@@ -49,10 +52,7 @@ pub fn loss_and_grad(
             }
         }
         Loss::Bce => {
-            for (((d, &y), &z), &t) in dz.iter_mut().zip(y).zip(z).zip(t) {
-                total += f64::from(bce_from_logit(z, t));
-                *d = (y - t) / n;
-            }
+            total = bernoulli_nll(y, z, t, Some((dz, n)));
         }
     }
     total / f64::from(n)
@@ -71,15 +71,9 @@ pub fn loss_value(loss: Loss, y: &[f32], z: &[f32], t: &[f32]) -> f64 {
     let total: f64 = match loss {
         Loss::Mse => y.iter().zip(t).map(|(y, t)| f64::from((y - t) * (y - t))).sum(),
         Loss::Mae => y.iter().zip(t).map(|(y, t)| f64::from((y - t).abs())).sum(),
-        Loss::Bce => z.iter().zip(t).map(|(&z, &t)| f64::from(bce_from_logit(z, t))).sum(),
+        Loss::Bce => bernoulli_nll(y, z, t, None),
     };
     total / y.len().max(1) as f64
-}
-
-/// `-(t ln σ(z) + (1-t) ln(1-σ(z)))` = `max(z,0) - t z + ln(1 + e^-|z|)`.
-#[inline]
-pub fn bce_from_logit(z: f32, t: f32) -> f32 {
-    z.max(0.0) - t * z + (-z.abs()).exp().ln_1p()
 }
 
 #[inline]
@@ -204,23 +198,6 @@ pub fn mean_activation(a: &[f32], k: usize, out: &mut [f32]) {
     }
     out.iter_mut().for_each(|o| *o /= rows.max(1) as f32);
 }
-
-/// `KL(N(μ, e^{lv}) ‖ N(0, 1)) = ½ Σ_j (μ² + e^{lv} − 1 − lv)` summed over a batch whose rows
-/// hold `[μ (k) | lv (k)]`.
-pub fn gaussian_kl(h: &[f32], k: usize) -> f64 {
-    h.chunks_exact(2 * k)
-        .map(|row| {
-            let (mu, lv) = row.split_at(k);
-            mu.iter()
-                .zip(lv)
-                .map(|(&m, &l)| 0.5 * f64::from(m * m + l.exp() - 1.0 - l))
-                .sum::<f64>()
-        })
-        .sum()
-}
-
-/// `ln 2π / 2`, the constant of a standard normal log-density.
-pub const HALF_LN_2PI: f32 = 0.918_938_5;
 
 /// `clip(x + sigma * N(0, 1), 0, 1)` with a seeded RNG: the noisy test data of denoising
 /// benchmarks on [0, 1] data.

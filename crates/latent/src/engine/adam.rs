@@ -91,42 +91,60 @@ impl Adam {
     /// `v = β2 v + (1-β2) g²`; `p -= lr · m̂ / (√v̂ + ε)` with bias-corrected `m̂, v̂`.
     pub fn step(&mut self, params: &mut Params) {
         self.step += 1;
-        let c = self.config;
-        let t = self.step as i32;
-        let bc1 = 1.0 - c.beta1.powi(t);
-        let bc2 = 1.0 - c.beta2.powi(t);
-        let step_size = c.lr / bc1;
-        let inv_sqrt_bc2 = 1.0 / bc2.sqrt();
         let (values, grads) = params.values_and_grads_mut();
-        let (b1, b2, eps, lr) = (c.beta1, c.beta2, c.eps, c.lr);
-        let (one_b1, one_b2) = (1.0 - b1, 1.0 - b2);
-        let decoupled = c.decoupled;
-        values
-            .par_chunks_mut(CHUNK)
-            .zip(grads.par_chunks(CHUNK))
-            .zip(self.m.par_chunks_mut(CHUNK))
-            .zip(self.v.par_chunks_mut(CHUNK))
-            .zip(self.decay.par_chunks(CHUNK))
-            .for_each(|((((p, g), m), v), d)| {
-                // Two branch-free loops (AdamW / Adam) so each vectorises.
-                let it = p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()).zip(d);
-                if decoupled {
-                    it.for_each(|((((p, &g), m), v), &d)| {
-                        *p -= lr * d * *p;
-                        *m = b1 * *m + one_b1 * g;
-                        *v = b2 * *v + one_b2 * g * g;
-                        *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
-                    });
-                } else {
-                    it.for_each(|((((p, &g), m), v), &d)| {
-                        let g = g + d * *p;
-                        *m = b1 * *m + one_b1 * g;
-                        *v = b2 * *v + one_b2 * g * g;
-                        *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
-                    });
-                }
-            });
+        update(values, grads, &mut self.m, &mut self.v, &self.decay, &self.config, self.step);
     }
+
+    /// The per-value weight-decay rates (0 for biases), laid out like the parameters.
+    pub fn decay(&self) -> &[f32] {
+        &self.decay
+    }
+}
+
+/// One Adam / AdamW update of `values` from `grads` with moments `m`, `v` and per-value decay
+/// rates `decay`, `step` being the update's number (from 1). See [`Adam::step`].
+pub fn update(
+    values: &mut [f32],
+    grads: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    decay: &[f32],
+    c: &AdamConfig,
+    step: u32,
+) {
+    let t = step as i32;
+    let bc1 = 1.0 - c.beta1.powi(t);
+    let bc2 = 1.0 - c.beta2.powi(t);
+    let step_size = c.lr / bc1;
+    let inv_sqrt_bc2 = 1.0 / bc2.sqrt();
+    let (b1, b2, eps, lr) = (c.beta1, c.beta2, c.eps, c.lr);
+    let (one_b1, one_b2) = (1.0 - b1, 1.0 - b2);
+    let decoupled = c.decoupled;
+    values
+        .par_chunks_mut(CHUNK)
+        .zip(grads.par_chunks(CHUNK))
+        .zip(m.par_chunks_mut(CHUNK))
+        .zip(v.par_chunks_mut(CHUNK))
+        .zip(decay.par_chunks(CHUNK))
+        .for_each(|((((p, g), m), v), d)| {
+            // Two branch-free loops (AdamW / Adam) so each vectorises.
+            let it = p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()).zip(d);
+            if decoupled {
+                it.for_each(|((((p, &g), m), v), &d)| {
+                    *p -= lr * d * *p;
+                    *m = b1 * *m + one_b1 * g;
+                    *v = b2 * *v + one_b2 * g * g;
+                    *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
+                });
+            } else {
+                it.for_each(|((((p, &g), m), v), &d)| {
+                    let g = g + d * *p;
+                    *m = b1 * *m + one_b1 * g;
+                    *v = b2 * *v + one_b2 * g * g;
+                    *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
+                });
+            }
+        });
 }
 
 #[cfg(test)]

@@ -274,10 +274,7 @@ impl Conv {
         let (cols, dcols) = (&cols[..n_rows * p.width()], &mut dcols[..n_rows * p.width()]);
         {
             let (_, db) = params.value_and_grad_mut(self.bias, self.bias);
-            db.fill(0.0);
-            for row in dz[..rows * self.output.len()].chunks_exact(self.output.c) {
-                db.iter_mut().zip(row).for_each(|(b, d)| *b += d);
-            }
+            super::dense::bias_grad(db, &dz[..rows * self.output.len()]);
         }
         match self.direction {
             Direction::Forward => {

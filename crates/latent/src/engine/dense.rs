@@ -71,15 +71,21 @@ impl Dense {
         }
         {
             let (_, db) = params.value_and_grad_mut(self.bias, self.bias);
-            db.fill(0.0);
-            for row in dz[..rows * self.outputs].chunks_exact(self.outputs) {
-                db.iter_mut().zip(row).for_each(|(b, d)| *b += d);
-            }
+            bias_grad(db, &dz[..rows * self.outputs]);
         }
         if let Some(dx) = dx {
             let w = MatRef::row_major(params.value(self.weight), self.outputs, self.inputs);
             matmul(&mut dx[..rows * self.inputs], dz_m, w, false);
         }
+    }
+}
+
+/// The bias gradient: `db[o] = Σ_r dz[r, o]` over the rows of `dz` (`db.len()` wide), in row
+/// order.
+pub fn bias_grad(db: &mut [f32], dz: &[f32]) {
+    db.fill(0.0);
+    for row in dz.chunks_exact(db.len().max(1)) {
+        db.iter_mut().zip(row).for_each(|(b, d)| *b += d);
     }
 }
 

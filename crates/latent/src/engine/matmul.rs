@@ -20,6 +20,14 @@ impl<'a> MatRef<'a> {
         MatRef { data, rows, cols, row_stride: cols, col_stride: 1 }
     }
 
+    /// A row-major `rows x cols` matrix whose rows start `row_stride` values apart;
+    /// `data` must hold at least `(rows - 1) * row_stride + cols` values.
+    pub fn strided(data: &'a [f32], rows: usize, cols: usize, row_stride: usize) -> Self {
+        let need = if rows == 0 || cols == 0 { 0 } else { (rows - 1) * row_stride + cols };
+        assert!(data.len() >= need && row_stride >= cols, "matrix view larger than its buffer");
+        MatRef { data, rows, cols, row_stride, col_stride: 1 }
+    }
+
     /// The transposed view (no copy).
     pub fn t(self) -> Self {
         MatRef {

@@ -5,12 +5,14 @@
 
 pub mod activation;
 pub mod adam;
+pub mod backend;
 pub mod conv;
 pub mod dense;
 pub mod density;
 pub mod matmul;
 pub mod params;
 pub mod sparse;
+pub mod vae;
 
 pub use activation::Activation;
 pub use adam::{Adam, AdamConfig};

@@ -118,11 +118,21 @@ impl Params {
 
     /// L2 norm of the whole gradient, summed in a fixed order (f64 accumulator).
     pub fn grad_norm(&self) -> f32 {
-        self.grads.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>().sqrt() as f32
+        l2_norm(&self.grads)
     }
 
     /// Multiplies every gradient by `factor`.
     pub fn scale_grads(&mut self, factor: f32) {
-        self.grads.iter_mut().for_each(|g| *g *= factor);
+        scale(&mut self.grads, factor);
     }
+}
+
+/// L2 norm of `x`, summed in order in f64.
+pub fn l2_norm(x: &[f32]) -> f32 {
+    x.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>().sqrt() as f32
+}
+
+/// `x *= factor`.
+pub fn scale(x: &mut [f32], factor: f32) {
+    x.iter_mut().for_each(|g| *g *= factor);
 }

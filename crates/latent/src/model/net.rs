@@ -15,9 +15,10 @@ use crate::config::{
 use crate::engine::conv::{Conv, Shape3};
 use crate::engine::dense::{dropout_activation_backward, dropout_forward};
 use crate::engine::density::Density;
+use crate::engine::vae::{self, LogSigma, NllGrad};
 use crate::engine::{Activation, ParamId, Params};
 use crate::frame::ImageShape;
-use crate::objective::{self, bce_from_logit, loss_and_grad, loss_value, HALF_LN_2PI};
+use crate::objective::{self, loss_and_grad, loss_value};
 use crate::{Error, Result};
 use builder::{Builder, Part};
 use rand::{Rng, RngCore};
@@ -350,17 +351,7 @@ impl Net {
                     }
                     None => ws.eps[..rows * k].fill(0.0),
                 }
-                for ((z, e), row) in
-                    ws.z.chunks_exact_mut(k)
-                        .zip(ws.eps.chunks_exact(k))
-                        .zip(h.chunks_exact(2 * k))
-                        .take(rows)
-                {
-                    let (mu, lv) = row.split_at(k);
-                    for j in 0..k {
-                        z[j] = mu[j] + (0.5 * lv[j]).exp() * e[j];
-                    }
-                }
+                vae::reparameterize(h, &ws.eps, &mut ws.z, rows, k);
             }
         }
     }
@@ -456,20 +447,9 @@ impl Net {
                 &mut ws.rho_hat,
             ),
             LatentKind::Gaussian => {
-                let r = rows as f32;
-                for i in 0..rows {
-                    let (dz, eps) = (&ws.grad_a[i * k..(i + 1) * k], &ws.eps[i * k..(i + 1) * k]);
-                    let (mu, lv) = h[i * 2 * k..(i + 1) * 2 * k].split_at(k);
-                    let out = &mut ws.grad_b[i * 2 * k..(i + 1) * 2 * k];
-                    for j in 0..k {
-                        let std = (0.5 * lv[j]).exp();
-                        out[j] = dz[j] + kl_weight * mu[j] / r;
-                        out[k + j] =
-                            dz[j] * eps[j] * 0.5 * std + kl_weight * 0.5 * (lv[j].exp() - 1.0) / r;
-                    }
-                }
+                vae::head_backward(h, &ws.eps, &ws.grad_a, &mut ws.grad_b, rows, k, kl_weight);
                 std::mem::swap(&mut ws.grad_a, &mut ws.grad_b);
-                f64::from(kl_weight) * objective::gaussian_kl(&h[..rows * 2 * k], k) / rows as f64
+                f64::from(kl_weight) * vae::gaussian_kl(&h[..rows * 2 * k], k) / rows as f64
             }
         }
     }
@@ -496,43 +476,23 @@ impl Net {
             };
         };
         let r = rows as f32;
-        let mut total = 0.0f64;
-        match likelihood {
-            Likelihood::Bernoulli => {
-                for (i, (&zi, &t)) in z.iter().zip(target).enumerate() {
-                    total += f64::from(bce_from_logit(zi, t));
-                    if grad {
-                        ws.grad_a[i] = (y[i] - t) / r;
-                    }
-                }
-            }
+        let dz = &mut ws.grad_a[..n];
+        let total = match likelihood {
+            Likelihood::Bernoulli => vae::bernoulli_nll(y, z, target, grad.then_some((dz, r))),
             Likelihood::Gaussian { sigma } => {
-                let width = self.width();
-                let ls: &[f32] = match (sigma, self.log_sigma) {
-                    (None, Some(id)) => params.value(id),
-                    _ => &[],
+                let ls = match (sigma, self.log_sigma) {
+                    (None, Some(id)) => LogSigma::PerFeature(params.value(id)),
+                    _ => LogSigma::Fixed(sigma.unwrap_or(1.0).ln()),
                 };
-                let fixed = sigma.unwrap_or(1.0).ln();
-                for (i, (&yi, &t)) in y.iter().zip(target).enumerate() {
-                    let l = ls.get(i % width).copied().unwrap_or(fixed);
-                    let inv_var = (-2.0 * l).exp();
-                    let e = yi - t;
-                    total += f64::from(0.5 * e * e * inv_var + l + HALF_LN_2PI);
-                    if grad {
-                        ws.grad_a[i] = e * inv_var / r * out_act.derivative(yi, z[i]);
-                    }
-                }
+                let g = grad.then_some(NllGrad { dz, pre: z, act: out_act, rows: r });
+                let total = vae::gaussian_nll(y, target, ls, g);
                 if let (true, None, Some(id)) = (grad, sigma, self.log_sigma) {
                     let (ls, g) = params.value_and_grad_mut(id, id);
-                    g.fill(0.0);
-                    for (i, (&yi, &t)) in y.iter().zip(target).enumerate() {
-                        let d = i % width;
-                        let e = yi - t;
-                        g[d] += (1.0 - e * e * (-2.0 * ls[d]).exp()) / r;
-                    }
+                    vae::log_sigma_grad(y, target, ls, g, r);
                 }
+                total
             }
-        }
+        };
         total / f64::from(r)
     }
 
@@ -552,8 +512,7 @@ impl Net {
         }
         if self.kind == LatentKind::Gaussian {
             let h = &ws.outputs[self.code_layer][..rows * 2 * self.latent];
-            loss += f64::from(self.objective.beta) * objective::gaussian_kl(h, self.latent)
-                / rows as f64;
+            loss += f64::from(self.objective.beta) * vae::gaussian_kl(h, self.latent) / rows as f64;
         }
         loss
     }

@@ -3,7 +3,7 @@
 
 use super::{Matrix, Model};
 use crate::config::Likelihood;
-use crate::objective::{bce_from_logit, HALF_LN_2PI};
+use crate::engine::vae::{self, LogSigma};
 use crate::{Error, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -77,7 +77,7 @@ impl Model {
                     let mut lw = 0.0f64;
                     for j in 0..k {
                         let eps: f32 = StandardNormal.sample(&mut rng);
-                        let zj = mu[j] + (0.5 * lv[j]).exp() * eps;
+                        let zj = vae::sample(mu[j], lv[j], eps);
                         z[r * k + j] = zj;
                         // log N(z; 0, 1) − log N(z; μ, σ²) = −z²/2 + ε²/2 + lv/2
                         lw += f64::from(-0.5 * zj * zj + 0.5 * eps * eps + 0.5 * lv[j]);
@@ -145,11 +145,7 @@ impl Model {
                         log_sigma.as_deref(),
                     );
                     let kl = if with_kl {
-                        let (mu, lv) = post[r * 2 * k..(r + 1) * 2 * k].split_at(k);
-                        mu.iter()
-                            .zip(lv)
-                            .map(|(&m, &l)| 0.5 * f64::from(m * m + l.exp() - 1.0 - l))
-                            .sum::<f64>()
+                        vae::gaussian_kl(&post[r * 2 * k..(r + 1) * 2 * k], k)
                     } else {
                         0.0
                     };
@@ -182,20 +178,11 @@ fn log_likelihood(
     log_sigma: Option<&[f32]>,
 ) -> f64 {
     match likelihood {
-        Likelihood::Bernoulli => {
-            -logits.iter().zip(x).map(|(&z, &t)| f64::from(bce_from_logit(z, t))).sum::<f64>()
-        }
+        Likelihood::Bernoulli => -vae::bernoulli_nll(y, logits, x, None),
         Likelihood::Gaussian { sigma } => {
-            let fixed = sigma.unwrap_or(1.0).ln();
-            -y.iter()
-                .zip(x)
-                .enumerate()
-                .map(|(d, (&m, &t))| {
-                    let l = log_sigma.map_or(fixed, |s| s[d]);
-                    let e = m - t;
-                    f64::from(0.5 * e * e * (-2.0 * l).exp() + l + HALF_LN_2PI)
-                })
-                .sum::<f64>()
+            let ls =
+                log_sigma.map_or(LogSigma::Fixed(sigma.unwrap_or(1.0).ln()), LogSigma::PerFeature);
+            -vae::gaussian_nll(y, x, ls, None)
         }
     }
 }
