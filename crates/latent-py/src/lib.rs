@@ -31,12 +31,12 @@ use std::path::{Path, PathBuf};
 
 /// The Python exception of a library error: `ValueError` for bad input (data, configuration,
 /// model file), `KeyboardInterrupt` for an interrupted fit, `OSError` for a file that cannot be
-/// read or written, `RuntimeError` for a failed training run.
+/// read or written, `RuntimeError` for a failed training run or a missing device.
 pub fn py_error(e: latent::Error) -> PyErr {
     let message = e.to_string();
     match e {
         latent::Error::Interrupted { .. } => PyKeyboardInterrupt::new_err(message),
-        latent::Error::Training(_) => PyRuntimeError::new_err(message),
+        latent::Error::Training(_) | latent::Error::Device(_) => PyRuntimeError::new_err(message),
         latent::Error::Io { .. } => PyOSError::new_err(message),
         _ => PyValueError::new_err(message),
     }
