@@ -391,6 +391,33 @@ fn fit_codec_refuses_a_compression_model() {
         p(&out),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("learnt in training"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("learns in training"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn train_compress_preset_refuses_quant_step_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixtures().join("compress-input-idx3-ubyte");
+    let out = dir.path().join("m.safetensors");
+    let o = latent(&[
+        "train",
+        "--data",
+        p(&data),
+        "--preset",
+        "compress",
+        "--quant-step",
+        "0.5",
+        "--epochs",
+        "500",
+        "--out",
+        p(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("learns in training"), "{err}");
+    assert!(err.contains("hint: leave out --quant-step"), "{err}");
+    // Refused up front: no epoch was run.
+    assert!(!err.contains("epoch"), "{err}");
     assert!(!out.exists());
 }
