@@ -421,3 +421,29 @@ fn train_compress_preset_refuses_quant_step_before_training() {
     assert!(!err.contains("epoch"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn benchmark_compress_reports_psnr_and_ms_ssim() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixtures().join("compress-model.safetensors");
+    let input = fixtures().join("compress-input-idx3-ubyte");
+    let out = dir.path().join("rd");
+    let o = latent(&[
+        "benchmark-compress",
+        "--models",
+        p(&model),
+        "--data",
+        p(&input),
+        "--out",
+        p(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("MS-SSIM"), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    let row = &json["latent"][0];
+    let ssim = row["ms_ssim"].as_f64().unwrap();
+    assert!(ssim > 0.0 && ssim <= 1.0, "{row}");
+    assert!(row["psnr"].as_f64().unwrap() > 0.0);
+    assert_eq!(row["exact_round_trip"], true);
+}
