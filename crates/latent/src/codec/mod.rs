@@ -11,10 +11,14 @@
 
 pub mod bd;
 pub mod container;
+pub mod msssim;
+mod stream;
 mod table;
 
 pub use bd::{bd_rate, psnr, rate_at};
 pub use container::{read, read_header, write, FileKind, LatHeader, FORMAT_VERSION, MAGIC};
+pub use msssim::ms_ssim;
+pub use stream::StreamWriter;
 pub use table::{symbol, CodecTables, DimTable, MAX_LEVEL, MAX_SYMBOLS, PRECISION};
 
 use crate::engine::density::Density;
