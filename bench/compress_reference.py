@@ -3,10 +3,12 @@
 optimize=True) and WebP (Pillow) on the images of an IDX file, and the PSNR of images latent
 decoded. Prints one JSON object (`latent benchmark-compress` runs it and reads it): per
 quality, bits per pixel, mean PSNR and compression / decompression speed (MB/s of raw 8-bit
-pixels, one thread, one image at a time).
+pixels, one thread, one image at a time). With --decoded-dir, each quality's decoded pixels
+are written there so that latent computes MS-SSIM for JPEG and WebP with its own code (the
+same code as for its models).
 
   python bench/compress_reference.py --images t10k-images-idx3-ubyte.gz \
-      [--decoded latent-decoded-idx3-ubyte --lat-bytes N --lat-header H]
+      [--decoded-dir DIR] [--decoded latent-decoded-idx3-ubyte --lat-bytes N --lat-header H]
 
 For JPEG, `bpp` counts every byte of one file per image; `bpp_scan` only the entropy-coded
 scan (the bytes from the SOS marker to EOI, as if the tables were shared by the whole set:
@@ -19,6 +21,7 @@ import gzip
 import io
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -51,13 +54,14 @@ def scan_bytes(jpeg):
     raise ValueError("no SOS")
 
 
-def codec_curve(images, fmt, qualities):
+def codec_curve(images, fmt, qualities, decoded_dir=None):
     pixels = images.shape[1] * images.shape[2]
     out = []
     for q in qualities:
         total = scan = 0
         psnrs = []
         enc_s = dec_s = 0.0
+        backs = []
         for img in images:
             buf = io.BytesIO()
             t0 = time.perf_counter()
@@ -75,6 +79,8 @@ def codec_curve(images, fmt, qualities):
             if fmt == "JPEG":
                 scan += scan_bytes(data)
             psnrs.append(psnr(img, back))
+            if decoded_dir:
+                backs.append(back)
         mb = images.size / 1e6
         row = {"quality": q, "bpp": 8 * total / (len(images) * pixels),
                "psnr": float(np.mean(psnrs)),
@@ -82,6 +88,11 @@ def codec_curve(images, fmt, qualities):
                "decompress_mb_s": mb / max(dec_s, 1e-9)}
         if fmt == "JPEG":
             row["bpp_scan"] = 8 * scan / (len(images) * pixels)
+        if decoded_dir:
+            # The decoded 8-bit pixels, raw (n x h x w), for latent's own MS-SSIM.
+            path = os.path.join(decoded_dir, f"{fmt.lower()}-q{q:02d}.u8")
+            np.stack(backs).astype(np.uint8).tofile(path)
+            row["decoded"] = path
         out.append(row)
     return out
 
@@ -95,6 +106,9 @@ def main():
     ap.add_argument("--lat-header", type=int, default=0,
                     help="header bytes of the one-file .lat (one per-image file repeats it)")
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--decoded-dir",
+                    help="write each quality's decoded pixels here (raw uint8, n x h x w) and "
+                         "name the file in its row as `decoded`")
     args = ap.parse_args()
     images = read_idx(args.images)
     if args.limit:
@@ -103,8 +117,8 @@ def main():
     result = {"images": n}
     if not args.no_reference:
         qualities = list(range(5, 100, 5))
-        result["jpeg"] = codec_curve(images, "JPEG", qualities)
-        result["webp"] = codec_curve(images, "WEBP", qualities)
+        result["jpeg"] = codec_curve(images, "JPEG", qualities, args.decoded_dir)
+        result["webp"] = codec_curve(images, "WEBP", qualities, args.decoded_dir)
     result["latent"] = []
     for path, size in zip(args.decoded, args.lat_bytes):
         decoded = read_idx(path)[:n]

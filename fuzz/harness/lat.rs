@@ -2,7 +2,10 @@
 //! regression tests in `crates/latent/tests/lat_fuzz.rs`: read the bytes as a `.lat`
 //! compressed file with [`latent::codec::read`], using a fixed entropy model of a 4-wide code
 //! whose fingerprint is the one the file's header names (so that the fuzzer reaches the
-//! blocks without having to guess it). Never panics.
+//! blocks without having to guess it). A file naming the fingerprint of the committed
+//! `--preset compress` model (`crates/latent-cli/tests/data/codec/compress-model.safetensors`)
+//! is read with that model's learned per-channel tables instead (`compress-tables.json`, its
+//! `codec` field), at whatever code width the header gives that the tables fit. Never panics.
 
 use latent::codec::{self, Codec, CodecTables};
 use std::path::Path;
@@ -21,6 +24,15 @@ pub fn tables() -> CodecTables {
     })
 }
 
+/// The first bytes of the committed compression model's fingerprint, as its `.lat` files
+/// carry them (seed `fuzz/seeds/lat_file/compress-preset.lat`).
+pub const COMPRESS_FINGERPRINT: [u8; 8] = [0xcb, 0x6b, 0xe0, 0x8b, 0x09, 0x0c, 0xa7, 0xaa];
+
+/// The learned per-channel tables of the committed compression model.
+pub fn compress_tables() -> Result<CodecTables, String> {
+    serde_json::from_str(include_str!("compress-tables.json")).map_err(|e| e.to_string())
+}
+
 /// A codec of [`tables`] with the given fingerprint.
 pub fn codec(fingerprint: [u8; 32]) -> Result<Codec, String> {
     Codec::from_tables(tables(), 4, fingerprint).map_err(|e| e.to_string())
@@ -35,7 +47,12 @@ pub fn lat_file(data: &[u8]) -> Result<usize, String> {
     }
     let mut fingerprint = [0u8; 32];
     fingerprint[..header.fingerprint.len()].copy_from_slice(&header.fingerprint);
-    let codec = codec(fingerprint)?;
+    let codec = if header.fingerprint == COMPRESS_FINGERPRINT {
+        let width = usize::try_from(header.width).map_err(|e| e.to_string())?;
+        Codec::from_tables(compress_tables()?, width, fingerprint).map_err(|e| e.to_string())?
+    } else {
+        codec(fingerprint)?
+    };
     let (_, levels) = codec::read(path, data, &codec).map_err(|e| e.to_string())?;
     Ok(levels.len())
 }

@@ -3,10 +3,13 @@
 //!
 //! For each model: bits per pixel counted from every byte of one `.lat` file per image
 //! (`bpp_per_file`) and of the whole set in one `.lat` file (`bpp_one_file`), the mean PSNR
-//! of the 8-bit images decoded from the one file, whether every quantised code came back
+//! and MS-SSIM (`latent::codec::ms_ssim`, per image, averaged) of the 8-bit images decoded
+//! from the one file, whether every quantised code came back
 //! exactly (from both kinds of file), and compression / decompression speed in MB/s of raw
 //! 8-bit pixels. BD-rates (library: `latent::codec::bd_rate`) against JPEG and WebP counting
-//! every byte, and against JPEG's entropy-coded scan alone for the one-file rate.
+//! every byte, and against JPEG's entropy-coded scan alone for the one-file rate. The
+//! reference script writes the pixels JPEG and WebP decode to, and their MS-SSIM is computed
+//! here with the same code as latent's.
 
 use crate::anomaly_panel::reference_script;
 use crate::data::{self, in_file};
@@ -61,16 +64,17 @@ pub fn run(args: BenchmarkCompressArgs) -> Result<()> {
     let n = dataset.frame.rows();
     let values = transform::row_major(&dataset.frame)?;
     let originals: Vec<u8> = values.iter().map(|&v| to_u8(v)).collect();
-    let pixels = shape.height * shape.width;
     let mut latent_rows = Vec::new();
     for path in &args.models {
-        let row = measure(path, &dataset, &originals, pixels)?;
+        let row = measure(path, &dataset, &originals, shape)?;
         eprintln!(
-            "{}: {:.4} bpp per file, {:.4} bpp in one file, PSNR {:.2} dB, exact {}",
+            "{}: {:.4} bpp per file, {:.4} bpp in one file, PSNR {:.2} dB, MS-SSIM {:.4}, \
+             exact {}",
             path.display(),
             row["bpp_per_file"].as_f64().unwrap_or(f64::NAN),
             row["bpp_one_file"].as_f64().unwrap_or(f64::NAN),
             row["psnr"].as_f64().unwrap_or(f64::NAN),
+            row["ms_ssim"].as_f64().unwrap_or(f64::NAN),
             row["exact_round_trip"]
         );
         latent_rows.push(row);
@@ -80,10 +84,15 @@ pub fn run(args: BenchmarkCompressArgs) -> Result<()> {
     if let Some(py) = &args.python {
         let idx = args.out.join("reference-images-idx3-ubyte");
         latent_data::write_idx_images(&idx, shape, n, &values)?;
-        let reference = run_reference(py, &idx)?;
+        let decoded_dir = args.out.join("reference-decoded");
+        std::fs::create_dir_all(&decoded_dir)
+            .with_context(|| format!("cannot create {}", decoded_dir.display()))?;
+        let mut reference = run_reference(py, &idx, &decoded_dir)?;
         for key in ["jpeg", "webp"] {
+            reference_ms_ssim(&mut reference[key], &originals, shape)?;
             result[key] = reference[key].clone();
         }
+        let _ = std::fs::remove_dir(&decoded_dir);
     }
     summarise(&mut result);
     let text = serde_json::to_string_pretty(&result)?;
@@ -101,6 +110,7 @@ pub fn run(args: BenchmarkCompressArgs) -> Result<()> {
     .collect();
     let note = format!("Mean PSNR against bits per pixel on {n} images.");
     crate::plots::write_all(&[rd_plot(curves, note)?], &args.out)?;
+    eprint!("{}", table(&result));
     println!("{}", serde_json::to_string_pretty(&result["summary"])?);
     eprintln!("wrote {}", args.out.join("results.json").display());
     Ok(())
@@ -111,13 +121,83 @@ fn to_u8(v: f32) -> u8 {
     (v.clamp(0.0, 1.0) * 255.0).round() as u8
 }
 
-/// One model's rates, PSNR, exactness and speeds.
+/// The mean PSNR and MS-SSIM of decoded 8-bit images against the originals (both `n` images
+/// of `shape`, planes one after the other).
+fn quality(originals: &[u8], decoded: &[u8], shape: latent::ImageShape) -> Result<(f64, f64)> {
+    let per_image = (shape.height * shape.width * shape.channels).max(1);
+    let n = originals.len() / per_image;
+    if decoded.len() != originals.len() {
+        return Err(anyhow!("{} decoded values for {} pixels", decoded.len(), originals.len()));
+    }
+    let (mut psnr, mut ssim) = (0.0, 0.0);
+    for (a, b) in originals.chunks(per_image).zip(decoded.chunks(per_image)) {
+        psnr += codec::psnr(a, b);
+        ssim += codec::ms_ssim(a, b, shape.height, shape.width, shape.channels)?;
+    }
+    Ok((psnr / n.max(1) as f64, ssim / n.max(1) as f64))
+}
+
+/// Adds `ms_ssim` to each reference row from the decoded pixels the script wrote (and removes
+/// the file).
+fn reference_ms_ssim(rows: &mut Value, originals: &[u8], shape: latent::ImageShape) -> Result<()> {
+    let Some(rows) = rows.as_array_mut() else {
+        return Ok(());
+    };
+    let grey = latent::ImageShape { channels: 1, ..shape };
+    for row in rows {
+        let Some(path) = row["decoded"].as_str().map(PathBuf::from) else {
+            continue;
+        };
+        let decoded = std::fs::read(&path).with_context(|| path.display().to_string())?;
+        let (_, ssim) =
+            quality(originals, &decoded, grey).with_context(|| path.display().to_string())?;
+        row["ms_ssim"] = json!(ssim);
+        if let Some(map) = row.as_object_mut() {
+            map.remove("decoded");
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    Ok(())
+}
+
+/// The results as a text table: one line per latent model and reference quality.
+fn table(result: &Value) -> String {
+    let mut out =
+        String::from("codec      setting     bpp/file  bpp(1 file|scan)  PSNR dB  MS-SSIM\n");
+    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.4}"));
+    for row in result["latent"].as_array().into_iter().flatten() {
+        out += &format!(
+            "latent     {:<10}  {:>8}  {:>16}  {:>7.2}  {:>7}\n",
+            row["lambda"].as_f64().map_or("-".into(), |l| format!("λ {l:.4}")),
+            f(&row["bpp_per_file"]),
+            f(&row["bpp_one_file"]),
+            row["psnr"].as_f64().unwrap_or(f64::NAN),
+            f(&row["ms_ssim"])
+        );
+    }
+    for key in ["jpeg", "webp"] {
+        for row in result[key].as_array().into_iter().flatten() {
+            out += &format!(
+                "{key:<10} q {:<8}  {:>8}  {:>16}  {:>7.2}  {:>7}\n",
+                row["quality"],
+                f(&row["bpp"]),
+                f(&row["bpp_scan"]),
+                row["psnr"].as_f64().unwrap_or(f64::NAN),
+                f(&row["ms_ssim"])
+            );
+        }
+    }
+    out
+}
+
+/// One model's rates, PSNR, MS-SSIM, exactness and speeds.
 fn measure(
     path: &Path,
     dataset: &latent_data::Dataset,
     originals: &[u8],
-    pixels: usize,
+    shape: latent::ImageShape,
 ) -> Result<Value> {
+    let pixels = shape.height * shape.width;
     let model = data::load_model(path)?;
     let codec = Codec::new(&model)?;
     let n = dataset.frame.rows();
@@ -139,14 +219,8 @@ fn measure(
         per_file += bytes.len();
         exact &= codec::read(Path::new("image.lat"), &bytes, &codec)?.1 == row;
     }
-    let per_image = originals.len() / n.max(1);
     let decoded: Vec<u8> = values.iter().map(|&v| to_u8(v)).collect();
-    let psnr = originals
-        .chunks(per_image.max(1))
-        .zip(decoded.chunks(per_image.max(1)))
-        .map(|(a, b)| codec::psnr(a, b))
-        .sum::<f64>()
-        / n.max(1) as f64;
+    let (psnr, ms_ssim) = quality(originals, &decoded, shape)?;
     let bpp = |bytes: usize| 8.0 * bytes as f64 / (n * pixels).max(1) as f64;
     let mb = originals.len() as f64 / 1e6;
     Ok(json!({
@@ -155,6 +229,7 @@ fn measure(
         "bpp_per_file": bpp(per_file),
         "bpp_one_file": bpp(one_file.len()),
         "psnr": psnr,
+        "ms_ssim": ms_ssim,
         "exact_round_trip": exact,
         "compress_mb_s": mb / compress_s.max(1e-9),
         "decompress_mb_s": mb / decompress_s.max(1e-9),
@@ -162,7 +237,7 @@ fn measure(
 }
 
 /// Runs the reference script on an IDX file; its JSON.
-fn run_reference(python: &Path, idx: &Path) -> Result<Value> {
+fn run_reference(python: &Path, idx: &Path, decoded_dir: &Path) -> Result<Value> {
     let script = reference_script(SCRIPT).ok_or_else(|| {
         anyhow!("{SCRIPT} not found: run benchmark-compress from the repository root")
     })?;
@@ -170,6 +245,8 @@ fn run_reference(python: &Path, idx: &Path) -> Result<Value> {
         .arg(&script)
         .arg("--images")
         .arg(idx)
+        .arg("--decoded-dir")
+        .arg(decoded_dir)
         .output()
         .with_context(|| format!("cannot run {}", python.display()))?;
     if !out.status.success() {

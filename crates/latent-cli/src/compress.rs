@@ -5,10 +5,11 @@
 use crate::data::{self, in_file};
 use crate::exit::BadInput;
 use crate::options::DataArgs;
+use crate::score::{map_chunks, ChunkSource};
 use crate::transform;
 use anyhow::{Context, Result};
 use clap::Args;
-use latent::codec::{self, Codec, FileKind};
+use latent::codec::{self, Codec, FileKind, StreamWriter};
 use latent::Model;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -89,7 +90,15 @@ pub fn fit_codec(args: FitCodecArgs) -> Result<()> {
     Ok(())
 }
 
-/// Compresses a data file into one `.lat` file.
+/// Images per chunk read from a folder.
+const FOLDER_CHUNK: usize = 1024;
+
+/// Compresses a data file, a folder of images or standard input into one `.lat` file, in
+/// constant memory: the input is read in chunks (CSV, JSON lines and Parquet as `latent
+/// score` reads them, a folder [`FOLDER_CHUNK`] images at a time; an NPY or IDX array is
+/// loaded whole), each chunk's blocks are coded as soon as they are full and kept in a
+/// temporary file, and the `.lat` file is written from it once the number of rows is known
+/// (see `latent::codec::StreamWriter`).
 pub fn compress(args: CompressArgs) -> Result<()> {
     if args.block_rows == 0 {
         return Err(BadInput("--block-rows must be at least 1".into()).into());
@@ -97,19 +106,60 @@ pub fn compress(args: CompressArgs) -> Result<()> {
     latent_data::atomic::check_destination(&args.out)?;
     let model = data::load_model(&args.model)?;
     let codec = Codec::new(&model)?;
-    let dataset = data::load(&args.data, Some(&model))?;
-    let codes = model.encode(&dataset.frame).with_context(|| in_file(&dataset))?;
-    let levels = codec.quantise(&codes.data).with_context(|| in_file(&dataset))?;
-    let bytes = codec::write(&codec, file_kind(&args.data.data), &levels, args.block_rows)?;
-    latent::artifact::write_atomic(&args.out, &bytes)?;
-    let values = dataset.frame.rows() * model.net().width();
+    let path = &args.data.data;
+    let mut writer = StreamWriter::new(&codec, file_kind(path), args.block_rows);
+    let folder = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut spool = tempfile::tempfile_in(folder)
+        .with_context(|| format!("cannot make a temporary file in {}", folder.display()))?;
+    let levels_of = |frame: &latent::Frame| -> Result<Vec<i32>> {
+        let codes = model.encode(frame)?;
+        Ok(codec.quantise(&codes.data)?)
+    };
+    if path.is_dir() && !latent_data::is_parquet(path) {
+        let channels = model.image_shape().map_or(1, |s| s.channels);
+        let opts = latent_data::LoadOptions {
+            resize: args.data.image.resize.as_deref().map(data::parse_size).transpose()?,
+            grayscale: args.data.image.grayscale,
+            ..latent_data::LoadOptions::default()
+        };
+        for frame in latent_data::ImageFolderChunks::open(path, &opts, FOLDER_CHUNK, channels)? {
+            let levels = levels_of(&frame?).with_context(|| path.display().to_string())?;
+            writer.push(&levels, &mut spool)?;
+        }
+    } else if latent_data::is_array_or_images(path) {
+        let dataset = data::load(&args.data, Some(&model))?;
+        let levels = levels_of(&dataset.frame).with_context(|| in_file(&dataset))?;
+        writer.push(&levels, &mut spool)?;
+    } else {
+        let source = ChunkSource {
+            path,
+            label_column: args.data.label_column.as_deref(),
+            table: &args.data.table,
+            id_columns: &args.data.id_column,
+        };
+        map_chunks(
+            &model,
+            &source,
+            |chunk| {
+                levels_of(&chunk.frame).with_context(|| {
+                    format!("{}: in the rows from line {}", path.display(), chunk.first_line)
+                })
+            },
+            |levels| Ok(writer.push(&levels, &mut spool)?),
+        )?;
+    }
+    let mut out = latent_data::AtomicFile::create(&args.out)?;
+    let header = writer.finish(&mut spool, &mut out)?;
+    out.commit()?;
+    let bytes = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+    let values = header.rows as usize * model.net().width();
     let unit = if model.image_shape().is_some() { "pixel" } else { "value" };
     eprintln!(
         "compressed {} rows into {} ({} bytes, {:.4} bits per {unit})",
-        dataset.frame.rows(),
+        header.rows,
         args.out.display(),
-        bytes.len(),
-        8.0 * bytes.len() as f64 / values.max(1) as f64
+        bytes,
+        8.0 * bytes as f64 / values.max(1) as f64
     );
     Ok(())
 }

@@ -73,7 +73,8 @@ pub fn parse_delimiter(s: &str) -> Result<u8> {
     }
 }
 
-fn parse_size(s: &str) -> Result<(u32, u32)> {
+/// The `--resize` size, `WIDTHxHEIGHT`.
+pub fn parse_size(s: &str) -> Result<(u32, u32)> {
     let bad = || BadInput(format!("--resize expects WIDTHxHEIGHT such as 28x28, got \"{s}\""));
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
     let (w, h) = (w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?);

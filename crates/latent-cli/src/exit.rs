@@ -106,6 +106,11 @@ fn hint(err: &anyhow::Error) -> Option<String> {
                      --quant-step STEP --out MODEL2` (or train with --quant-step)"
                         .into(),
                 ),
+                latent::Error::LearnedCodec => Some(
+                    "leave out --quant-step: a --preset compress model keeps the entropy model \
+                     it learns and `latent compress` uses it as it is"
+                        .into(),
+                ),
                 latent::Error::NoDetector { score } => Some(format!(
                     "train with --detector {score} (or --preset anomaly), or choose --score mse"
                 )),

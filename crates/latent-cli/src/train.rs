@@ -22,6 +22,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     latent_data::atomic::check_destination(&args.out)?;
     let mut config = fit_config(&args)?;
     config.validate()?;
+    if args.quant_step.is_some() {
+        // A learned-compression model keeps its learnt entropy model: refuse before training.
+        latent::codec::check_fit(&config)?;
+    }
     if args.stream {
         return crate::stream_train::train(&args, config);
     }

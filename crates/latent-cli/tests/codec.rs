@@ -391,6 +391,59 @@ fn fit_codec_refuses_a_compression_model() {
         p(&out),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("learnt in training"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("learns in training"), "{}", stderr(&o));
     assert!(!out.exists());
+}
+
+#[test]
+fn train_compress_preset_refuses_quant_step_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixtures().join("compress-input-idx3-ubyte");
+    let out = dir.path().join("m.safetensors");
+    let o = latent(&[
+        "train",
+        "--data",
+        p(&data),
+        "--preset",
+        "compress",
+        "--quant-step",
+        "0.5",
+        "--epochs",
+        "500",
+        "--out",
+        p(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("learns in training"), "{err}");
+    assert!(err.contains("hint: leave out --quant-step"), "{err}");
+    // Refused up front: no epoch was run.
+    assert!(!err.contains("epoch"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn benchmark_compress_reports_psnr_and_ms_ssim() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixtures().join("compress-model.safetensors");
+    let input = fixtures().join("compress-input-idx3-ubyte");
+    let out = dir.path().join("rd");
+    let o = latent(&[
+        "benchmark-compress",
+        "--models",
+        p(&model),
+        "--data",
+        p(&input),
+        "--out",
+        p(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("MS-SSIM"), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    let row = &json["latent"][0];
+    let ssim = row["ms_ssim"].as_f64().unwrap();
+    assert!(ssim > 0.0 && ssim <= 1.0, "{row}");
+    assert!(row["psnr"].as_f64().unwrap() > 0.0);
+    assert_eq!(row["exact_round_trip"], true);
 }

@@ -217,3 +217,96 @@ pub(crate) fn load_folder(dir: &Path, opts: &LoadOptions) -> Result<Dataset> {
     });
     Ok(Dataset { frame, labels, ids: Vec::new(), source: dir.to_path_buf() })
 }
+
+/// The images of a folder read a fixed number at a time (for `latent compress`): files in
+/// path order as [`crate::load`] takes them, each chunk a frame of the same shape, so memory
+/// holds one chunk of pixels (and the list of file names) however many images there are.
+#[derive(Debug)]
+pub struct ImageFolderChunks {
+    entries: std::vec::IntoIter<PathBuf>,
+    opts: LoadOptions,
+    chunk_rows: usize,
+    size: Option<(u32, u32)>,
+    channels: usize,
+    first: PathBuf,
+}
+
+impl ImageFolderChunks {
+    /// Lists the images under `dir` (an error when there are none); `channels` is the number
+    /// of channels every chunk gets (grey images in a colour set are repeated).
+    pub fn open(
+        dir: &Path,
+        opts: &LoadOptions,
+        chunk_rows: usize,
+        channels: usize,
+    ) -> Result<ImageFolderChunks> {
+        let mut entries = Vec::new();
+        collect(dir, None, &mut entries)?;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        let Some(first) = entries.first().map(|e| e.path.clone()) else {
+            return Err(Error::Image {
+                path: dir.to_path_buf(),
+                message: "no PNG or JPEG images found in the folder".into(),
+            });
+        };
+        Ok(ImageFolderChunks {
+            entries: entries.into_iter().map(|e| e.path).collect::<Vec<_>>().into_iter(),
+            opts: opts.clone(),
+            chunk_rows: chunk_rows.max(1),
+            size: None,
+            channels: channels.max(1),
+            first,
+        })
+    }
+
+    fn chunk(&mut self, paths: Vec<PathBuf>) -> Result<Frame> {
+        let mut values = Vec::new();
+        let mut shape = None;
+        for path in &paths {
+            let (img, this) = decode_file(path, &self.opts)?;
+            let (w, h) = *self.size.get_or_insert(this);
+            if this != (w, h) {
+                return Err(Error::Image {
+                    path: path.clone(),
+                    message: format!(
+                        "image is {}x{} but {} is {w}x{h}; all images must have the same size \
+                         (or ask for a resize)",
+                        this.0,
+                        this.1,
+                        self.first.display()
+                    ),
+                });
+            }
+            let d = pixels(&img, &self.opts);
+            if d.channels > self.channels {
+                return Err(Error::Image {
+                    path: path.clone(),
+                    message: format!(
+                        "a colour image where images of {} channel are expected (ask for grey \
+                         images)",
+                        self.channels
+                    ),
+                });
+            }
+            shape =
+                Some(ImageShape { channels: self.channels, height: h as usize, width: w as usize });
+            planar(&d, self.channels, &mut values);
+        }
+        let shape = shape.unwrap_or(ImageShape { channels: self.channels, height: 0, width: 0 });
+        Frame::from_rows(Frame::default_names("pixel", shape.len()), &values)
+            .and_then(|f| f.with_image_shape(shape))
+            .map_err(|e| Error::frame(&self.first, e))
+    }
+}
+
+impl Iterator for ImageFolderChunks {
+    type Item = Result<Frame>;
+
+    fn next(&mut self) -> Option<Result<Frame>> {
+        let paths: Vec<PathBuf> = self.entries.by_ref().take(self.chunk_rows).collect();
+        if paths.is_empty() {
+            return None;
+        }
+        Some(self.chunk(paths))
+    }
+}

@@ -85,6 +85,10 @@ impl PyModel {
             )));
         }
         let config = fit_config(preset, params).map_err(py_error)?;
+        if quant_step.is_some() {
+            // A learned-compression model keeps its learnt entropy model: refuse before training.
+            latent::codec::check_fit(&config).map_err(py_error)?;
+        }
         let frame = frame_from(data, None)?;
         let mut obs = observer::PyObserver::new(verbose);
         let fitted = py.detach(|| {

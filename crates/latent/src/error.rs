@@ -60,6 +60,13 @@ pub enum Error {
     /// Compression was asked of a model whose file holds no entropy model.
     #[error("this model has no entropy model for compression")]
     NoCodec,
+    /// A fitted entropy model (with a quantisation step) was asked of a learned-compression
+    /// model, whose entropy model is learnt in training and would be replaced.
+    #[error(
+        "this compression model codes with the entropy model it learns in training; a fitted \
+         entropy model with a quantisation step would replace it"
+    )]
+    LearnedCodec,
     /// A score that needs a detector the model was not trained with.
     #[error("the {score} score needs a model trained with the {score} detector")]
     NoDetector {

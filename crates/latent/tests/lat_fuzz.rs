@@ -60,7 +60,14 @@ fn lat_file_seeds_decode() {
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "seed {name} is out of date");
         replay(&bytes, &name).unwrap();
     }
-    assert_eq!(files("seeds").len(), 4);
+    // Written by a `--preset compress` model (per-channel learned tables):
+    //   latent compress --model crates/latent-cli/tests/data/codec/compress-model.safetensors \
+    //     --data crates/latent-cli/tests/data/codec/compress-input-idx3-ubyte --block-rows 4 \
+    //     --out fuzz/seeds/lat_file/compress-preset.lat
+    let compress = std::fs::read(dir("seeds").join("compress-preset.lat")).unwrap();
+    assert_eq!(replay(&compress, "compress-preset").unwrap(), 16 * 16);
+    assert!(harness::compress_tables().unwrap().per_channel);
+    assert_eq!(files("seeds").len(), 5);
 }
 
 #[test]
@@ -75,7 +82,12 @@ fn lat_file_regressions_do_not_panic() {
 
 #[test]
 fn every_cut_and_flip_of_the_seeds_is_an_error_or_decodes() {
-    for (name, bytes) in seeds() {
+    let mut all = seeds();
+    all.push((
+        "compress-preset".into(),
+        std::fs::read(dir("seeds").join("compress-preset.lat")).unwrap(),
+    ));
+    for (name, bytes) in all {
         for cut in 0..bytes.len() {
             assert!(replay(&bytes[..cut], &name).is_err(), "{name} cut at {cut}");
         }
@@ -85,6 +97,37 @@ fn every_cut_and_flip_of_the_seeds_is_an_error_or_decodes() {
                 v[i] ^= 1 << bit;
                 let _ = replay(&v, &name);
             }
+        }
+    }
+}
+
+/// A fixed-seed mutation run over the compression seed (the fuzzer's job in miniature, run by
+/// every `cargo test`): random byte changes, insertions and removals, several at once.
+#[test]
+fn random_mutations_of_the_compression_seed_never_panic() {
+    let seed = std::fs::read(dir("seeds").join("compress-preset.lat")).unwrap();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..20_000 {
+        let mut v = seed.clone();
+        for _ in 0..1 + next() % 4 {
+            let i = (next() % v.len().max(1) as u64) as usize;
+            match next() % 4 {
+                0 => v[i] = next() as u8,
+                1 => v.insert(i, next() as u8),
+                2 if v.len() > 1 => {
+                    v.remove(i);
+                }
+                _ => v[i] ^= 1 << (next() % 8),
+            }
+        }
+        if let Err(e) = replay(&v, &format!("mutation {round}")) {
+            assert!(!e.trim().is_empty());
         }
     }
 }

@@ -76,7 +76,8 @@ impl LatHeader {
         self.rows.div_ceil(self.block_rows.max(1))
     }
 
-    fn bytes(&self) -> Vec<u8> {
+    /// The header's bytes as written at the start of the file.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         out.push(self.version);
         out.extend_from_slice(&self.fingerprint);
@@ -106,7 +107,7 @@ pub fn write(codec: &Codec, kind: FileKind, levels: &[i32], block_rows: usize) -
         width: width as u64,
         block_rows: block_rows as u64,
     };
-    let head = header.bytes();
+    let head = header.to_bytes();
     let mut out = head.clone();
     for (i, block) in levels.chunks(block_rows * width).enumerate() {
         let payload = codec.encode_block(block)?;
@@ -207,7 +208,8 @@ pub fn read(path: &Path, bytes: &[u8], codec: &Codec) -> Result<(LatHeader, Vec<
     Ok((header, out))
 }
 
-fn check(head: &[u8], index: u64, payload: &[u8]) -> [u8; CHECK_BYTES] {
+/// A block's check: the first bytes of SHA-256 over the header, its index and its payload.
+pub(crate) fn check(head: &[u8], index: u64, payload: &[u8]) -> [u8; CHECK_BYTES] {
     let mut h = Sha256::new();
     h.update(head);
     h.update(index.to_le_bytes());
@@ -251,6 +253,20 @@ pub(crate) fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
         }
     }
     Err("a number overflows 64 bits".into())
+}
+
+/// Reads an LEB128 varint from a reader.
+pub(crate) fn get_varint_from(r: &mut impl std::io::Read) -> std::io::Result<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let mut b = [0u8; 1];
+        r.read_exact(&mut b)?;
+        v |= u64::from(b[0] & 0x7f) << shift;
+        if b[0] & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(std::io::Error::other("a number overflows 64 bits"))
 }
 
 #[cfg(test)]

@@ -11,10 +11,14 @@
 
 pub mod bd;
 pub mod container;
+pub mod msssim;
+mod stream;
 mod table;
 
 pub use bd::{bd_rate, psnr, rate_at};
 pub use container::{read, read_header, write, FileKind, LatHeader, FORMAT_VERSION, MAGIC};
+pub use msssim::ms_ssim;
+pub use stream::StreamWriter;
 pub use table::{symbol, CodecTables, DimTable, MAX_LEVEL, MAX_SYMBOLS, PRECISION};
 
 use crate::engine::density::Density;
@@ -191,16 +195,22 @@ pub fn quantise(codes: &[f32], step: f32) -> Result<Vec<i32>> {
 /// model (saved with it).
 pub fn fit(model: &mut Model, inputs: &[f32], step: f32) -> Result<()> {
     if model.manifest().codec.as_ref().is_some_and(|t| t.per_channel) {
-        return Err(Error::Config(
-            "this compression model codes with the entropy model it learnt in training; fitted \
-             tables would replace it"
-                .into(),
-        ));
+        return Err(Error::LearnedCodec);
     }
     let codes = model.encode_inputs(inputs);
     let levels = quantise(&codes.data, step)?;
     let tables = CodecTables::fit(&levels, codes.cols, step).map_err(Error::Config)?;
     model.manifest_mut().codec = Some(tables);
+    Ok(())
+}
+
+/// Checks, before training, that a model trained with `config` can have its entropy model
+/// fitted after training ([`fit`]): a learned-compression model (rate term, `lambda`) cannot,
+/// its entropy model is learnt in training ([`Error::LearnedCodec`]).
+pub fn check_fit(config: &crate::FitConfig) -> Result<()> {
+    if config.objective.lambda.is_some() {
+        return Err(Error::LearnedCodec);
+    }
     Ok(())
 }
 
