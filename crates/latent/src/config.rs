@@ -474,7 +474,7 @@ impl Objective {
             }
             if variational || self.sparsity != Sparsity::None || model.loss != Loss::Mse {
                 return Err(Error::Config(
-                    "--lambda (learned compression) needs a deterministic code, no sparsity \
+                    "lambda (learned compression) needs a deterministic code, no sparsity \
                      penalty and the mse loss"
                         .into(),
                 ));
