@@ -140,7 +140,10 @@ pub struct RecConfig {
     pub anneal_steps: Option<usize>,
     /// Scale each user's KL weight with the size of their history (RecVAE, Shenbin et al.
     /// 2020): `β_u = β · n_u / n̄`, `n̄` the training users' mean history size, so that the
-    /// KL keeps one weight per item of likelihood instead of one per user.
+    /// KL keeps one weight per item of likelihood instead of one per user. On by default;
+    /// false: one β for every user, as in Liang et al. 2018 (and in files written before
+    /// this setting existed).
+    #[serde(default)]
     pub beta_by_history: bool,
     /// Decoupled (AdamW) weight decay instead of L2 added to the gradient.
     pub decoupled_decay: bool,
@@ -182,7 +185,7 @@ impl Default for RecConfig {
             dropout: 0.5,
             beta: 0.2,
             anneal_steps: None,
-            beta_by_history: false,
+            beta_by_history: true,
             decoupled_decay: false,
             composite_prior: false,
             popularity_bias: true,
