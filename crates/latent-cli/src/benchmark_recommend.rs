@@ -58,8 +58,9 @@ pub struct BenchmarkRecommendArgs {
     /// L2 weight decay of Mult-VAE/DAE.
     #[arg(long, value_name = "F")]
     pub weight_decay: Option<f32>,
-    /// Mult-VAE's KL weight per user: `constant` (one β for every user) or `history` (β
-    /// scaled by the user's history size over the mean, as in RecVAE).
+    /// Mult-VAE's KL weight per user: `history` (the default: β scaled by the user's history
+    /// size over the mean, as in RecVAE) or `constant` (one β for every user, as in Liang et
+    /// al. 2018).
     #[arg(long, value_name = "RULE")]
     pub beta_rule: Option<BetaRule>,
     /// Steps over which Mult-VAE's KL weight rises to --beta (default: 80% of the run).

@@ -286,20 +286,21 @@ impl MultVae {
     ) -> BatchLoss {
         let sample = self.shape.variational;
         let old = prior.filter(|_| sample).map(|o| o.encode(histories));
-        self.step(ws, histories, dropout, beta, old.as_deref(), rng, sample)
+        self.step(ws, histories, dropout, (beta, old.as_deref()), rng, sample)
     }
 
-    /// [`Self::train_batch`], with `ε = 0` unless `sample`.
+    /// [`Self::train_batch`], with `ε = 0` unless `sample`; `kl` is the KL weight and the old
+    /// encoder's codes of the composite prior, if any.
     fn step(
         &mut self,
         ws: &mut Workspace,
         histories: &[&[u32]],
         dropout: f32,
-        beta: Beta,
-        old: Option<&[f32]>,
+        kl: (Beta, Option<&[f32]>),
         rng: &mut ChaCha8Rng,
         sample: bool,
     ) -> BatchLoss {
+        let (beta, old) = kl;
         let rows = histories.len().min(ws.capacity);
         let histories = &histories[..rows];
         let Shape { items, hidden, latent, variational } = self.shape;
@@ -486,7 +487,7 @@ mod tests {
             let old = with_prior.then(|| old_net.encode(&hist));
             let old = old.as_deref();
             let mut rng = ChaCha8Rng::seed_from_u64(2);
-            net.step(&mut ws, &hist, 0.0, beta, old, &mut rng, false);
+            net.step(&mut ws, &hist, 0.0, (beta, old), &mut rng, false);
             let grads = net.params.grads().to_vec();
             let base = net.params.values().to_vec();
             let eps = 1e-2f32;
