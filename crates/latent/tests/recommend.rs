@@ -109,3 +109,24 @@ fn an_autoencoder_is_not_a_recommender() {
     let err = RecModel::load(&path).unwrap_err().to_string();
     assert!(err.contains("not a recommender"), "{err}");
 }
+
+#[test]
+fn the_shallow_network_with_history_beta_learns_and_round_trips() {
+    let data = clustered(400, 1);
+    let split = split_users(&data, 40, 60, 3).unwrap();
+    let cfg = RecConfig { hidden: 0, latent: 16, beta_by_history: true, ..small(RecKind::MultVae) };
+    let (model, _) = fit_split(&split, &cfg, &mut Silent).unwrap();
+    let pop = RecConfig { kind: RecKind::Popularity, ..cfg.clone() };
+    let (popularity, _) = fit_split(&split, &pop, &mut Silent).unwrap();
+    let (m, p) = (evaluate(&model, &split.test), evaluate(&popularity, &split.test));
+    assert!(m.ndcg_100 > p.ndcg_100 + 0.1, "{m:?} vs {p:?}");
+
+    let fitted = fit(&data, columns(), &RecConfig { epochs: 2, ..cfg }, &mut Silent).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shallow.safetensors");
+    fitted.save(&path).unwrap();
+    let loaded = RecModel::load(&path).unwrap();
+    let (histories, _) = data.histories(loaded.item_index());
+    let rows: Vec<&[u32]> = histories.iter().map(Vec::as_slice).take(10).collect();
+    assert_eq!(loaded.model.recommend(&rows, 5, true), fitted.model.recommend(&rows, 5, true));
+}

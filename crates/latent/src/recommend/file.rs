@@ -152,8 +152,9 @@ impl RecModel {
                 // Each layer stores at least items x hidden values: refuse sizes the file
                 // cannot hold before allocating them.
                 let stored: usize = values.values().map(Vec::len).sum();
-                let need = n.checked_mul(c.hidden).filter(|&x| x <= stored);
-                let code = c.latent.checked_mul(2 * c.hidden).filter(|&x| x <= stored);
+                let width = if c.hidden == 0 { c.latent } else { c.hidden };
+                let need = n.checked_mul(width).filter(|&x| x <= stored);
+                let code = c.latent.checked_mul(2 * width).filter(|&x| x <= stored);
                 if need.is_none() || code.is_none() {
                     return Err(file_error(
                         path,

@@ -4,7 +4,7 @@
 //! epoch's weights kept, progress through the library's [`Observer`].
 
 use super::metrics::{better, top_k, MetricsAccumulator, RankingMetrics};
-use super::multvae::{MultVae, Shape};
+use super::multvae::{Beta, MultVae, Shape};
 use super::{ease, Csr, HeldOut, RecConfig, RecKind, UserSplit};
 use crate::engine::{Adam, AdamConfig};
 use crate::train::{EpochReport, Observer};
@@ -227,8 +227,14 @@ fn train_multvae(
     if config.popularity_bias {
         net.init_output_bias(&train.column_counts());
     }
-    let adam_config =
-        AdamConfig { lr: config.lr, weight_decay: config.weight_decay, ..AdamConfig::default() };
+    let adam_config = AdamConfig {
+        lr: config.lr,
+        weight_decay: config.weight_decay,
+        decoupled: config.decoupled_decay,
+        ..AdamConfig::default()
+    };
+    // β per item of history when the KL weight follows the history size.
+    let per_item = config.beta_by_history.then(|| users as f32 / train.nnz() as f32);
     let mut adam = Adam::new(net.params(), adam_config);
     let batch = config.batch_for(users);
     let mut ws = net.workspace(batch);
@@ -244,6 +250,8 @@ fn train_multvae(
         observer.epoch_start(epoch, config.epochs, batches);
         let started = std::time::Instant::now();
         order.shuffle(&mut rng);
+        // RecVAE's composite prior: the encoder as it was at the start of this epoch.
+        let old = (config.composite_prior && shape.variational).then(|| net.clone());
         let mut loss_sum = 0.0;
         let mut beta = 0.0f32;
         for (b, idx) in order.chunks(batch).enumerate() {
@@ -253,8 +261,13 @@ fn train_multvae(
                 0.0
             };
             let rows: Vec<&[u32]> = idx.iter().map(|&u| train.row(u)).collect();
-            let loss = net.train_batch(&mut ws, &rows, config.dropout, beta, &mut rng);
-            let total = loss.nll + f64::from(beta) * loss.kl;
+            let kl_weight = match per_item {
+                Some(scale) => Beta::PerItem(beta * scale),
+                None => Beta::Constant(beta),
+            };
+            let loss =
+                net.train_batch(&mut ws, &rows, config.dropout, kl_weight, old.as_ref(), &mut rng);
+            let total = loss.nll + loss.kl;
             if !total.is_finite() {
                 return Err(Error::Training(format!(
                     "training diverged at epoch {epoch}, batch {} (loss {total}); \

@@ -11,6 +11,7 @@ pub mod fit;
 pub mod input;
 pub mod metrics;
 pub mod multvae;
+pub mod prior;
 pub mod split;
 
 pub use csr::Csr;
@@ -125,7 +126,8 @@ impl RecKind {
 pub struct RecConfig {
     /// Which model.
     pub kind: RecKind,
-    /// Hidden width of Mult-VAE/DAE (600 in the paper).
+    /// Hidden width of Mult-VAE/DAE (600 in the paper); 0: no hidden layer, the code is
+    /// computed from the input and the logits from the code.
     pub hidden: usize,
     /// Code width (200 in the paper).
     pub latent: usize,
@@ -136,6 +138,17 @@ pub struct RecConfig {
     /// Steps over which the KL weight rises linearly from 0 to `beta`; default: 80% of the
     /// run's steps (the paper's 200,000 steps at cap 0.2 on ML-20M, scaled to the data).
     pub anneal_steps: Option<usize>,
+    /// Scale each user's KL weight with the size of their history (RecVAE, Shenbin et al.
+    /// 2020): `β_u = β · n_u / n̄`, `n̄` the training users' mean history size, so that the
+    /// KL keeps one weight per item of likelihood instead of one per user. On by default;
+    /// false: one β for every user, as in Liang et al. 2018 (and in files written before
+    /// this setting existed).
+    #[serde(default)]
+    pub beta_by_history: bool,
+    /// Decoupled (AdamW) weight decay instead of L2 added to the gradient.
+    pub decoupled_decay: bool,
+    /// Mult-VAE's KL against RecVAE's composite prior ([`prior`]) instead of `N(0, I)`.
+    pub composite_prior: bool,
     /// Start Mult-VAE/DAE's output bias at the log item counts (see
     /// [`multvae::MultVae::init_output_bias`]).
     pub popularity_bias: bool,
@@ -172,6 +185,9 @@ impl Default for RecConfig {
             dropout: 0.5,
             beta: 0.2,
             anneal_steps: None,
+            beta_by_history: true,
+            decoupled_decay: false,
+            composite_prior: false,
             popularity_bias: true,
             epochs: 200,
             batch_size: 500,
@@ -190,8 +206,8 @@ impl RecConfig {
     /// Checks every value before use.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
-        if self.hidden == 0 || self.latent == 0 {
-            return bad("hidden and latent sizes must be positive".into());
+        if self.latent == 0 {
+            return bad("the code size must be positive".into());
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(format!("dropout must be in [0, 1), got {}", self.dropout));

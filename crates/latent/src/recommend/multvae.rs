@@ -8,9 +8,14 @@
 //!   Mult-DAE: `z = tanh(h₁ W₂ᵀ + b₂)`;
 //! - `h₃ = tanh(z W₃ᵀ + b₃)`, logits `π = h₃ W₄ᵀ + b₄` over all items.
 //!
-//! Loss per user: `−Σ_j x_j log softmax(π)_j + β · KL(q(z|x) ‖ N(0, I))`, averaged over the
-//! batch, with `KL = ½ Σ (σ² + μ² − 1 − log σ²)` (VAE only).
+//! With `hidden = 0` there are no hidden layers (`items-latent-items`): the code is computed
+//! from the sparse input directly and the logits are `π = z W₄ᵀ + b₄`.
+//!
+//! Loss per user: `−Σ_j x_j log softmax(π)_j + β_u · KL(q(z|x) ‖ N(0, I))`, averaged over the
+//! batch, with `KL = ½ Σ (σ² + μ² − 1 − log σ²)` (VAE only); `β_u` is one constant or, as in
+//! RecVAE (Shenbin et al. 2020), proportional to the user's history size ([`Beta`]).
 
+use super::prior;
 use crate::engine::dense::Dense;
 use crate::engine::sparse::{SparseBatch, SparseDense};
 use crate::engine::{Activation, Params};
@@ -24,7 +29,7 @@ use rayon::prelude::*;
 pub struct Shape {
     /// Number of items (input and output width).
     pub items: usize,
-    /// Hidden width (600 in the paper).
+    /// Hidden width (600 in the paper); 0: no hidden layer.
     pub hidden: usize,
     /// Code width (200 in the paper).
     pub latent: usize,
@@ -38,9 +43,29 @@ pub struct MultVae {
     shape: Shape,
     params: Params,
     enc1: SparseDense,
-    enc2: Dense,
-    dec1: Dense,
+    enc2: Option<Dense>,
+    dec1: Option<Dense>,
     out: Dense,
+}
+
+/// The KL weight of each user in a batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Beta {
+    /// The same weight for every user.
+    Constant(f32),
+    /// `γ · n_u` for a user with `n_u` items (RecVAE): the likelihood is a sum over the
+    /// user's items, so the KL keeps the same weight per item for every user.
+    PerItem(f32),
+}
+
+impl Beta {
+    /// The weight of a user with `n` items.
+    pub fn of(self, n: usize) -> f32 {
+        match self {
+            Beta::Constant(b) => b,
+            Beta::PerItem(g) => g * n as f32,
+        }
+    }
 }
 
 /// Every buffer of a forward/backward pass, sized for `capacity` users.
@@ -67,7 +92,7 @@ pub struct Workspace {
 pub struct BatchLoss {
     /// Multinomial negative log-likelihood.
     pub nll: f64,
-    /// KL divergence (0 for Mult-DAE).
+    /// KL divergence times each user's KL weight β (0 for Mult-DAE).
     pub kl: f64,
 }
 
@@ -88,14 +113,19 @@ impl MultVae {
     pub fn empty(shape: Shape) -> MultVae {
         let mut p = Params::new();
         let Shape { items, hidden, latent, variational } = shape;
-        let enc1 = SparseDense::new(&mut p, "encoder.0", items, hidden, Activation::Tanh);
         let (code_out, code_act) = if variational {
             (2 * latent, Activation::Identity)
         } else {
             (latent, Activation::Tanh)
         };
-        let enc2 = Dense::new(&mut p, "encoder.1", hidden, code_out, code_act);
-        let dec1 = Dense::new(&mut p, "decoder.0", latent, hidden, Activation::Tanh);
+        if hidden == 0 {
+            let enc1 = SparseDense::new(&mut p, "encoder.0", items, code_out, code_act);
+            let out = Dense::new(&mut p, "decoder.0", latent, items, Activation::Identity);
+            return MultVae { shape, params: p, enc1, enc2: None, dec1: None, out };
+        }
+        let enc1 = SparseDense::new(&mut p, "encoder.0", items, hidden, Activation::Tanh);
+        let enc2 = Some(Dense::new(&mut p, "encoder.1", hidden, code_out, code_act));
+        let dec1 = Some(Dense::new(&mut p, "decoder.0", latent, hidden, Activation::Tanh));
         let out = Dense::new(&mut p, "decoder.1", hidden, items, Activation::Identity);
         MultVae { shape, params: p, enc1, enc2, dec1, out }
     }
@@ -176,12 +206,41 @@ impl MultVae {
         }
     }
 
+    /// The code layer `[μ, log σ²]` (VAE) or `z` (DAE) of each history, without dropout:
+    /// `histories.len() x code`, row-major (the old encoder of the composite prior).
+    pub fn encode(&self, histories: &[&[u32]]) -> Vec<f32> {
+        let Shape { hidden, latent, variational, .. } = self.shape;
+        let code = if variational { 2 * latent } else { latent };
+        let rows = histories.len();
+        let mut x = SparseBatch::default();
+        for h in histories {
+            let v = 1.0 / (h.len().max(1) as f32).sqrt();
+            x.push_row(h.iter().map(|&i| (i, v)));
+        }
+        let mut enc = vec![0.0; rows * code];
+        let p = &self.params;
+        match &self.enc2 {
+            Some(enc2) => {
+                let mut h1 = vec![0.0; rows * hidden];
+                self.enc1.forward(p, &x, &mut h1);
+                enc2.forward(p, &h1, rows, &mut enc, None);
+            }
+            None => self.enc1.forward(p, &x, &mut enc),
+        }
+        enc
+    }
+
     /// Forward from the filled input to the logits; draws `ε` when `rng` is given (VAE).
     fn forward(&self, ws: &mut Workspace, rows: usize, rng: Option<&mut ChaCha8Rng>) {
         let Shape { hidden, latent, variational, .. } = self.shape;
         let p = &self.params;
-        self.enc1.forward(p, &ws.x, &mut ws.h1);
-        self.enc2.forward(p, &ws.h1[..rows * hidden], rows, &mut ws.enc, None);
+        match &self.enc2 {
+            Some(enc2) => {
+                self.enc1.forward(p, &ws.x, &mut ws.h1);
+                enc2.forward(p, &ws.h1[..rows * hidden], rows, &mut ws.enc, None);
+            }
+            None => self.enc1.forward(p, &ws.x, &mut ws.enc),
+        }
         if variational {
             let code = 2 * latent;
             if let Some(rng) = rng {
@@ -202,35 +261,46 @@ impl MultVae {
         } else {
             ws.z[..rows * latent].copy_from_slice(&ws.enc[..rows * latent]);
         }
-        self.dec1.forward(p, &ws.z[..rows * latent], rows, &mut ws.h3, None);
-        self.out.forward(p, &ws.h3[..rows * hidden], rows, &mut ws.logits, None);
+        match &self.dec1 {
+            Some(dec1) => {
+                dec1.forward(p, &ws.z[..rows * latent], rows, &mut ws.h3, None);
+                self.out.forward(p, &ws.h3[..rows * hidden], rows, &mut ws.logits, None);
+            }
+            None => self.out.forward(p, &ws.z[..rows * latent], rows, &mut ws.logits, None),
+        }
     }
 
     /// One training step on `histories` (at most the workspace's capacity): forward with
     /// input dropout `dropout` and, for the VAE, a sampled code; backward into the gradients.
+    /// With `prior` (VAE), the KL is taken against the composite prior built on that
+    /// network's encoder ([`prior`]) instead of `N(0, I)`.
     /// Returns the batch's mean losses; the optimiser step is the caller's.
     pub fn train_batch(
         &mut self,
         ws: &mut Workspace,
         histories: &[&[u32]],
         dropout: f32,
-        beta: f32,
+        beta: Beta,
+        prior: Option<&MultVae>,
         rng: &mut ChaCha8Rng,
     ) -> BatchLoss {
         let sample = self.shape.variational;
-        self.step(ws, histories, dropout, beta, rng, sample)
+        let old = prior.filter(|_| sample).map(|o| o.encode(histories));
+        self.step(ws, histories, dropout, (beta, old.as_deref()), rng, sample)
     }
 
-    /// [`Self::train_batch`], with `ε = 0` unless `sample`.
+    /// [`Self::train_batch`], with `ε = 0` unless `sample`; `kl` is the KL weight and the old
+    /// encoder's codes of the composite prior, if any.
     fn step(
         &mut self,
         ws: &mut Workspace,
         histories: &[&[u32]],
         dropout: f32,
-        beta: f32,
+        kl: (Beta, Option<&[f32]>),
         rng: &mut ChaCha8Rng,
         sample: bool,
     ) -> BatchLoss {
+        let (beta, old) = kl;
         let rows = histories.len().min(ws.capacity);
         let histories = &histories[..rows];
         let Shape { items, hidden, latent, variational } = self.shape;
@@ -268,29 +338,50 @@ impl MultVae {
         let nll = ws.row_loss[..rows].iter().sum::<f64>() / rows as f64;
 
         let p = &mut self.params;
-        self.out.backward(p, &ws.h3[..rows * hidden], rows, &ws.logits, Some(&mut ws.d_h3));
-        Activation::Tanh.backward(&mut ws.d_h3[..rows * hidden], &ws.h3[..rows * hidden], None);
-        self.dec1.backward(p, &ws.z[..rows * latent], rows, &ws.d_h3, Some(&mut ws.d_z));
+        match &self.dec1 {
+            Some(dec1) => {
+                let h3 = &ws.h3[..rows * hidden];
+                self.out.backward(p, h3, rows, &ws.logits, Some(&mut ws.d_h3));
+                Activation::Tanh.backward(&mut ws.d_h3[..rows * hidden], h3, None);
+                dec1.backward(p, &ws.z[..rows * latent], rows, &ws.d_h3, Some(&mut ws.d_z));
+            }
+            None => {
+                let z = &ws.z[..rows * latent];
+                self.out.backward(p, z, rows, &ws.logits, Some(&mut ws.d_z));
+            }
+        }
 
         let mut kl = 0.0f64;
         if variational {
             // z = μ + ε e^{½ log σ²}: ∂z/∂μ = 1, ∂z/∂logσ² = ½ ε σ.
             // KL_r = ½ Σ (e^{logσ²} + μ² − 1 − logσ²): ∂/∂μ = μ, ∂/∂logσ² = ½ (e^{logσ²} − 1).
             let code = 2 * latent;
-            let b = beta * inv_b;
             for r in 0..rows {
+                let b = beta.of(histories[r].len()) * inv_b;
                 let (mu, logvar) = ws.enc[r * code..(r + 1) * code].split_at(latent);
                 let (dmu, dlv) = ws.d_enc[r * code..(r + 1) * code].split_at_mut(latent);
                 let dz = &ws.d_z[r * latent..(r + 1) * latent];
                 let e = &ws.eps[r * latent..(r + 1) * latent];
+                if let Some(old) = old {
+                    let (old_mu, old_lv) = old[r * code..(r + 1) * code].split_at(latent);
+                    let z = &ws.z[r * latent..(r + 1) * latent];
+                    for k in 0..latent {
+                        let (t, g) = prior::term(z[k], e[k], logvar[k], old_mu[k], old_lv[k]);
+                        kl += f64::from(b * t);
+                        let d = dz[k] + b * g;
+                        dmu[k] = d;
+                        dlv[k] = d * 0.5 * e[k] * (0.5 * logvar[k]).exp() - 0.5 * b;
+                    }
+                    continue;
+                }
                 for k in 0..latent {
                     let var = logvar[k].exp();
-                    kl += 0.5 * f64::from(var + mu[k] * mu[k] - 1.0 - logvar[k]);
+                    kl += 0.5 * f64::from(b * (var + mu[k] * mu[k] - 1.0 - logvar[k]));
                     dmu[k] = dz[k] + b * mu[k];
                     dlv[k] = dz[k] * 0.5 * e[k] * var.sqrt() + b * 0.5 * (var - 1.0);
                 }
             }
-            kl /= rows as f64;
+            kl /= f64::from(inv_b) * rows as f64;
         } else {
             ws.d_enc[..rows * latent].copy_from_slice(&ws.d_z[..rows * latent]);
             Activation::Tanh.backward(
@@ -299,9 +390,15 @@ impl MultVae {
                 None,
             );
         }
-        self.enc2.backward(p, &ws.h1[..rows * hidden], rows, &ws.d_enc, Some(&mut ws.d_h1));
-        Activation::Tanh.backward(&mut ws.d_h1[..rows * hidden], &ws.h1[..rows * hidden], None);
-        self.enc1.backward(p, &ws.x, &ws.d_h1, &mut ws.touched);
+        match &self.enc2 {
+            Some(enc2) => {
+                let h1 = &ws.h1[..rows * hidden];
+                enc2.backward(p, h1, rows, &ws.d_enc, Some(&mut ws.d_h1));
+                Activation::Tanh.backward(&mut ws.d_h1[..rows * hidden], h1, None);
+                self.enc1.backward(p, &ws.x, &ws.d_h1, &mut ws.touched);
+            }
+            None => self.enc1.backward(p, &ws.x, &ws.d_enc, &mut ws.touched),
+        }
         BatchLoss { nll, kl }
     }
 
@@ -315,7 +412,13 @@ impl MultVae {
     }
 
     /// The batch loss without dropout or sampling (for tests): `(nll, kl)` means.
-    pub fn eval_loss(&self, ws: &mut Workspace, histories: &[&[u32]], beta: f32) -> f64 {
+    pub fn eval_loss(
+        &self,
+        ws: &mut Workspace,
+        histories: &[&[u32]],
+        beta: Beta,
+        old: Option<&[f32]>,
+    ) -> f64 {
         let rows = histories.len().min(ws.capacity);
         let Shape { items, latent, variational, .. } = self.shape;
         let logits = self.scores(ws, histories).to_vec();
@@ -328,12 +431,20 @@ impl MultVae {
             total += h.iter().map(|&j| lse - f64::from(pi[j as usize])).sum::<f64>();
             if variational {
                 let (mu, lv) = ws.enc[r * 2 * latent..(r + 1) * 2 * latent].split_at(latent);
-                let kl: f64 = mu
-                    .iter()
-                    .zip(lv)
-                    .map(|(&m, &l)| 0.5 * f64::from(l.exp() + m * m - 1.0 - l))
-                    .sum();
-                total += f64::from(beta) * kl;
+                let kl: f64 = match old {
+                    Some(old) => {
+                        let (om, ol) = old[r * 2 * latent..(r + 1) * 2 * latent].split_at(latent);
+                        (0..latent)
+                            .map(|k| f64::from(prior::term(mu[k], 0.0, lv[k], om[k], ol[k]).0))
+                            .sum()
+                    }
+                    None => mu
+                        .iter()
+                        .zip(lv)
+                        .map(|(&m, &l)| 0.5 * f64::from(l.exp() + m * m - 1.0 - l))
+                        .sum(),
+                };
+                total += f64::from(beta.of(h.len())) * kl;
             }
         }
         total / rows as f64
@@ -349,8 +460,17 @@ mod tests {
     /// the analytic gradient matches central finite differences of the loss.
     #[test]
     fn gradients_match_finite_differences() {
-        for variational in [false, true] {
-            let shape = Shape { items: 7, hidden: 4, latent: 3, variational };
+        let cases = [
+            (false, 4, Beta::Constant(0.3)),
+            (true, 4, Beta::Constant(0.3)),
+            (true, 4, Beta::PerItem(0.1)),
+            (false, 0, Beta::Constant(0.3)),
+            (true, 0, Beta::PerItem(0.1)),
+        ];
+        let cases = cases.into_iter().map(|(v, h, b)| (v, h, b, false));
+        let composite = [(true, 4, Beta::Constant(0.3), true), (true, 0, Beta::PerItem(0.1), true)];
+        for (variational, hidden, beta, with_prior) in cases.chain(composite) {
+            let shape = Shape { items: 7, hidden, latent: 3, variational };
             let mut rng = ChaCha8Rng::seed_from_u64(1);
             let mut net = MultVae::new(shape, &mut rng);
             let n = net.params.len();
@@ -361,24 +481,27 @@ mod tests {
             let h: Vec<Vec<u32>> = vec![vec![0, 2, 5], vec![1], vec![3, 4, 5, 6]];
             let hist: Vec<&[u32]> = h.iter().map(Vec::as_slice).collect();
             let mut ws = net.workspace(3);
-            let beta = 0.3;
             // No dropout and ε = 0, so the training loss is the evaluation loss.
+            // A fixed "old encoder" of another initialisation for the composite prior.
+            let old_net = MultVae::new(shape, &mut ChaCha8Rng::seed_from_u64(5));
+            let old = with_prior.then(|| old_net.encode(&hist));
+            let old = old.as_deref();
             let mut rng = ChaCha8Rng::seed_from_u64(2);
-            net.step(&mut ws, &hist, 0.0, beta, &mut rng, false);
+            net.step(&mut ws, &hist, 0.0, (beta, old), &mut rng, false);
             let grads = net.params.grads().to_vec();
             let base = net.params.values().to_vec();
             let eps = 1e-2f32;
             for k in (0..n).step_by(3) {
                 let mut probe = net.clone();
                 probe.params.values_mut()[k] = base[k] + eps;
-                let up = probe.eval_loss(&mut ws, &hist, beta);
+                let up = probe.eval_loss(&mut ws, &hist, beta, old);
                 probe.params.values_mut()[k] = base[k] - eps;
-                let down = probe.eval_loss(&mut ws, &hist, beta);
+                let down = probe.eval_loss(&mut ws, &hist, beta, old);
                 let fd = (up - down) / (2.0 * f64::from(eps));
                 let g = f64::from(grads[k]);
                 assert!(
                     (fd - g).abs() < 2e-3 + 2e-2 * g.abs(),
-                    "vae={variational} {k}: {fd} vs {g}"
+                    "vae={variational} hidden={hidden} {beta:?} {k}: {fd} vs {g}"
                 );
             }
         }
