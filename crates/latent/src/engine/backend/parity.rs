@@ -22,14 +22,7 @@ pub(crate) struct Out {
     pub tol: f64,
 }
 
-const ACTS: [Activation; 6] = [
-    Activation::Identity,
-    Activation::Relu,
-    Activation::LeakyRelu,
-    Activation::Tanh,
-    Activation::Gelu,
-    Activation::Sigmoid,
-];
+const ACTS: [Activation; 6] = Activation::ALL;
 
 const TOL: f64 = 1e-4;
 
