@@ -4,7 +4,7 @@
 use crate::exit::BadInput;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use latent::config::{Architecture, Corruption, Likelihood, Sparsity};
+use latent::config::{Architecture, ConvNorm, Corruption, Likelihood, Sparsity};
 use latent::{Activation, FitConfig};
 
 /// A named family: settings of one model design.
@@ -95,6 +95,19 @@ pub struct FamilyArgs {
     /// Conv models: the last feature map is the code (no dense code layer).
     #[arg(long)]
     pub fully_convolutional: bool,
+    /// Conv models: what follows each hidden convolution: none (the --activation) or gdn
+    /// (GDN in the encoder, IGDN in the decoder, as in learned image codecs).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub conv_norm: Option<ConvNormArg>,
+}
+
+/// What follows the hidden convolutions.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ConvNormArg {
+    /// The hidden activation.
+    None,
+    /// Generalized divisive normalization (inverse GDN in the decoder).
+    Gdn,
 }
 
 /// Activation of the code layer.
@@ -203,6 +216,12 @@ impl FamilyArgs {
         }
         if self.binarize {
             c.objective.binarize = true;
+        }
+        if let Some(n) = self.conv_norm {
+            c.model.conv_norm = match n {
+                ConvNormArg::None => ConvNorm::None,
+                ConvNormArg::Gdn => ConvNorm::Gdn,
+            };
         }
         let conv_flag = self.channels.is_some() || self.kernel.is_some() || self.stride.is_some();
         if conv_flag || self.fully_convolutional {

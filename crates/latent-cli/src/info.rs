@@ -66,7 +66,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         ("format", format!("{} v{} (latent {})", m.format, m.format_version, m.latent_version)),
         ("architecture", format!("{} {}", family(&model), architecture(&model))),
         ("latent size", model.code_width().to_string()),
-        ("activation", format!("{:?} hidden, {:?} output", cfg.activation, m.output)),
+        ("activation", cfg.activation_text(m.output)),
         ("loss", format!("{:?}", cfg.loss)),
         ("dropout", cfg.dropout_text()),
         ("detector", model.detector_summary()),

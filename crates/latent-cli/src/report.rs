@@ -326,7 +326,7 @@ fn model_rows(model: &Model) -> Vec<(&'static str, String)> {
         ("architecture", esc(&format!("{} {}", crate::output::family(model), architecture(model)))),
         ("parameters", model.parameter_count().to_string()),
         ("latent size", model.code_width().to_string()),
-        ("activation", esc(&format!("{:?} hidden, {:?} output", cfg.activation, m.output))),
+        ("activation", esc(&cfg.activation_text(m.output))),
         ("loss", esc(&format!("{:?}", cfg.loss))),
         ("dropout", cfg.dropout_text()),
         ("detector", esc(&model.detector_summary())),

@@ -281,7 +281,11 @@ const COMPRESS_GOLDEN_SHA256: &str =
     "e21fbc85a412b3d8d81eeb8472c4d5ca7a4d44ebcc2f30dc9567fb545801265e";
 
 fn train_compress(idx: &Path, out: &Path, lambda: &str) {
-    ok(latent(&[
+    train_compress_with(idx, out, lambda, &[]);
+}
+
+fn train_compress_with(idx: &Path, out: &Path, lambda: &str, extra: &[&str]) {
+    let mut args = vec![
         "train",
         "--data",
         p(idx),
@@ -298,7 +302,30 @@ fn train_compress(idx: &Path, out: &Path, lambda: &str) {
         "--quiet",
         "--out",
         p(out),
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    ok(latent(&args));
+}
+
+/// `--conv-norm gdn`: GDN / IGDN between the convolutions; the code still round-trips exactly,
+/// `info` names the normalisation, and a dense model refuses it before training.
+#[test]
+fn gdn_compression_model_round_trips_and_dense_models_refuse_gdn() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = digits_idx(dir.path());
+    let model = dir.path().join("g.safetensors");
+    train_compress_with(&idx, &model, "0.01", &["--conv-norm", "gdn"]);
+    let info = common::stdout(&ok(latent(&["info", "--model", p(&model)])));
+    assert!(info.contains("GDN / IGDN hidden"), "{info}");
+    let lat = dir.path().join("g.lat");
+    ok(latent(&["compress", "--model", p(&model), "--data", p(&idx), "--out", p(&lat)]));
+    let expected = quantised_codes(&model, p(&idx), 1.0, dir.path());
+    assert_eq!(decoded_codes(&model, &lat, dir.path()), expected);
+    let out = dir.path().join("dense.safetensors");
+    let o = latent(&["train", "--data", &digits(), "--conv-norm", "gdn", "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("GDN normalises convolution feature maps"), "{}", stderr(&o));
+    assert!(!out.exists());
 }
 
 #[test]

@@ -154,6 +154,8 @@ fn onnx_export_matches_latent_for_convolutional_models() {
     check_family(&py, "conv-vae", p(&two), &vae, &["--score", "mse", "--threshold", "0.05"]);
     let fc = ["--preset", "conv", "--channels", "4,8", "--fully-convolutional", "--epochs", "3"];
     check_family(&py, "fully convolutional", p(&two), &fc, &[]);
+    let gdn = ["--preset", "conv", "--channels", "4,8", "--conv-norm", "gdn", "--epochs", "3"];
+    check_family(&py, "conv with GDN", p(&two), &gdn, &[]);
     if mnist.exists() {
         let big = ["--preset", "conv", "--channels", "8,16", "--latent", "16", "--epochs", "1"];
         check_family(&py, "conv, MNIST", p(&mnist), &big, &[]);

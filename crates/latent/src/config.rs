@@ -45,6 +45,25 @@ fn yes() -> bool {
     true
 }
 
+/// What follows each hidden convolution of a convolutional model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConvNorm {
+    /// The hidden activation (`ModelConfig::activation`).
+    #[default]
+    None,
+    /// GDN after each hidden encoder convolution and IGDN after each hidden decoder one
+    /// (Ballé et al. 2017), in place of the activation: the learned codecs' normalisation.
+    Gdn,
+}
+
+impl ConvNorm {
+    /// True for [`ConvNorm::None`] (left out of model files).
+    pub fn is_none(&self) -> bool {
+        *self == ConvNorm::None
+    }
+}
+
 /// What the latent code is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,6 +104,9 @@ pub struct ModelConfig {
     /// data then cannot copy its input.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub code_dropout: bool,
+    /// What follows the hidden convolutions of a convolutional model.
+    #[serde(skip_serializing_if = "ConvNorm::is_none")]
+    pub conv_norm: ConvNorm,
 }
 
 impl Default for ModelConfig {
@@ -100,6 +122,7 @@ impl Default for ModelConfig {
             loss: Loss::Mse,
             dropout: 0.0,
             code_dropout: false,
+            conv_norm: ConvNorm::None,
         }
     }
 }
@@ -134,8 +157,25 @@ impl ModelConfig {
         }
     }
 
+    /// The activations in words, as `latent info` and the report show them.
+    pub fn activation_text(&self, output: Activation) -> String {
+        let hidden = match (self.conv_norm, &self.architecture) {
+            (ConvNorm::Gdn, Architecture::Conv { dense_code: true, .. }) => {
+                format!("GDN / IGDN after convolutions, {:?} after dense layers", self.activation)
+            }
+            (ConvNorm::Gdn, _) => "GDN / IGDN".into(),
+            _ => format!("{:?}", self.activation),
+        };
+        format!("{hidden} hidden, {output:?} output")
+    }
+
     /// Checks ranges and combinations.
     pub fn validate(&self) -> Result<()> {
+        if self.conv_norm == ConvNorm::Gdn && self.architecture == Architecture::Dense {
+            return Err(Error::Config(
+                "GDN normalises convolution feature maps: it needs a convolutional model".into(),
+            ));
+        }
         if self.latent == Some(0) {
             return Err(Error::Config("latent size must be at least 1".into()));
         }

@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_range_loop)]
 
 use latent::config::{
-    Architecture, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective, Sparsity,
+    Architecture, ConvNorm, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective,
+    Sparsity,
 };
 use latent::engine::{Activation, Params};
+use latent::model::layer::Layer;
 use latent::model::net::Net;
 use latent::objective::gaussian_kl;
 use latent::train::Silent;
@@ -402,6 +404,40 @@ fn compression_gradients_match_finite_differences() {
     assert_eq!(net.code_width(), 2 * 2 * 2);
     let x = inputs(3, img.len(), 2);
     check_gradients("compress", &net, &mut params, &x, 3, 1.0);
+}
+
+/// GDN / IGDN between the convolutions (`conv_norm: gdn`): a compression network and a conv
+/// network with a dense code, against finite differences on every parameter (β and γ of each
+/// GDN layer included).
+#[test]
+fn gdn_gradients_match_finite_differences() {
+    let img = ImageShape { channels: 2, height: 8, width: 8 };
+    for dense_code in [false, true] {
+        let cfg = ModelConfig {
+            architecture: Architecture::Conv {
+                channels: vec![3, 2],
+                kernel: 3,
+                stride: 2,
+                dense_code,
+            },
+            activation: Activation::Tanh,
+            output: Some(Activation::Sigmoid),
+            conv_norm: ConvNorm::Gdn,
+            latent: Some(3),
+            ..ModelConfig::default()
+        };
+        let obj = if dense_code {
+            Objective::default()
+        } else {
+            Objective { lambda: Some(1.0 / 65025.0), ..Objective::default() }
+        };
+        let (net, mut params) = build(&cfg, &obj, img.len(), Some(img));
+        // Encoder: conv, GDN, conv (the code) [+ dense]; decoder: [dense +] deconv, IGDN, deconv.
+        let gdn = net.layers().iter().filter(|l| matches!(l, Layer::Gdn(_))).count();
+        assert_eq!(gdn, if dense_code { 3 } else { 2 }, "dense code {dense_code}");
+        let x = inputs(3, img.len(), 4);
+        check_gradients(&format!("gdn, dense code {dense_code}"), &net, &mut params, &x, 3, 1.0);
+    }
 }
 
 /// `--preset compress`: the same seed gives the same model and the same integer tables,

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod conv;
 pub mod dense;
 pub mod density;
+pub mod gdn;
 pub mod matmul;
 pub mod params;
 pub mod sparse;

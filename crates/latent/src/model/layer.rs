@@ -1,6 +1,8 @@
-//! One layer of a network: fully connected or (transposed) convolution, behind one interface.
+//! One layer of a network: fully connected, (transposed) convolution or GDN, behind one
+//! interface.
 
 use crate::engine::conv::Conv;
+use crate::engine::gdn::Gdn;
 use crate::engine::{Activation, Dense, Params};
 use rand::Rng;
 
@@ -11,6 +13,8 @@ pub enum Layer {
     Dense(Dense),
     /// Convolution or transposed convolution.
     Conv(Conv),
+    /// GDN or IGDN between convolutions (no activation after it).
+    Gdn(Gdn),
 }
 
 impl Layer {
@@ -19,6 +23,7 @@ impl Layer {
         match self {
             Layer::Dense(d) => d.inputs,
             Layer::Conv(c) => c.input.len(),
+            Layer::Gdn(g) => g.shape.len(),
         }
     }
 
@@ -27,6 +32,7 @@ impl Layer {
         match self {
             Layer::Dense(d) => d.outputs,
             Layer::Conv(c) => c.output.len(),
+            Layer::Gdn(g) => g.shape.len(),
         }
     }
 
@@ -35,14 +41,17 @@ impl Layer {
         match self {
             Layer::Dense(d) => d.activation,
             Layer::Conv(c) => c.activation,
+            Layer::Gdn(_) => Activation::Identity,
         }
     }
 
-    /// Patch-buffer size for `rows` samples (0 for dense layers).
+    /// Scratch size for `rows` samples: patches of a convolution, the normaliser of GDN
+    /// (0 for dense layers).
     pub fn cols_len(&self, rows: usize) -> usize {
         match self {
             Layer::Dense(_) => 0,
             Layer::Conv(c) => c.cols_len(rows),
+            Layer::Gdn(g) => g.cols_len(rows),
         }
     }
 
@@ -59,6 +68,7 @@ impl Layer {
         match self {
             Layer::Dense(d) => d.forward(params, x, rows, y, pre),
             Layer::Conv(c) => c.forward(params, x, rows, y, pre, cols),
+            Layer::Gdn(g) => g.forward(params, x, rows, y, cols),
         }
     }
 
@@ -77,14 +87,17 @@ impl Layer {
         match self {
             Layer::Dense(d) => d.backward(params, x, rows, dz, dx),
             Layer::Conv(c) => c.backward(params, x, rows, dz, dx, cols, dcols),
+            Layer::Gdn(g) => g.backward(params, x, rows, dz, dx, cols, dcols),
         }
     }
 
-    /// PyTorch's default initialisation: weight and bias uniform in `±1/√fan_in`.
+    /// PyTorch's default initialisation: weight and bias uniform in `±1/√fan_in` (GDN: its
+    /// fixed start, drawing nothing).
     pub fn init(&self, params: &mut Params, rng: &mut impl Rng) {
         let (w, b, fan_in) = match self {
             Layer::Dense(d) => (d.weight, d.bias, d.inputs),
             Layer::Conv(c) => (c.weight, c.bias, c.fan_in()),
+            Layer::Gdn(g) => return g.init(params),
         };
         let bound = 1.0 / (fan_in as f32).sqrt();
         for id in [w, b] {

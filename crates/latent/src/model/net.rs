@@ -10,7 +10,8 @@ mod rate;
 
 use super::layer::Layer;
 use crate::config::{
-    Architecture, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective, Sparsity,
+    Architecture, ConvNorm, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective,
+    Sparsity,
 };
 use crate::engine::conv::{Conv, Shape3};
 use crate::engine::dense::{dropout_activation_backward, dropout_forward};
@@ -71,6 +72,9 @@ impl Net {
         };
         let hidden = cfg.hidden.clone().unwrap_or_default();
         let act = cfg.activation;
+        // With GDN the hidden convolutions are linear and GDN / IGDN follows them.
+        let gdn = cfg.conv_norm == ConvNorm::Gdn;
+        let hidden_act = if gdn { Activation::Identity } else { act };
         let mut b = Builder { params, layers: Vec::new(), encoder: 0, decoder: 0 };
         // Convolutions first (conv models), then a dense stack to the code and back.
         let mut shapes = Vec::new();
@@ -95,11 +99,15 @@ impl Net {
                     }
                     let name = b.name(Part::Encoder);
                     // A compression model's code map is linear (the code activation).
-                    let a = if rate && i + 1 == channels.len() { code_act } else { act };
+                    let code = rate && i + 1 == channels.len();
+                    let a = if code { code_act } else { hidden_act };
                     let layer = Conv::new(b.params, &name, shape, ch, *kernel, *stride, a);
                     shape = layer.output;
                     shapes.push(shape);
                     b.layers.push(Layer::Conv(layer));
+                    if gdn && !code {
+                        b.gdn(Part::Encoder, shape, false);
+                    }
                 }
                 (shape.len(), Some((*kernel, *stride)))
             }
@@ -127,11 +135,14 @@ impl Net {
         };
         if let Some((kernel, stride)) = conv {
             for i in (0..shapes.len() - 1).rev() {
-                let a = if i == 0 { output } else { act };
+                let a = if i == 0 { output } else { hidden_act };
                 let name = b.name(Part::Decoder);
                 let t =
                     Conv::transposed(b.params, &name, shapes[i + 1], shapes[i], kernel, stride, a);
                 b.layers.push(Layer::Conv(t));
+                if gdn && i != 0 {
+                    b.gdn(Part::Decoder, shapes[i], true);
+                }
             }
         }
         let layers = b.layers;

@@ -1,6 +1,7 @@
 //! The network's layers as ONNX nodes: dense layers as `MatMul` + `Add`, convolutions as
 //! `Conv` and transposed convolutions as `ConvTranspose` (2-D, or 1-D as a `1 x k` kernel
-//! over a height-1 map, as latent runs them), each followed by its activation.
+//! over a height-1 map, as latent runs them), each followed by its activation; GDN as a
+//! `1 x 1` `Conv` of the squares, `Sqrt` and `Div` (IGDN: `Mul`).
 //!
 //! latent stores feature maps channels last (H x W x C per sample) and its dense layers read
 //! and write them in that order; ONNX convolutions work on NCHW tensors. The graph keeps each
@@ -11,6 +12,7 @@
 
 use super::{float, ints, Graph};
 use crate::engine::conv::{Conv, Direction, Shape3};
+use crate::engine::gdn::Gdn;
 use crate::engine::{Activation, Dense};
 use crate::model::layer::Layer;
 use crate::Model;
@@ -83,6 +85,11 @@ impl Graph {
                     };
                     h = self.conv(model, c, &h);
                     layout = Layout::Nchw(c.output);
+                }
+                Layer::Gdn(g) => {
+                    h = self.nchw_of(&h, layout, g.shape);
+                    h = self.gdn(model, g, &h);
+                    layout = Layout::Nchw(g.shape);
                 }
             }
             h = self.activation(layer.activation(), &h);
@@ -170,6 +177,20 @@ impl Graph {
                 self.op("ConvTranspose", &[x, &weight, &bias], attrs)
             }
         }
+    }
+
+    /// GDN on an NCHW value: `n = β + Γ x²` is a `1 x 1` convolution of `x²` with weight
+    /// `Γ` (`[C_out = i, C_in = j, 1, 1]`) and bias `β`; then `x / √n` (IGDN: `x · √n`).
+    fn gdn(&mut self, model: &Model, g: &Gdn, x: &str) -> String {
+        let c = g.shape.c;
+        let mut eff = vec![0.0; c * c + c];
+        g.effective(model.params(), &mut eff);
+        let weight = self.constant(&eff[..c * c], &[c, c, 1, 1]);
+        let bias = self.constant(&eff[c * c..], &[c]);
+        let sq = self.op("Mul", &[x, x], vec![]);
+        let n = self.op("Conv", &[&sq, &weight, &bias], vec![ints("kernel_shape", &[1, 1])]);
+        let root = self.op("Sqrt", &[&n], vec![]);
+        self.op(if g.inverse { "Mul" } else { "Div" }, &[x, &root], vec![])
     }
 
     pub(super) fn activation(&mut self, a: Activation, z: &str) -> String {

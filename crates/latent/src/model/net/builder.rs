@@ -1,6 +1,8 @@
 //! Building a network's layers with weight names counted per part.
 
 use super::Layer;
+use crate::engine::conv::Shape3;
+use crate::engine::gdn::Gdn;
 use crate::engine::{Activation, Dense, Params};
 
 /// Which half of the network a layer belongs to (its weight-name prefix).
@@ -31,5 +33,11 @@ impl Builder<'_> {
     pub(super) fn dense(&mut self, part: Part, from: usize, to: usize, act: Activation) {
         let name = self.name(part);
         self.layers.push(Layer::Dense(Dense::new(self.params, &name, from, to, act)));
+    }
+
+    /// GDN (or IGDN when `inverse`) over feature maps of `shape`.
+    pub(super) fn gdn(&mut self, part: Part, shape: Shape3, inverse: bool) {
+        let name = self.name(part);
+        self.layers.push(Layer::Gdn(Gdn::new(self.params, &name, shape, inverse)));
     }
 }
