@@ -90,12 +90,12 @@ pub fn fit_codec(args: FitCodecArgs) -> Result<()> {
     Ok(())
 }
 
-/// Images per chunk read from a folder.
-const FOLDER_CHUNK: usize = 1024;
+/// Images per chunk read from a folder or an IDX file.
+const CHUNK: usize = 1024;
 
 /// Compresses a data file, a folder of images or standard input into one `.lat` file, in
 /// constant memory: the input is read in chunks (CSV, JSON lines and Parquet as `latent
-/// score` reads them, a folder [`FOLDER_CHUNK`] images at a time; an NPY or IDX array is
+/// score` reads them, a folder or an IDX file [`CHUNK`] images at a time; an NPY array is
 /// loaded whole), each chunk's blocks are coded as soon as they are full and kept in a
 /// temporary file, and the `.lat` file is written from it once the number of rows is known
 /// (see `latent::codec::StreamWriter`).
@@ -115,14 +115,24 @@ pub fn compress(args: CompressArgs) -> Result<()> {
         let codes = model.encode(frame)?;
         Ok(codec.quantise(&codes.data)?)
     };
-    if path.is_dir() && !latent_data::is_parquet(path) {
-        let channels = model.image_shape().map_or(1, |s| s.channels);
-        let opts = latent_data::LoadOptions {
-            resize: args.data.image.resize.as_deref().map(data::parse_size).transpose()?,
-            grayscale: args.data.image.grayscale,
-            ..latent_data::LoadOptions::default()
+    // Images a chunk at a time: a folder, or an IDX file (raw or gzipped).
+    let image_chunks: Option<Box<dyn Iterator<Item = latent_data::Result<latent::Frame>>>> =
+        if path.is_dir() && !latent_data::is_parquet(path) {
+            let channels = model.image_shape().map_or(1, |s| s.channels);
+            let opts = latent_data::LoadOptions {
+                resize: args.data.image.resize.as_deref().map(data::parse_size).transpose()?,
+                grayscale: args.data.image.grayscale,
+                ..latent_data::LoadOptions::default()
+            };
+            let chunks = latent_data::ImageFolderChunks::open(path, &opts, CHUNK, channels)?;
+            Some(Box::new(chunks))
+        } else if latent_data::is_idx(path) {
+            Some(Box::new(latent_data::IdxChunks::open(path, CHUNK)?))
+        } else {
+            None
         };
-        for frame in latent_data::ImageFolderChunks::open(path, &opts, FOLDER_CHUNK, channels)? {
+    if let Some(chunks) = image_chunks {
+        for frame in chunks {
             let levels = levels_of(&frame?).with_context(|| path.display().to_string())?;
             writer.push(&levels, &mut spool)?;
         }

@@ -1,4 +1,4 @@
-//! `latent compress` streams (issue 17): standard input and image folders are read in chunks
+//! `latent compress` streams (issue 17): standard input, image folders and IDX files are read in chunks
 //! and coded block by block, so a large input compresses in less memory than it takes loaded;
 //! the file is the same as the one written from the whole input, and decodes exactly.
 
@@ -113,4 +113,72 @@ fn an_image_folder_compresses_in_chunks_like_its_idx_file() {
     let o = latent(&["compress", "--model", p(&model), "--data", p(&empty), "--out", p(&b)]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no PNG or JPEG images"), "{}", stderr(&o));
+}
+
+/// Copies of the 16 images of `compress-input-idx3-ubyte` in the large IDX file: 32,000 x 16
+/// images of 8 x 8 pixels take 131 MB as f32 values loaded, more than [`LIMIT_KB`].
+const IDX_COPIES: usize = 32_000;
+
+#[test]
+fn an_idx_file_compresses_in_chunks_in_less_memory_than_it_takes_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixtures().join("compress-model.safetensors");
+    let small = std::fs::read(fixtures().join("compress-input-idx3-ubyte")).unwrap();
+    let (n, body) = (16, &small[16..]);
+    let mut big = small[..16].to_vec();
+    big[4..8].copy_from_slice(&((n * IDX_COPIES) as u32).to_be_bytes());
+    for _ in 0..IDX_COPIES {
+        big.extend_from_slice(body);
+    }
+    let values = n * IDX_COPIES * 64 * 4;
+    assert!(values as u64 > LIMIT_KB * 1024, "the values ({values} bytes) exceed the limit");
+    let big_path = dir.path().join("big-idx3-ubyte");
+    std::fs::write(&big_path, &big).unwrap();
+    let lat = dir.path().join("big.lat");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -d {LIMIT_KB} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_latent"))
+        .args(["compress", "--model", p(&model), "--data", p(&big_path), "--out", p(&lat)])
+        .output()
+        .expect("run bash");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("compressed {} rows", n * IDX_COPIES)), "{}", stderr(&o));
+    // Every image decodes to the code of its copy in the small file.
+    let codes = |lat: &Path, name: &str| {
+        let out = dir.path().join(name);
+        let args = ["decompress", "--model", p(&model), "--data", p(lat), "--out", p(&out)];
+        ok(latent(&[&args[..], &["--codes"]].concat()));
+        rows(&std::fs::read_to_string(out).unwrap())
+    };
+    let small_lat = dir.path().join("small.lat");
+    let small_path = fixtures().join("compress-input-idx3-ubyte");
+    ok(latent(&[
+        "compress",
+        "--model",
+        p(&model),
+        "--data",
+        p(&small_path),
+        "--out",
+        p(&small_lat),
+    ]));
+    let expected = codes(&small_lat, "small.csv");
+    let back = codes(&lat, "big.csv");
+    assert_eq!(back.len(), n * IDX_COPIES);
+    for (i, row) in back.iter().enumerate() {
+        assert_eq!(row, &expected[i % n], "image {i}");
+    }
+    // A cut or padded IDX file is a clear error (exit 2), found while streaming.
+    for (name, bytes) in
+        [("cut", &big[..big.len() - 10]), ("long", &[&big[..], &[0u8; 3]].concat()[..])]
+    {
+        let path = dir.path().join(format!("{name}-idx3-ubyte"));
+        std::fs::write(&path, bytes).unwrap();
+        let out = dir.path().join(format!("{name}.lat"));
+        let o = latent(&["compress", "--model", p(&model), "--data", p(&path), "--out", p(&out)]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        let want = if name == "cut" { "truncated IDX file" } else { "IDX file length mismatch" };
+        assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
+        assert!(!out.exists(), "{name}: no partial output");
+    }
 }

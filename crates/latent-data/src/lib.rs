@@ -26,6 +26,7 @@ mod write;
 pub use atomic::AtomicFile;
 pub use error::{Error, Result};
 pub use grid::{write_png_folder, write_png_grid};
+pub use idx::{is_idx, IdxChunks};
 pub use images::{ImageFolderChunks, MAX_IMAGE_VALUES};
 pub use interactions::{header_columns, read_interactions, read_interactions_from};
 pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
