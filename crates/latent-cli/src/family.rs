@@ -36,9 +36,10 @@ pub enum Preset {
     /// 1-D convolutional autoencoder for time-series windows (`--window W`): convolutions over
     /// time (channels 16,32, kernel 5, stride 2; W divisible by 4), sensors as channels.
     Conv1d,
-    /// Learned image compression (`latent compress`): two stride-2 5x5 convolutions to an
-    /// H/4 x W/4 x 32 code map, a learned per-channel entropy model, trained on bits per
-    /// pixel + λ·255²·MSE (--lambda, default 0.01; larger: better quality, more bits).
+    /// Learned image compression (`latent compress`): two stride-2 5x5 convolutions with GDN
+    /// (--conv-norm none: leaky ReLU) to an H/4 x W/4 x 32 code map, a learned per-channel
+    /// entropy model, trained on bits per pixel + λ·255²·MSE (--lambda, default 0.01;
+    /// larger: better quality, more bits).
     Compress,
     /// Recommender: Mult-VAE (Liang et al. 2018) on an interaction table (--user-column,
     /// --item-column, optional --rating-column/--min-rating): 600-200 tanh, input dropout 0.5,
