@@ -131,6 +131,11 @@ fn new_manifest(preprocess: Preprocessor, unit: bool, config: &FitConfig) -> Res
             "binary cross-entropy needs inputs in [0, 1] after scaling (min-max scaling)".into(),
         ));
     }
+    if config.objective.distortion == crate::config::Distortion::MsSsim && !unit {
+        return Err(Error::Config(
+            "the MS-SSIM distortion needs image values in [0, 1] after scaling".into(),
+        ));
+    }
     if config.objective.binarize && !unit {
         return Err(Error::Config("binarisation needs inputs in [0, 1]".into()));
     }
