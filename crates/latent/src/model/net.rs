@@ -8,6 +8,8 @@
 mod builder;
 mod rate;
 
+pub use rate::check_ms_ssim_data;
+
 use super::layer::Layer;
 use crate::config::{
     Architecture, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective, Sparsity,

@@ -75,19 +75,33 @@ pub(super) fn ms_ssim_layout(
     if objective.distortion != Distortion::MsSsim {
         return Ok(None);
     }
-    let image = image.ok_or_else(|| {
-        Error::Config(
-            "the MS-SSIM distortion needs image data (IDX, NPY with 3-4 dimensions, or an image \
-             folder)"
-                .into(),
-        )
-    })?;
+    let image = image.ok_or_else(no_images)?;
     // Convolutional models see their rows channels last (`Model`'s permutation).
     let layout = match architecture {
         Architecture::Conv { .. } if image.channels > 1 => Layout::ChannelsLast,
         _ => Layout::ChannelsFirst,
     };
     Ok(Some((image, layout)))
+}
+
+fn no_images() -> Error {
+    Error::Config(
+        "the MS-SSIM distortion needs image data (IDX, NPY with 3-4 dimensions, or an image \
+         folder)"
+            .into(),
+    )
+}
+
+/// Checks the data of a model trained with the MS-SSIM distortion: images (`image`), with
+/// every preprocessed value in [0, 1] (`unit`).
+pub fn check_ms_ssim_data(image: Option<ImageShape>, unit: bool) -> Result<()> {
+    image.ok_or_else(no_images)?;
+    if !unit {
+        return Err(Error::Config(
+            "the MS-SSIM distortion needs image values in [0, 1] after scaling".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `1 − MS-SSIM` of the reconstructions `y = act(z)` against `target`, averaged over the
