@@ -432,8 +432,9 @@ pub struct Objective {
     /// Draw binary inputs `x ~ Bernoulli(x)` afresh every batch (dynamic binarisation).
     pub binarize: bool,
     /// Learned compression (`--preset compress`): the code gets a learned factorized entropy
-    /// model and training minimises `bits per pixel + λ · 255² · MSE`, with uniform noise on
-    /// the code in place of rounding. This is `λ` (CompressAI's scale: 0.001 to 0.1).
+    /// model and training minimises `bits per pixel + λ · 255² · MSE` (or `+ λ · (1 −
+    /// MS-SSIM)`, see `distortion`), with uniform noise on the code in place of rounding. This
+    /// is `λ` (CompressAI's scale: 0.001 to 0.1 for MSE, 2 to 200 for MS-SSIM).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lambda: Option<f32>,
     /// The distortion of a learned-compression model (with `lambda`): MSE (default) or
