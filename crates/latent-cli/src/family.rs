@@ -75,7 +75,7 @@ pub struct FamilyArgs {
     /// EASE's L2 weight λ; several (comma-separated) are a grid, the best on the validation
     /// users is kept [default: 50,100,200,500,1000]. With --preset compress: the one
     /// rate-distortion weight (bits per pixel + λ·255²·MSE) [default: 0.01; with
-    /// --distortion ms-ssim, bits per pixel + λ·(1 − MS-SSIM), default 12].
+    /// --distortion ms-ssim, bits per pixel + λ·(1 − MS-SSIM), default 100].
     #[arg(long, value_name = "F", value_delimiter = ',')]
     pub lambda: Vec<f64>,
     /// The distortion --preset compress trades against the rate: mse, or ms-ssim

@@ -483,7 +483,7 @@ fn ms_ssim_compression_trains_and_round_trips_on_mnist() {
     let train = ["train", "--data", p(&idx), "--out", p(&model)];
     ok(latent(&[&train[..], &args[..], &epochs[..]].concat()));
     let info = common::stdout(&ok(latent(&["info", "--model", p(&model)])));
-    assert!(info.contains("λ·(1 − MS-SSIM), λ 12"), "{info}");
+    assert!(info.contains("λ·(1 − MS-SSIM), λ 100"), "{info}");
     let rd = dir.path().join("rd");
     ok(latent(&["benchmark-compress", "--models", p(&model), "--data", p(&idx), "--out", p(&rd)]));
     let json: serde_json::Value =
