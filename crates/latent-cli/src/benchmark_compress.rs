@@ -168,7 +168,10 @@ fn table(result: &Value) -> String {
     for row in result["latent"].as_array().into_iter().flatten() {
         out += &format!(
             "latent     {:<10}  {:>8}  {:>16}  {:>7.2}  {:>7}\n",
-            row["lambda"].as_f64().map_or("-".into(), |l| format!("λ {l:.4}")),
+            row["lambda"].as_f64().map_or("-".into(), |l| match row["distortion"].as_str() {
+                Some("ms_ssim") => format!("λ {l:.4} ms-ssim"),
+                _ => format!("λ {l:.4}"),
+            }),
             f(&row["bpp_per_file"]),
             f(&row["bpp_one_file"]),
             row["psnr"].as_f64().unwrap_or(f64::NAN),
@@ -226,6 +229,7 @@ fn measure(
     Ok(json!({
         "model": path.display().to_string(),
         "lambda": model.manifest().config.objective.lambda,
+        "distortion": model.manifest().config.objective.distortion,
         "bpp_per_file": bpp(per_file),
         "bpp_one_file": bpp(one_file.len()),
         "psnr": psnr,

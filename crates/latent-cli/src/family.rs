@@ -4,7 +4,7 @@
 use crate::exit::BadInput;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use latent::config::{Architecture, ConvNorm, Corruption, Likelihood, Sparsity};
+use latent::config::{Architecture, ConvNorm, Corruption, Distortion, Likelihood, Sparsity};
 use latent::{Activation, FitConfig};
 
 /// A named family: settings of one model design.
@@ -39,7 +39,8 @@ pub enum Preset {
     /// Learned image compression (`latent compress`): two stride-2 5x5 convolutions with GDN
     /// (--conv-norm none: leaky ReLU) to an H/4 x W/4 x 32 code map, a learned per-channel
     /// entropy model, trained on bits per pixel + λ·255²·MSE (--lambda, default 0.01;
-    /// larger: better quality, more bits).
+    /// larger: better quality, more bits), or with --distortion ms-ssim on bits per pixel +
+    /// λ·(1 − MS-SSIM).
     Compress,
     /// Recommender: Mult-VAE (Liang et al. 2018) on an interaction table (--user-column,
     /// --item-column, optional --rating-column/--min-rating): 600-200 tanh, input dropout 0.5,
@@ -74,9 +75,14 @@ pub struct FamilyArgs {
     pub kl_warmup: Option<usize>,
     /// EASE's L2 weight λ; several (comma-separated) are a grid, the best on the validation
     /// users is kept [default: 50,100,200,500,1000]. With --preset compress: the one
-    /// rate-distortion weight (bits per pixel + λ·255²·MSE) [default: 0.01].
+    /// rate-distortion weight (bits per pixel + λ·255²·MSE) [default: 0.01; with
+    /// --distortion ms-ssim, bits per pixel + λ·(1 − MS-SSIM), default 100].
     #[arg(long, value_name = "F", value_delimiter = ',')]
     pub lambda: Vec<f64>,
+    /// The distortion --preset compress trades against the rate: mse, or ms-ssim
+    /// (multi-scale structural similarity; images in [0, 1] only) [default: mse].
+    #[arg(long, value_enum)]
+    pub distortion: Option<DistortionArg>,
     /// Decoder likelihood (variational models): bernoulli, gaussian (learned variance) or
     /// gaussian:SIGMA.
     #[arg(long, value_name = "KIND")]
@@ -109,6 +115,15 @@ pub enum ConvNormArg {
     None,
     /// Generalized divisive normalization (inverse GDN in the decoder).
     Gdn,
+}
+
+/// The distortion of a learned-compression model (`--distortion`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DistortionArg {
+    /// Mean squared error.
+    Mse,
+    /// Multi-scale structural similarity, 1 − MS-SSIM.
+    MsSsim,
 }
 
 /// Activation of the code layer.
@@ -187,6 +202,19 @@ impl FamilyArgs {
                     "--lambda applies to --preset ease and --preset compress only".into(),
                 )
                 .into())
+            }
+        }
+        if let Some(d) = self.distortion {
+            if self.preset != Some(Preset::Compress) {
+                return Err(
+                    BadInput("--distortion applies to --preset compress only".into()).into()
+                );
+            }
+            if d == DistortionArg::MsSsim {
+                c.objective.distortion = Distortion::MsSsim;
+                if self.lambda.is_empty() {
+                    c.objective.lambda = Some(latent::Preset::COMPRESS_MS_SSIM_LAMBDA);
+                }
             }
         }
         if let Some(s) = &self.corruption {

@@ -48,6 +48,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
             "latent_size": model.code_width(),
             "columns": columns,
             "label_column": pre.label_column,
+            "compression": compression_objective(&model),
             "model_inputs": pre.output_width(),
             "scaling": pre.scaling,
             "missing": pre.missing,
@@ -90,6 +91,9 @@ pub fn run(args: InfoArgs) -> Result<()> {
     }
     if let Some(img) = pre.image {
         rows.push(("image", format!("{}x{}x{}", img.channels, img.height, img.width)));
+    }
+    if let Some(text) = compression_objective(&model) {
+        rows.push(("compression", text));
     }
     if let Some(ts) = &m.series {
         let time = ts.time_column.as_deref().unwrap_or("row order");
@@ -137,4 +141,15 @@ fn column_list(pre: &latent::Preprocessor) -> String {
     let names: Vec<&str> = pre.columns.iter().take(20).map(ColumnTransform::name).collect();
     let more = if n > 20 { format!(", ... ({} more)", n - 20) } else { String::new() };
     format!("{n}: {}{more}", names.join(", "))
+}
+
+/// A learned-compression model's loss (`--preset compress`): the rate-distortion weight and
+/// the distortion.
+fn compression_objective(model: &latent::Model) -> Option<String> {
+    let o = &model.manifest().config.objective;
+    let l = o.lambda?;
+    Some(match o.distortion {
+        latent::config::Distortion::Mse => format!("bits per pixel + λ·255²·MSE, λ {l}"),
+        latent::config::Distortion::MsSsim => format!("bits per pixel + λ·(1 − MS-SSIM), λ {l}"),
+    })
 }

@@ -474,3 +474,57 @@ fn benchmark_compress_reports_psnr_and_ms_ssim() {
     assert!(row["psnr"].as_f64().unwrap() > 0.0);
     assert_eq!(row["exact_round_trip"], true);
 }
+
+/// `--preset compress --distortion ms-ssim` on 64 MNIST images (`../shared/data/mnist` when
+/// present): trains, says so in `latent info`, round-trips the code exactly through
+/// `benchmark-compress` (compress, decompress) and `decompress`; refused on a table and
+/// outside `--preset compress`, exit 2.
+#[test]
+fn ms_ssim_compression_trains_and_round_trips_on_mnist() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = repo().join("../shared/data/mnist/train-images-idx3-ubyte.gz");
+    // Bad input first (no MNIST needed): a table, and another preset.
+    let out = dir.path().join("bad.safetensors");
+    let digits = digits();
+    let table = ["train", "--data", &digits, "--label-column", "label", "--preset", "compress"];
+    let o = latent(&[&table[..], &["--distortion", "ms-ssim", "--out", p(&out)]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("MS-SSIM distortion needs image data"), "{}", stderr(&o));
+    let dense = ["train", "--data", &digits, "--label-column", "label", "--preset", "dense"];
+    let o = latent(&[&dense[..], &["--distortion", "ms-ssim", "--out", p(&out)]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--distortion applies to --preset compress"), "{}", stderr(&o));
+    assert!(!out.exists());
+    if !mnist.exists() {
+        common::skip("ms_ssim_compression_trains_and_round_trips_on_mnist", "no MNIST");
+        return;
+    }
+    let data = latent_data::load(&mnist, &latent_data::LoadOptions::default()).unwrap();
+    let values = data.frame.to_row_major().unwrap();
+    let idx = dir.path().join("mnist64-images-idx3-ubyte");
+    let shape = latent::ImageShape { channels: 1, height: 28, width: 28 };
+    latent_data::write_idx_images(&idx, shape, 64, &values[..64 * 784]).unwrap();
+    let model = dir.path().join("ms.safetensors");
+    let args = ["--preset", "compress", "--distortion", "ms-ssim", "--channels", "16,8"];
+    let epochs = ["--kernel", "3", "--epochs", "3", "--batch-size", "16", "--quiet"];
+    let train = ["train", "--data", p(&idx), "--out", p(&model)];
+    ok(latent(&[&train[..], &args[..], &epochs[..]].concat()));
+    let info = common::stdout(&ok(latent(&["info", "--model", p(&model)])));
+    assert!(info.contains("λ·(1 − MS-SSIM), λ 100"), "{info}");
+    let rd = dir.path().join("rd");
+    ok(latent(&["benchmark-compress", "--models", p(&model), "--data", p(&idx), "--out", p(&rd)]));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rd.join("results.json")).unwrap()).unwrap();
+    let row = &json["latent"][0];
+    assert_eq!(row["distortion"], "ms_ssim", "{row}");
+    assert_eq!(row["exact_round_trip"], true, "{row}");
+    let ssim = row["ms_ssim"].as_f64().unwrap();
+    assert!(ssim > 0.0 && ssim <= 1.0, "{row}");
+    let lat = dir.path().join("images.lat");
+    ok(latent(&["compress", "--model", p(&model), "--data", p(&idx), "--out", p(&lat)]));
+    let expected = quantised_codes(&model, p(&idx), 1.0, dir.path());
+    assert_eq!(decoded_codes(&model, &lat, dir.path()), expected);
+    let back = dir.path().join("back-idx3-ubyte");
+    ok(latent(&["decompress", "--model", p(&model), "--data", p(&lat), "--out", p(&back)]));
+    assert_eq!(std::fs::metadata(&back).unwrap().len(), 16 + 64 * 784);
+}

@@ -432,6 +432,27 @@ pub enum Likelihood {
     },
 }
 
+/// The distortion term of a learned-compression model's loss (`objective.lambda`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Distortion {
+    /// Mean squared error: the loss is `R + λ · 255² · MSE` (CompressAI's `λ · MSE` on 8-bit
+    /// values; λ about 0.001 to 0.1).
+    #[default]
+    Mse,
+    /// Multi-scale structural similarity: the loss is `R + λ · (1 − MS-SSIM)` averaged over
+    /// the batch, images in [0, 1] ([`crate::objective::msssim`]; CompressAI's convention, λ
+    /// about 2 to 200). Image models only.
+    MsSsim,
+}
+
+impl Distortion {
+    /// The default (MSE): not written to model files, so older readers still read them.
+    pub fn is_mse(&self) -> bool {
+        *self == Distortion::Mse
+    }
+}
+
 /// The training objective beyond plain reconstruction: corruption, sparsity, and the
 /// variational terms.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -451,10 +472,15 @@ pub struct Objective {
     /// Draw binary inputs `x ~ Bernoulli(x)` afresh every batch (dynamic binarisation).
     pub binarize: bool,
     /// Learned compression (`--preset compress`): the code gets a learned factorized entropy
-    /// model and training minimises `bits per pixel + λ · 255² · MSE`, with uniform noise on
-    /// the code in place of rounding. This is `λ` (CompressAI's scale: 0.001 to 0.1).
+    /// model and training minimises `bits per pixel + λ · 255² · MSE` (or `+ λ · (1 −
+    /// MS-SSIM)`, see `distortion`), with uniform noise on the code in place of rounding. This
+    /// is `λ` (CompressAI's scale: 0.001 to 0.1 for MSE, 2 to 200 for MS-SSIM).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lambda: Option<f32>,
+    /// The distortion of a learned-compression model (with `lambda`): MSE (default) or
+    /// MS-SSIM (image data in [0, 1]).
+    #[serde(skip_serializing_if = "Distortion::is_mse")]
+    pub distortion: Distortion,
 }
 
 impl Default for Objective {
@@ -467,6 +493,7 @@ impl Default for Objective {
             likelihood: None,
             binarize: false,
             lambda: None,
+            distortion: Distortion::Mse,
         }
     }
 }
@@ -519,6 +546,11 @@ impl Objective {
                         .into(),
                 ));
             }
+        }
+        if self.distortion == Distortion::MsSsim && self.lambda.is_none() {
+            return Err(Error::Config(
+                "the MS-SSIM distortion applies to learned compression only (set lambda)".into(),
+            ));
         }
         if let Some(Likelihood::Gaussian { sigma: Some(s) }) = self.likelihood {
             if !(s.is_finite() && s > 0.0) {

@@ -1,6 +1,8 @@
 //! Reconstruction losses: value, gradient with respect to the output pre-activation, and
 //! per-row errors for evaluation.
 
+pub mod msssim;
+
 use crate::config::Loss;
 use crate::engine::vae::bernoulli_nll;
 /// The Bernoulli and Gaussian math lives once in the engine (`engine::vae`).

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_range_loop)]
 
 use latent::config::{
-    Architecture, ConvNorm, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective,
-    Sparsity,
+    Architecture, ConvNorm, Corruption, Distortion, LatentKind, Likelihood, Loss, ModelConfig,
+    Objective, Sparsity,
 };
 use latent::engine::{Activation, Params};
 use latent::model::layer::Layer;
@@ -438,6 +438,55 @@ fn gdn_gradients_match_finite_differences() {
         let x = inputs(3, img.len(), 4);
         check_gradients(&format!("gdn, dense code {dense_code}"), &net, &mut params, &x, 3, 1.0);
     }
+}
+
+/// A compression network trained on MS-SSIM (`objective.distortion`): the rate plus
+/// `λ · (1 − MS-SSIM)` against finite differences on every parameter, with one scale
+/// (12x12) and with two (24x24, two channels: the conv layout is channels last).
+#[test]
+fn ms_ssim_compression_gradients_match_finite_differences() {
+    for img in [
+        ImageShape { channels: 1, height: 12, width: 12 },
+        ImageShape { channels: 2, height: 24, width: 24 },
+    ] {
+        let cfg = ModelConfig {
+            architecture: Architecture::Conv {
+                channels: vec![3, 2],
+                kernel: 3,
+                stride: 2,
+                dense_code: false,
+            },
+            activation: Activation::Tanh,
+            output: Some(Activation::Sigmoid),
+            ..ModelConfig::default()
+        };
+        let obj =
+            Objective { lambda: Some(4.0), distortion: Distortion::MsSsim, ..Objective::default() };
+        let (net, mut params) = build(&cfg, &obj, img.len(), Some(img));
+        let x = inputs(2, img.len(), 4);
+        check_gradients(&format!("ms-ssim {img:?}"), &net, &mut params, &x, 2, 1.0);
+    }
+}
+
+/// The MS-SSIM distortion needs learned compression and image data: typed errors otherwise.
+#[test]
+fn ms_ssim_distortion_is_refused_without_lambda_or_images() {
+    let obj = Objective { distortion: Distortion::MsSsim, ..Objective::default() };
+    let e = obj.validate(&ModelConfig::default()).unwrap_err();
+    assert!(matches!(e, latent::Error::Config(ref m) if m.contains("learned compression")), "{e}");
+    let obj = Objective { lambda: Some(4.0), ..obj };
+    let mut params = Params::new();
+    let e = Net::new(&mut params, 10, None, &ModelConfig::default(), Activation::Sigmoid, &obj)
+        .unwrap_err();
+    assert!(matches!(e, latent::Error::Config(ref m) if m.contains("image data")), "{e}");
+    // Older model files (no `distortion`) read as MSE, and MSE is not written.
+    let mse = Objective { lambda: Some(0.01), ..Objective::default() };
+    let text = serde_json::to_string(&mse).unwrap();
+    assert!(!text.contains("distortion"), "{text}");
+    let back: Objective = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.distortion, Distortion::Mse);
+    let text = serde_json::to_string(&obj).unwrap();
+    assert!(text.contains("\"distortion\":\"ms_ssim\""), "{text}");
 }
 
 /// `--preset compress`: GDN / IGDN between the convolutions; the same seed gives the same

@@ -28,6 +28,17 @@ pub const WEIGHTS: [f64; 5] = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
 const C1: f64 = (0.01 * 255.0) * (0.01 * 255.0);
 const C2: f64 = (0.03 * 255.0) * (0.03 * 255.0);
 
+/// The scale weights of an image of `height × width` (the first [`scales`] weights,
+/// renormalised to sum to one) and its 1-D Gaussian window (11 taps, or the largest odd
+/// size that fits a smaller image). Shared with the differentiable MS-SSIM of training
+/// ([`crate::objective::msssim`]).
+pub(crate) fn weights_and_window(height: usize, width: usize) -> (Vec<f64>, Vec<f64>) {
+    let m = scales(height, width);
+    let norm: f64 = WEIGHTS[..m].iter().sum();
+    let size = WINDOW.min(odd_at_most(height.min(width)));
+    (WEIGHTS[..m].iter().map(|w| w / norm).collect(), gaussian(size))
+}
+
 /// MS-SSIM of two 8-bit images of `channels` planes of `height × width` pixels (1 for
 /// identical images, lower for worse). An error when the lengths do not match the shape.
 pub fn ms_ssim(a: &[u8], b: &[u8], height: usize, width: usize, channels: usize) -> Result<f64> {
@@ -63,15 +74,13 @@ pub fn scales(height: usize, width: usize) -> usize {
 }
 
 fn plane_ms_ssim(mut x: Vec<f64>, mut y: Vec<f64>, mut h: usize, mut w: usize) -> f64 {
-    let m = scales(h, w);
-    let norm: f64 = WEIGHTS[..m].iter().sum();
-    let size = WINDOW.min(odd_at_most(h.min(w)));
-    let window = gaussian(size);
+    let (weights, window) = weights_and_window(h, w);
+    let m = weights.len();
     let mut value = 1.0;
-    for (j, weight) in WEIGHTS[..m].iter().enumerate() {
+    for (j, weight) in weights.iter().enumerate() {
         let (ssim, cs) = ssim_cs(&x, &y, h, w, &window);
         let part = if j + 1 == m { ssim } else { cs };
-        value *= part.max(0.0).powf(weight / norm);
+        value *= part.max(0.0).powf(*weight);
         if j + 1 < m {
             x = pool(&x, h, w);
             y = pool(&y, h, w);
@@ -100,7 +109,7 @@ fn gaussian(size: usize) -> Vec<f64> {
 }
 
 /// Separable "valid" filtering of an `h × w` plane; the result is `(h-k+1) × (w-k+1)`.
-fn filter(p: &[f64], h: usize, w: usize, g: &[f64]) -> Vec<f64> {
+pub(crate) fn filter(p: &[f64], h: usize, w: usize, g: &[f64]) -> Vec<f64> {
     let k = g.len();
     let (oh, ow) = (h + 1 - k, w + 1 - k);
     let mut rows = vec![0.0; h * ow];
@@ -141,7 +150,7 @@ fn ssim_cs(x: &[f64], y: &[f64], h: usize, w: usize, g: &[f64]) -> (f64, f64) {
 }
 
 /// 2×2 average pooling (an odd last row or column is dropped).
-fn pool(p: &[f64], h: usize, w: usize) -> Vec<f64> {
+pub(crate) fn pool(p: &[f64], h: usize, w: usize) -> Vec<f64> {
     let (oh, ow) = (h / 2, w / 2);
     let mut out = Vec::with_capacity(oh * ow);
     for r in 0..oh {

@@ -131,6 +131,10 @@ fn new_manifest(preprocess: Preprocessor, unit: bool, config: &FitConfig) -> Res
             "binary cross-entropy needs inputs in [0, 1] after scaling (min-max scaling)".into(),
         ));
     }
+    if config.objective.distortion == crate::config::Distortion::MsSsim {
+        // Before the network is built: its convolutions would complain first.
+        crate::model::net::check_ms_ssim_data(preprocess.image, unit)?;
+    }
     if config.objective.binarize && !unit {
         return Err(Error::Config("binarisation needs inputs in [0, 1]".into()));
     }

@@ -8,6 +8,8 @@
 mod builder;
 mod rate;
 
+pub use rate::check_ms_ssim_data;
+
 use super::layer::Layer;
 use crate::config::{
     Architecture, ConvNorm, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective,
@@ -19,6 +21,7 @@ use crate::engine::density::Density;
 use crate::engine::vae::{self, LogSigma, NllGrad};
 use crate::engine::{Activation, ParamId, Params};
 use crate::frame::ImageShape;
+use crate::objective::msssim::Layout;
 use crate::objective::{self, loss_and_grad, loss_value};
 use crate::{Error, Result};
 use builder::{Builder, Part};
@@ -46,6 +49,8 @@ pub struct Net {
     density: Option<Density>,
     /// Pixels per row (values per row for tables): the rate is in bits per pixel.
     pixels: usize,
+    /// The image shape and layout of a model trained with the MS-SSIM distortion.
+    ms_ssim: Option<(ImageShape, Layout)>,
 }
 
 impl Net {
@@ -155,6 +160,7 @@ impl Net {
             .lambda
             .is_some()
             .then(|| Density::new(params, "entropy", code_channels, rate::COMPONENTS));
+        net.ms_ssim = rate::ms_ssim_layout(objective, image, &cfg.architecture)?;
         Ok(net)
     }
 
@@ -196,6 +202,7 @@ impl Net {
             log_sigma,
             density: None,
             pixels: inputs,
+            ms_ssim: None,
         })
     }
 
@@ -479,6 +486,10 @@ impl Net {
         let n = rows * self.width();
         let out_act = self.layers[last].activation();
         let (y, z) = (&ws.outputs[last][..n], &ws.pre[last][..n]);
+        if let Some((shape, layout)) = self.ms_ssim {
+            let dz = grad.then_some(&mut ws.grad_a[..n]);
+            return rate::ms_ssim_distortion(shape, layout, out_act, y, z, target, rows, dz);
+        }
         let Some(likelihood) = self.likelihood else {
             return if grad {
                 loss_and_grad(self.loss, out_act, y, z, target, &mut ws.grad_a[..n])

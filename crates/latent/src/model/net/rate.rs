@@ -1,14 +1,19 @@
 //! The rate term of a compression model (`objective.lambda`, `--preset compress`): the loss is
 //! `R + λ · 255² · D`, with `R` the code's bits per pixel under the learned density
 //! ([`Density`]) and `D` the mean squared error on the [0, 1] scale (so `λ · 255² · D` is
-//! CompressAI's `λ · MSE` on 8-bit values).
+//! CompressAI's `λ · MSE` on 8-bit values); with the MS-SSIM distortion
+//! (`objective.distortion`) it is `R + λ · (1 − MS-SSIM)`, averaged over the batch.
 //!
 //! In training the code is `y + u`, `u ~ U(−½, ½)` (a differentiable stand-in for rounding:
 //! `∂(y + u)/∂y = 1`); without noise (evaluation, compression) it is `round(y)`.
 
 use super::{Net, Workspace};
+use crate::config::{Architecture, Distortion, Objective};
 use crate::engine::density::Density;
-use crate::engine::Params;
+use crate::engine::{Activation, Params};
+use crate::frame::ImageShape;
+use crate::objective::msssim::{self, Layout};
+use crate::{Error, Result};
 use rand::{Rng, RngCore};
 
 /// Logistic components per channel of the density.
@@ -28,10 +33,14 @@ impl Net {
         self.density.as_ref()
     }
 
-    /// `λ · 255²`: the weight of the mean squared error in a compression model's loss.
+    /// The weight of the distortion in a compression model's loss: `λ · 255²` on the mean
+    /// squared error, `λ` on `1 − MS-SSIM`.
     pub(super) fn distortion_weight(&self) -> Option<f32> {
         self.density.as_ref()?;
-        self.objective.lambda.map(|l| l * 255.0 * 255.0)
+        match self.objective.distortion {
+            Distortion::Mse => self.objective.lambda.map(|l| l * 255.0 * 255.0),
+            Distortion::MsSsim => self.objective.lambda,
+        }
     }
 
     /// Bits per pixel of the code of the last forward pass (in `ws.z`).
@@ -53,5 +62,69 @@ impl Net {
         let n = rows * self.latent;
         let scale = 1.0 / (rows * self.pixels).max(1) as f64;
         d.backward(params, &ws.z[..n], scale, &mut ws.grad_a[..n])
+    }
+}
+
+/// The image shape and the layout of a row of a model trained with the MS-SSIM distortion
+/// (`None` for MSE); an error without image data.
+pub(super) fn ms_ssim_layout(
+    objective: &Objective,
+    image: Option<ImageShape>,
+    architecture: &Architecture,
+) -> Result<Option<(ImageShape, Layout)>> {
+    if objective.distortion != Distortion::MsSsim {
+        return Ok(None);
+    }
+    let image = image.ok_or_else(no_images)?;
+    // Convolutional models see their rows channels last (`Model`'s permutation).
+    let layout = match architecture {
+        Architecture::Conv { .. } if image.channels > 1 => Layout::ChannelsLast,
+        _ => Layout::ChannelsFirst,
+    };
+    Ok(Some((image, layout)))
+}
+
+fn no_images() -> Error {
+    Error::Config(
+        "the MS-SSIM distortion needs image data (IDX, NPY with 3-4 dimensions, or an image \
+         folder)"
+            .into(),
+    )
+}
+
+/// Checks the data of a model trained with the MS-SSIM distortion: images (`image`), with
+/// every preprocessed value in [0, 1] (`unit`).
+pub fn check_ms_ssim_data(image: Option<ImageShape>, unit: bool) -> Result<()> {
+    image.ok_or_else(no_images)?;
+    if !unit {
+        return Err(Error::Config(
+            "the MS-SSIM distortion needs image values in [0, 1] after scaling".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `1 − MS-SSIM` of the reconstructions `y = act(z)` against `target`, averaged over the
+/// rows; with `dz`, writes its gradient with respect to the output pre-activation `z`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn ms_ssim_distortion(
+    shape: ImageShape,
+    layout: Layout,
+    act: Activation,
+    y: &[f32],
+    z: &[f32],
+    target: &[f32],
+    rows: usize,
+    dz: Option<&mut [f32]>,
+) -> f64 {
+    match dz {
+        None => msssim::loss_and_grad(shape, layout, y, target, rows, None),
+        Some(dz) => {
+            let loss = msssim::loss_and_grad(shape, layout, y, target, rows, Some(&mut *dz));
+            for ((d, &y), &z) in dz.iter_mut().zip(y).zip(z) {
+                *d *= act.derivative(y, z);
+            }
+            loss
+        }
     }
 }
