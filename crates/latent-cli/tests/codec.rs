@@ -307,6 +307,22 @@ fn train_compress_with(idx: &Path, out: &Path, lambda: &str, extra: &[&str]) {
     ok(latent(&args));
 }
 
+/// A fully convolutional model stores fewer weights than its image has pixels (here 1x1
+/// kernels): it still saves, loads and compresses.
+#[test]
+fn a_model_with_fewer_weights_than_pixels_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = digits_idx(dir.path());
+    let model = dir.path().join("small.safetensors");
+    let args = ["--preset", "compress", "--channels", "2,1", "--kernel", "1", "--epochs", "1"];
+    ok(latent(&[&["train", "--data", p(&idx), "--quiet", "--out", p(&model)], &args[..]].concat()));
+    let info = common::stdout(&ok(latent(&["info", "--model", p(&model), "--format", "json"])));
+    let params: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert!(params["parameters"].as_u64().unwrap() < 64, "{info}");
+    let lat = dir.path().join("s.lat");
+    ok(latent(&["compress", "--model", p(&model), "--data", p(&idx), "--out", p(&lat)]));
+}
+
 /// `--conv-norm gdn`: GDN / IGDN between the convolutions; the code still round-trips exactly,
 /// `info` names the normalisation, and a dense model refuses it before training.
 #[test]

@@ -229,10 +229,14 @@ pub(crate) fn parse_manifest(path: &Path, json: &str) -> Result<Manifest> {
     serde_json::from_value(header).map_err(|e| file_error(path, format!("corrupt manifest: {e}")))
 }
 
+/// The most values per row a convolutional model's manifest may declare (2^24: far above any
+/// image latent reads, far below what would exhaust memory per row).
+const MAX_CONV_INPUTS: usize = 1 << 24;
+
 /// Checks, before anything is built from it, that a manifest agrees with itself and with a
 /// file storing `stored` weight values: the image shape has no zero dimension and matches the
-/// number of inputs, and no layer (nor the input, nor a convolution kernel) is wider than the
-/// weights stored — every layer stores at least a bias of its width. A corrupt manifest must
+/// number of inputs, and no layer (nor the input of a dense model, nor a convolution kernel)
+/// is wider than the weights stored — every layer stores at least a bias of its width. A corrupt manifest must
 /// not make the loader allocate gigabytes or build impossible layers.
 fn check_manifest(path: &Path, manifest: &Manifest, stored: usize) -> Result<()> {
     let bad = |why: String| Err(file_error(path, format!("inconsistent manifest: {why}")));
@@ -247,7 +251,13 @@ fn check_manifest(path: &Path, manifest: &Manifest, stored: usize) -> Result<()>
         }
     }
     let model = manifest.model();
-    let mut widths = vec![("inputs", inputs)];
+    let conv = matches!(model.architecture, crate::config::Architecture::Conv { .. });
+    // A dense first layer stores at least `inputs` weights; a convolution's weights do not
+    // grow with the image, so a conv model's input is bounded by a fixed size instead.
+    if conv && inputs > MAX_CONV_INPUTS {
+        return bad(format!("an image of {inputs} values is larger than {MAX_CONV_INPUTS}"));
+    }
+    let mut widths = if conv { Vec::new() } else { vec![("inputs", inputs)] };
     widths.extend(model.hidden.iter().flatten().map(|&h| ("a hidden layer", h)));
     let mut dense_code = true;
     if let crate::config::Architecture::Conv { channels, kernel, dense_code: dense, .. } =
