@@ -380,23 +380,25 @@ fn variational_scores_of_an_rgb_conv_vae_match_a_hand_computation() {
     assert!(dense.score_inputs(&x[..img.len()], ScoreKind::NegElbo).is_err());
 }
 
+/// Two 3x3 stride-2 convolutions (3 then 2 channels), tanh, sigmoid output: the small conv
+/// network of the compression checks.
+fn small_conv(dense_code: bool, conv_norm: ConvNorm) -> ModelConfig {
+    ModelConfig {
+        architecture: Architecture::Conv { channels: vec![3, 2], kernel: 3, stride: 2, dense_code },
+        activation: Activation::Tanh,
+        output: Some(Activation::Sigmoid),
+        conv_norm,
+        ..ModelConfig::default()
+    }
+}
+
 /// A compression network (`objective.lambda`): the rate under the learned density plus
 /// `λ · 255² · MSE`, with uniform noise on the code, against finite differences on every
 /// parameter (the convolutions and the density's logits, means and log scales).
 #[test]
 fn compression_gradients_match_finite_differences() {
     let img = ImageShape { channels: 1, height: 8, width: 8 };
-    let cfg = ModelConfig {
-        architecture: Architecture::Conv {
-            channels: vec![3, 2],
-            kernel: 3,
-            stride: 2,
-            dense_code: false,
-        },
-        activation: Activation::Tanh,
-        output: Some(Activation::Sigmoid),
-        ..ModelConfig::default()
-    };
+    let cfg = small_conv(false, ConvNorm::None);
     // λ · 255² = 1: the distortion on the scale of the other checks (f32 noise stays small).
     let obj = Objective { lambda: Some(1.0 / 65025.0), ..Objective::default() };
     let (net, mut params) = build(&cfg, &obj, img.len(), Some(img));
@@ -413,19 +415,7 @@ fn compression_gradients_match_finite_differences() {
 fn gdn_gradients_match_finite_differences() {
     let img = ImageShape { channels: 2, height: 8, width: 8 };
     for dense_code in [false, true] {
-        let cfg = ModelConfig {
-            architecture: Architecture::Conv {
-                channels: vec![3, 2],
-                kernel: 3,
-                stride: 2,
-                dense_code,
-            },
-            activation: Activation::Tanh,
-            output: Some(Activation::Sigmoid),
-            conv_norm: ConvNorm::Gdn,
-            latent: Some(3),
-            ..ModelConfig::default()
-        };
+        let cfg = ModelConfig { latent: Some(3), ..small_conv(dense_code, ConvNorm::Gdn) };
         let obj = if dense_code {
             Objective::default()
         } else {
@@ -449,17 +439,7 @@ fn ms_ssim_compression_gradients_match_finite_differences() {
         ImageShape { channels: 1, height: 12, width: 12 },
         ImageShape { channels: 2, height: 24, width: 24 },
     ] {
-        let cfg = ModelConfig {
-            architecture: Architecture::Conv {
-                channels: vec![3, 2],
-                kernel: 3,
-                stride: 2,
-                dense_code: false,
-            },
-            activation: Activation::Tanh,
-            output: Some(Activation::Sigmoid),
-            ..ModelConfig::default()
-        };
+        let cfg = small_conv(false, ConvNorm::None);
         let obj =
             Objective { lambda: Some(4.0), distortion: Distortion::MsSsim, ..Objective::default() };
         let (net, mut params) = build(&cfg, &obj, img.len(), Some(img));
