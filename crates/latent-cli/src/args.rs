@@ -292,6 +292,9 @@ pub struct TrainArgs {
     /// Recommender presets: the columns of the interaction table.
     #[command(flatten)]
     pub interactions: crate::recommend::InteractionArgs,
+    /// Mult-VAE / Mult-DAE options.
+    #[command(flatten)]
+    pub mult_vae: crate::recommend::MultVaeArgs,
     /// The anomaly detector fitted after the network and saved with it (default:
     /// reconstruction; forest with --preset anomaly).
     #[arg(long, value_enum)]

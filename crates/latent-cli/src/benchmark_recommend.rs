@@ -5,7 +5,7 @@
 use crate::exit::BadInput;
 use crate::options::Format;
 use crate::output::print_json;
-use crate::recommend::{default_columns, read, InteractionArgs};
+use crate::recommend::{default_columns, read, InteractionArgs, MultVaeArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use latent::recommend::{evaluate, fit_split, split_users, RankingMetrics, RecConfig, RecKind};
@@ -58,27 +58,12 @@ pub struct BenchmarkRecommendArgs {
     /// L2 weight decay of Mult-VAE/DAE.
     #[arg(long, value_name = "F")]
     pub weight_decay: Option<f32>,
-    /// Mult-VAE's KL weight per user: `history` (the default: β scaled by the user's history
-    /// size over the mean, as in RecVAE) or `constant` (one β for every user, as in Liang et
-    /// al. 2018).
-    #[arg(long, value_name = "RULE")]
-    pub beta_rule: Option<BetaRule>,
-    /// Steps over which Mult-VAE's KL weight rises to --beta (default: 80% of the run).
-    #[arg(long, value_name = "N")]
-    pub anneal_steps: Option<usize>,
-    /// Decoupled (AdamW) weight decay instead of L2 in the gradient.
-    #[arg(long, value_name = "BOOL")]
-    pub decoupled_decay: Option<bool>,
-    /// Mult-VAE's KL against RecVAE's composite prior (standard normal, the previous
-    /// epoch's posterior and a wide normal) instead of N(0, I).
-    #[arg(long, value_name = "BOOL")]
-    pub composite_prior: Option<bool>,
     /// Epochs without a better validation NDCG@100 before Mult-VAE/DAE stop.
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
-    /// Start Mult-VAE/DAE's output bias at zero instead of the log item counts.
-    #[arg(long)]
-    pub zero_output_bias: bool,
+    /// Mult-VAE / Mult-DAE options.
+    #[command(flatten)]
+    pub mult_vae: MultVaeArgs,
     /// The models to run, comma separated.
     #[arg(
         long,
@@ -93,15 +78,6 @@ pub struct BenchmarkRecommendArgs {
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-/// How Mult-VAE's KL weight varies between users.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum BetaRule {
-    /// One β for every user.
-    Constant,
-    /// β times the user's history size over the mean (RecVAE).
-    History,
 }
 
 /// One model's results over the seeds.
@@ -155,14 +131,8 @@ pub fn run(args: BenchmarkRecommendArgs) -> Result<()> {
             config.beta = args.beta.unwrap_or(config.beta);
             config.dropout = args.dropout.unwrap_or(config.dropout);
             config.weight_decay = args.weight_decay.unwrap_or(config.weight_decay);
-            config.popularity_bias = !args.zero_output_bias;
-            if let Some(rule) = args.beta_rule {
-                config.beta_by_history = rule == BetaRule::History;
-            }
-            config.anneal_steps = args.anneal_steps.or(config.anneal_steps);
-            config.decoupled_decay = args.decoupled_decay.unwrap_or(config.decoupled_decay);
             config.patience = args.patience.or(config.patience);
-            config.composite_prior = args.composite_prior.unwrap_or(config.composite_prior);
+            args.mult_vae.apply(&mut config);
             let started = Instant::now();
             let (model, summary) = fit_split(&split, &config, &mut Silent).with_context(|| {
                 format!("{} ({}, seed {seed})", args.data.display(), kind.name())

@@ -33,6 +33,62 @@ pub struct InteractionArgs {
     pub min_rating: Option<f64>,
 }
 
+/// Mult-VAE / Mult-DAE options beyond the common training flags (recommenders), the same for
+/// `latent train` and `latent benchmark-recommend`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct MultVaeArgs {
+    /// Recommenders: Mult-VAE's KL weight per user: `history` (the default: β scaled by the
+    /// user's history size over the mean, as in RecVAE) or `constant` (one β for every user,
+    /// as in Liang et al. 2018).
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub beta_rule: Option<BetaRule>,
+    /// Recommenders: steps over which Mult-VAE's KL weight rises to --beta (default: 80% of
+    /// the run).
+    #[arg(long, value_name = "N")]
+    pub anneal_steps: Option<usize>,
+    /// Recommenders: decoupled (AdamW) weight decay instead of L2 in the gradient.
+    #[arg(long, value_name = "BOOL")]
+    pub decoupled_decay: Option<bool>,
+    /// Recommenders: Mult-VAE's KL against RecVAE's composite prior (standard normal, the
+    /// previous epoch's posterior and a wide normal) instead of N(0, I).
+    #[arg(long, value_name = "BOOL")]
+    pub composite_prior: Option<bool>,
+    /// Recommenders: start Mult-VAE/DAE's output bias at zero instead of the log item counts.
+    #[arg(long)]
+    pub zero_output_bias: bool,
+}
+
+/// How Mult-VAE's KL weight varies between users.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BetaRule {
+    /// One β for every user.
+    Constant,
+    /// β times the user's history size over the mean (RecVAE).
+    History,
+}
+
+impl MultVaeArgs {
+    /// True when any of these flags was given.
+    pub fn given(&self) -> bool {
+        self.beta_rule.is_some()
+            || self.anneal_steps.is_some()
+            || self.decoupled_decay.is_some()
+            || self.composite_prior.is_some()
+            || self.zero_output_bias
+    }
+
+    /// Sets the given options in `config`.
+    pub fn apply(&self, config: &mut RecConfig) {
+        if let Some(rule) = self.beta_rule {
+            config.beta_by_history = rule == BetaRule::History;
+        }
+        config.anneal_steps = self.anneal_steps.or(config.anneal_steps);
+        config.decoupled_decay = self.decoupled_decay.unwrap_or(config.decoupled_decay);
+        config.composite_prior = self.composite_prior.unwrap_or(config.composite_prior);
+        config.popularity_bias &= !self.zero_output_bias;
+    }
+}
+
 impl InteractionArgs {
     /// The columns, each flag over `defaults`.
     pub fn columns(&self, defaults: &InteractionColumns) -> Result<InteractionColumns> {
@@ -100,6 +156,7 @@ pub fn train(args: &TrainArgs, kind: RecKind) -> Result<()> {
     config.weight_decay = args.weight_decay.unwrap_or(config.weight_decay);
     config.patience = args.patience.or(config.patience);
     config.seed = args.seed.unwrap_or(config.seed);
+    args.mult_vae.apply(&mut config);
     config.validate().map_err(|e| BadInput(e.to_string()))?;
     let columns = args.interactions.columns(&default_columns())?;
     let data = read(&args.data.data, &columns)?;
@@ -295,10 +352,20 @@ pub fn describe(model: &RecModel) -> Vec<(&'static str, String)> {
         (Some(r), None) => r.clone(),
         _ => "none (every row is a positive)".into(),
     };
+    let kl = match c.kind {
+        RecKind::MultVae => format!(
+            "β {} {}, annealed{}",
+            c.beta,
+            if c.beta_by_history { "scaled by history size" } else { "for every user" },
+            if c.composite_prior { ", composite prior" } else { "" }
+        ),
+        _ => "none".into(),
+    };
     vec![
         ("format", format!("{} v{} (latent {})", m.format, m.format_version, m.latent_version)),
         ("recommender", c.kind.name().to_string()),
         ("architecture", architecture),
+        ("KL weight", kl),
         ("parameters", model.parameter_count().to_string()),
         ("items", m.items.len().to_string()),
         ("columns", format!("user {}, item {}, rating {rating}", m.columns.user, m.columns.item)),

@@ -18,6 +18,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if let Some(kind) = crate::recommend::preset_kind(args.family.preset) {
         return crate::recommend::train(&args, kind);
     }
+    if args.mult_vae.given() {
+        return Err(BadInput(
+            "--beta-rule, --anneal-steps, --decoupled-decay, --composite-prior and \
+             --zero-output-bias apply to --preset mult-vae and mult-dae"
+                .into(),
+        )
+        .into());
+    }
     // A bad --out fails now, not after the last epoch.
     latent_data::atomic::check_destination(&args.out)?;
     let mut config = fit_config(&args)?;

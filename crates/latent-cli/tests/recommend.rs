@@ -131,6 +131,26 @@ fn train_recommend_and_info() {
     }
 }
 
+/// The Mult-VAE options of `benchmark-recommend` are `train` flags too, saved in the model;
+/// other presets refuse them.
+#[test]
+fn mult_vae_options_are_train_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = ratings(dir.path());
+    let model = dir.path().join("m.safetensors");
+    let mut args = vec!["train", "--preset", "mult-vae", "--data", p(&data), "--out", p(&model)];
+    args.extend(COLS);
+    args.extend(["--epochs", "2", "--hidden", "16", "--latent", "4", "-q"]);
+    args.extend(["--beta-rule", "constant", "--composite-prior", "true", "--anneal-steps", "5"]);
+    ok(latent(&args));
+    let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
+    assert!(info.contains("for every user, annealed, composite prior"), "{info}");
+    let out = dir.path().join("dense.safetensors");
+    let o = latent(&["train", "--data", p(&data), "--beta-rule", "constant", "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("apply to --preset mult-vae"), "{}", stderr(&o));
+}
+
 #[test]
 fn bad_input_exits_2_naming_file_and_column() {
     let dir = tempfile::tempdir().unwrap();
