@@ -137,6 +137,14 @@ pub struct RecParams {
     pub patience: Option<usize>,
     /// Seed.
     pub seed: Option<u64>,
+    /// Mult-VAE's KL weight per user: `history` or `constant`.
+    pub beta_rule: Option<String>,
+    /// Steps over which the KL weight rises to beta.
+    pub anneal_steps: Option<usize>,
+    /// Decoupled (AdamW) weight decay.
+    pub decoupled_decay: Option<bool>,
+    /// RecVAE's composite prior in the KL term.
+    pub composite_prior: Option<bool>,
 }
 
 /// The settings of a recommender: the library's defaults with the given values over them
@@ -158,6 +166,20 @@ fn rec_config(model: &str, p: RecParams) -> latent::Result<RecConfig> {
     c.weight_decay = p.weight_decay.unwrap_or(c.weight_decay);
     c.patience = p.patience.or(c.patience);
     c.seed = p.seed.unwrap_or(c.seed);
+    if let Some(rule) = p.beta_rule {
+        c.beta_by_history = match rule.as_str() {
+            "history" => true,
+            "constant" => false,
+            _ => {
+                return Err(latent::Error::Config(format!(
+                    "beta rule \"{rule}\" is not one of history, constant"
+                )))
+            }
+        };
+    }
+    c.anneal_steps = p.anneal_steps.or(c.anneal_steps);
+    c.decoupled_decay = p.decoupled_decay.unwrap_or(c.decoupled_decay);
+    c.composite_prior = p.composite_prior.unwrap_or(c.composite_prior);
     c.validate()?;
     Ok(c)
 }

@@ -76,6 +76,27 @@ def test_python_model_ranks_as_the_cli(tmp_path, latent_bin, table, model):
     assert loaded.history_["validation"] == rec.history_["validation"]
 
 
+def test_mult_vae_options_match_the_cli_flags(tmp_path, latent_bin, table):
+    df, csv = table
+    options = dict(beta_rule="constant", anneal_steps=5, composite_prior=True,
+                   decoupled_decay=True)
+    rec = latent.Recommender(rating_column="rating", min_rating=3.5, **options, **SETTINGS)
+    rec.fit(df)
+    cli_model = tmp_path / "cli.safetensors"
+    run_cli(latent_bin, "train", "--preset", "mult-vae", "--data", csv, "--out", cli_model,
+            *COLUMNS, *FLAGS, "--beta-rule", "constant", "--anneal-steps", "5",
+            "--composite-prior", "true", "--decoupled-decay", "true")
+    items, scores = latent.load(cli_model).recommend(df, k=5)
+    want_items, want_scores = rec.recommend(df, k=5)
+    np.testing.assert_array_equal(items, want_items)
+    np.testing.assert_array_equal(scores, want_scores)
+    # The options change the model: the default rule gives other scores.
+    other = latent.Recommender(rating_column="rating", min_rating=3.5, **SETTINGS).fit(df)
+    assert not np.array_equal(other.recommend(df, k=5)[1], want_scores)
+    with pytest.raises(ValueError, match="beta rule \"sometimes\" is not one of"):
+        latent.Recommender(beta_rule="sometimes").fit(df)
+
+
 def test_cli_model_ranks_in_python_as_the_cli(tmp_path, latent_bin, table):
     df, csv = table
     model = tmp_path / "cli.safetensors"

@@ -86,6 +86,10 @@ class Recommender:
     weight_decay: Optional[float]
     patience: Optional[int]
     seed: Optional[int]
+    beta_rule: Optional[str]
+    anneal_steps: Optional[int]
+    decoupled_decay: Optional[bool]
+    composite_prior: Optional[bool]
     user_column: Optional[str]
     item_column: Optional[str]
     rating_column: Optional[str]
@@ -109,6 +113,10 @@ class Recommender:
         weight_decay: Optional[float] = ...,
         patience: Optional[int] = ...,
         seed: Optional[int] = ...,
+        beta_rule: Optional[str] = ...,
+        anneal_steps: Optional[int] = ...,
+        decoupled_decay: Optional[bool] = ...,
+        composite_prior: Optional[bool] = ...,
         user_column: Optional[str] = ...,
         item_column: Optional[str] = ...,
         rating_column: Optional[str] = ...,

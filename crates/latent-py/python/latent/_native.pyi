@@ -47,6 +47,10 @@ class _RecParams(TypedDict, total=False):
     weight_decay: Optional[float]
     patience: Optional[int]
     seed: Optional[int]
+    beta_rule: Optional[str]
+    anneal_steps: Optional[int]
+    decoupled_decay: Optional[bool]
+    composite_prior: Optional[bool]
 
 def presets() -> List[str]: ...
 

@@ -56,6 +56,15 @@ class Recommender(_Estimator):
     seed : int, optional
         Seed of the validation split, initialisation and sampling (default 42). The same
         seed and data give the same model as ``latent train --seed``.
+    beta_rule : {"history", "constant"}, optional
+        Mult-VAE's KL weight per user: β scaled by the user's history size over the mean
+        (RecVAE; the default) or one β for every user (Liang et al. 2018).
+    anneal_steps : int, optional
+        Steps over which Mult-VAE's KL weight rises to ``beta`` (default: 80% of the run).
+    decoupled_decay : bool, optional
+        Decoupled (AdamW) weight decay instead of L2 in the gradient.
+    composite_prior : bool, optional
+        Mult-VAE's KL against RecVAE's composite prior instead of N(0, I).
     user_column, item_column : str, optional
         The id columns of a DataFrame (default "userId" and "movieId", as ``latent``).
     rating_column : str, optional
@@ -99,6 +108,10 @@ class Recommender(_Estimator):
         weight_decay=None,
         patience=None,
         seed=None,
+        beta_rule=None,
+        anneal_steps=None,
+        decoupled_decay=None,
+        composite_prior=None,
         user_column=None,
         item_column=None,
         rating_column=None,
@@ -117,6 +130,10 @@ class Recommender(_Estimator):
         self.weight_decay = weight_decay
         self.patience = patience
         self.seed = seed
+        self.beta_rule = beta_rule
+        self.anneal_steps = anneal_steps
+        self.decoupled_decay = decoupled_decay
+        self.composite_prior = composite_prior
         self.user_column = user_column
         self.item_column = item_column
         self.rating_column = rating_column
@@ -230,6 +247,10 @@ class Recommender(_Estimator):
             weight_decay=opt(self.weight_decay, float),
             patience=opt(self.patience, int),
             seed=opt(self.seed, int),
+            beta_rule=opt(self.beta_rule, str),
+            anneal_steps=opt(self.anneal_steps, int),
+            decoupled_decay=opt(self.decoupled_decay, bool),
+            composite_prior=opt(self.composite_prior, bool),
         )
         model = RecModel.fit(
             data,
