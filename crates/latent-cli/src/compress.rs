@@ -90,13 +90,13 @@ pub fn fit_codec(args: FitCodecArgs) -> Result<()> {
     Ok(())
 }
 
-/// Images per chunk read from a folder or an IDX file.
+/// Rows (images) per chunk read from a folder, an IDX or an NPY file.
 const CHUNK: usize = 1024;
 
 /// Compresses a data file, a folder of images or standard input into one `.lat` file, in
 /// constant memory: the input is read in chunks (CSV, JSON lines and Parquet as `latent
-/// score` reads them, a folder or an IDX file [`CHUNK`] images at a time; an NPY array is
-/// loaded whole), each chunk's blocks are coded as soon as they are full and kept in a
+/// score` reads them, a folder, an IDX or an NPY file [`CHUNK`] rows at a time; an NPZ
+/// archive is loaded whole), each chunk's blocks are coded as soon as they are full and kept in a
 /// temporary file, and the `.lat` file is written from it once the number of rows is known
 /// (see `latent::codec::StreamWriter`).
 pub fn compress(args: CompressArgs) -> Result<()> {
@@ -115,7 +115,7 @@ pub fn compress(args: CompressArgs) -> Result<()> {
         let codes = model.encode(frame)?;
         Ok(codec.quantise(&codes.data)?)
     };
-    // Images a chunk at a time: a folder, or an IDX file (raw or gzipped).
+    // Rows a chunk at a time: an image folder, an IDX or NPY file (raw or gzipped).
     let image_chunks: Option<Box<dyn Iterator<Item = latent_data::Result<latent::Frame>>>> =
         if path.is_dir() && !latent_data::is_parquet(path) {
             let channels = model.image_shape().map_or(1, |s| s.channels);
@@ -128,6 +128,8 @@ pub fn compress(args: CompressArgs) -> Result<()> {
             Some(Box::new(chunks))
         } else if latent_data::is_idx(path) {
             Some(Box::new(latent_data::IdxChunks::open(path, CHUNK)?))
+        } else if latent_data::is_npy(path) {
+            Some(Box::new(latent_data::NpyChunks::open(path, CHUNK)?))
         } else {
             None
         };

@@ -1,4 +1,4 @@
-//! `latent compress` streams (issue 17): standard input, image folders and IDX files are read in chunks
+//! `latent compress` streams (issue 17): standard input, image folders, IDX and NPY files are read in chunks
 //! and coded block by block, so a large input compresses in less memory than it takes loaded;
 //! the file is the same as the one written from the whole input, and decodes exactly.
 
@@ -181,4 +181,65 @@ fn an_idx_file_compresses_in_chunks_in_less_memory_than_it_takes_loaded() {
         assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
         assert!(!out.exists(), "{name}: no partial output");
     }
+}
+
+/// An NPY file of `u8` images (`(n, 8, 8)`, C order) holding `copies` copies of the 16 images
+/// of `compress-input-idx3-ubyte`.
+fn npy_images(path: &Path, copies: usize) {
+    let idx = std::fs::read(fixtures().join("compress-input-idx3-ubyte")).unwrap();
+    let dict =
+        format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, 8, 8), }}", 16 * copies);
+    let mut header = dict.into_bytes();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(b' ');
+    }
+    header.push(b'\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(&header);
+    for _ in 0..copies {
+        bytes.extend_from_slice(&idx[16..]);
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn an_npy_file_compresses_in_chunks_in_less_memory_than_it_takes_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixtures().join("compress-model.safetensors");
+    let (small, big) = (dir.path().join("small.npy"), dir.path().join("big.npy"));
+    npy_images(&small, 1);
+    npy_images(&big, IDX_COPIES);
+    let lat = dir.path().join("big.lat");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -d {LIMIT_KB} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_latent"))
+        .args(["compress", "--model", p(&model), "--data", p(&big), "--out", p(&lat)])
+        .output()
+        .expect("run bash");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let codes = |lat: &Path, name: &str| {
+        let out = dir.path().join(name);
+        let args = ["decompress", "--model", p(&model), "--data", p(lat), "--out", p(&out)];
+        ok(latent(&[&args[..], &["--codes"]].concat()));
+        rows(&std::fs::read_to_string(out).unwrap())
+    };
+    let small_lat = dir.path().join("small.lat");
+    ok(latent(&["compress", "--model", p(&model), "--data", p(&small), "--out", p(&small_lat)]));
+    let expected = codes(&small_lat, "small.csv");
+    let back = codes(&lat, "big.csv");
+    assert_eq!(back.len(), 16 * IDX_COPIES);
+    for (i, row) in back.iter().enumerate() {
+        assert_eq!(row, &expected[i % 16], "image {i}");
+    }
+    // A cut file: a clear error, no output.
+    let bytes = std::fs::read(&small).unwrap();
+    let cut = dir.path().join("cut.npy");
+    std::fs::write(&cut, &bytes[..bytes.len() - 5]).unwrap();
+    let out = dir.path().join("cut.lat");
+    let o = latent(&["compress", "--model", p(&model), "--data", p(&cut), "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("truncated NPY file: expected 1024 data bytes, found 1019"));
+    assert!(!out.exists());
 }

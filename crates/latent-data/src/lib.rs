@@ -31,6 +31,7 @@ pub use images::{ImageFolderChunks, MAX_IMAGE_VALUES};
 pub use interactions::{header_columns, read_interactions, read_interactions_from};
 pub use load::{load, load_bytes, load_image_bytes, Dataset, LoadOptions};
 pub use na::NaValues;
+pub use npy::{is_npy, NpyChunks};
 pub use parquet_io::{
     column_types, is_parquet, ParquetBlocks, ParquetChunks, ParquetType, ParquetWriter,
     ROW_GROUP_ROWS,

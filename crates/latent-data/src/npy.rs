@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
-use latent::Column;
+use latent::{Column, Frame};
 use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
 
 use crate::array::{self, Array};
@@ -190,10 +190,20 @@ fn nesting_depth(text: &[u8]) -> usize {
     deepest
 }
 
-/// Reads one NPY array from `reader`; `path` names it in errors.
-pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
+/// An NPY header, checked: element type, byte order, shape, memory order, and the bytes of
+/// data it announces.
+struct Header {
+    elem: Elem,
+    big: bool,
+    shape: Vec<usize>,
+    fortran: bool,
+    data_bytes: usize,
+}
+
+/// Reads and checks the header of an NPY stream, leaving `reader` at the first data byte.
+fn read_header(path: &Path, reader: &mut impl Read) -> Result<Header> {
     let mut magic = Vec::with_capacity(MAGIC.len());
-    (&mut reader)
+    (&mut *reader)
         .take(MAGIC.len() as u64)
         .read_to_end(&mut magic)
         .map_err(|e| Error::io(path, e))?;
@@ -206,8 +216,8 @@ pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
         }
         return Err(Error::format(path, "not an NPY file (bad magic)"));
     }
-    let pre = read_header_bytes(path, magic, &mut reader)?;
-    let header = NpyHeader::from_reader(Cursor::new(pre).chain(&mut reader)).map_err(|e| {
+    let pre = read_header_bytes(path, magic, reader)?;
+    let header = NpyHeader::from_reader(Cursor::new(pre).chain(&mut *reader)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             Error::format(path, "truncated NPY file (incomplete header)")
         } else {
@@ -222,21 +232,126 @@ pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
         .map(|&d| usize::try_from(d).map_err(|_| too_big()))
         .collect::<Result<_>>()?;
     let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(too_big)?;
-    let expected = count.checked_mul(elem.size()).ok_or_else(too_big)?;
+    let data_bytes = count.checked_mul(elem.size()).ok_or_else(too_big)?;
+    let fortran = header.order() == Order::Fortran && shape.len() > 1;
+    Ok(Header { elem, big, shape, fortran, data_bytes })
+}
+
+/// Reads the next `n` data bytes, `before` having been read; an error naming the `expected`
+/// total and the bytes found when fewer remain.
+fn read_data(
+    path: &Path,
+    reader: &mut impl Read,
+    n: usize,
+    (before, expected): (usize, usize),
+) -> Result<Vec<u8>> {
     // Do not trust the header for the allocation: a corrupt one could claim terabytes.
-    let mut data = Vec::with_capacity(expected.min(1 << 28));
-    reader.take(expected as u64).read_to_end(&mut data).map_err(|e| Error::io(path, e))?;
-    if data.len() < expected {
+    let mut data = Vec::with_capacity(n.min(1 << 28));
+    reader.take(n as u64).read_to_end(&mut data).map_err(|e| Error::io(path, e))?;
+    if data.len() < n {
         return Err(Error::format(
             path,
-            format!("truncated NPY file: expected {expected} data bytes, found {}", data.len()),
+            format!(
+                "truncated NPY file: expected {expected} data bytes, found {}",
+                before + data.len()
+            ),
         ));
     }
-    let mut values = convert(&data, elem, big);
-    if header.order() == Order::Fortran && shape.len() > 1 {
-        values = array::fortran_to_c(&shape, &values);
+    Ok(data)
+}
+
+/// Reads one NPY array from `reader`; `path` names it in errors.
+pub(crate) fn read_array(path: &Path, mut reader: impl Read) -> Result<Array> {
+    let h = read_header(path, &mut reader)?;
+    let data = read_data(path, &mut reader, h.data_bytes, (0, h.data_bytes))?;
+    let mut values = convert(&data, h.elem, h.big);
+    if h.fortran {
+        values = array::fortran_to_c(&h.shape, &values);
     }
-    Ok(Array { shape, values })
+    Ok(Array { shape: h.shape, values })
+}
+
+/// True when `path` is a file named `.npy` (or `.npy.gz`).
+pub fn is_npy(path: &Path) -> bool {
+    path.is_file() && source::inner_name(path).ends_with(".npy")
+}
+
+/// The rows of a C-order `.npy` file (raw or gzipped) read a fixed number at a time (for
+/// `latent compress`): each chunk is the frame [`crate::load`] gives for those rows, so memory
+/// holds one chunk however large the file. A Fortran-order array is read whole (its rows are
+/// not contiguous) and handed out in chunks.
+pub struct NpyChunks {
+    path: PathBuf,
+    reader: Box<dyn Read + Send>,
+    header: Header,
+    /// A Fortran-order array, read whole.
+    whole: Option<Array>,
+    /// Rows handed out so far.
+    done: usize,
+    chunk_rows: usize,
+}
+
+impl NpyChunks {
+    /// Opens `path` and reads its header.
+    pub fn open(path: &Path, chunk_rows: usize) -> Result<NpyChunks> {
+        let mut reader = source::open(path)?;
+        let header = read_header(path, &mut reader)?;
+        if header.shape.is_empty() {
+            return Err(Error::format(path, "a 0-dimensional NPY array has no rows"));
+        }
+        let whole = if header.fortran {
+            let data = read_data(path, &mut reader, header.data_bytes, (0, header.data_bytes))?;
+            let values = convert(&data, header.elem, header.big);
+            Some(Array {
+                values: array::fortran_to_c(&header.shape, &values),
+                shape: header.shape.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(NpyChunks {
+            path: path.to_path_buf(),
+            reader,
+            header,
+            whole,
+            done: 0,
+            chunk_rows: chunk_rows.max(1),
+        })
+    }
+
+    fn chunk(&mut self) -> Result<Frame> {
+        let total = self.header.shape[0];
+        let rows = (total - self.done).min(self.chunk_rows);
+        let per_row: usize = self.header.shape[1..].iter().product();
+        let mut shape = self.header.shape.clone();
+        shape[0] = rows;
+        let values = match &self.whole {
+            Some(a) => a.values[self.done * per_row..(self.done + rows) * per_row].to_vec(),
+            None => {
+                let row_bytes = per_row * self.header.elem.size();
+                let at = (self.done * row_bytes, self.header.data_bytes);
+                let data = read_data(&self.path, &mut self.reader, rows * row_bytes, at)?;
+                convert(&data, self.header.elem, self.header.big)
+            }
+        };
+        self.done += rows;
+        array::array_to_frame(&self.path, &Array { shape, values }, "f0")
+    }
+}
+
+impl Iterator for NpyChunks {
+    type Item = Result<Frame>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done >= self.header.shape[0] {
+            return None;
+        }
+        let chunk = self.chunk();
+        if chunk.is_err() {
+            self.done = self.header.shape[0];
+        }
+        Some(chunk)
+    }
 }
 
 /// Loads an `.npy` file (gunzipped when its name ends in `.gz`).
