@@ -21,15 +21,40 @@ const LIMIT_KB: u64 = 120_000;
 /// Copies of the 40 rows of `input.csv`.
 const COPIES: usize = 15_000;
 
-/// `latent compress` from standard input under the memory limit.
-fn compress_stdin_limited(model: &Path, input: &Path, out: &Path) -> Output {
+/// `latent compress` of `data` under the memory limit (`-` reads `input` on standard input).
+fn compress_limited(model: &Path, data: &str, input: Option<&Path>, out: &Path) -> Output {
+    let redirect = input.map_or(String::new(), |i| format!(" < \"{}\"", i.display()));
     Command::new("bash")
         .arg("-c")
-        .arg(format!("ulimit -d {LIMIT_KB} && exec \"$0\" \"$@\" < \"{}\"", input.display()))
+        .arg(format!("ulimit -d {LIMIT_KB} && exec \"$0\" \"$@\"{redirect}"))
         .arg(env!("CARGO_BIN_EXE_latent"))
-        .args(["compress", "--model", p(model), "--data", "-", "--out", p(out)])
+        .args(["compress", "--model", p(model), "--data", data, "--out", p(out)])
         .output()
         .expect("run bash")
+}
+
+/// The integer codes of a `.lat` file (`decompress --codes`), one row per image or row.
+fn decoded_codes(model: &Path, lat: &Path, out: &Path) -> Vec<Vec<i64>> {
+    let args = ["decompress", "--model", p(model), "--data", p(lat), "--out", p(out)];
+    ok(latent(&[&args[..], &["--codes"]].concat()));
+    rows(&std::fs::read_to_string(out).unwrap())
+}
+
+/// Compresses `big` (copies of the images of `small`) under the memory limit and checks
+/// that image `i` decodes to the code of image `i % n` of `small`.
+fn check_big_against_small(dir: &Path, model: &Path, small: &Path, big: &Path, n: usize) {
+    let lat = dir.join("big.lat");
+    let o = compress_limited(model, p(big), None, &lat);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("compressed {} rows", n * IDX_COPIES)), "{}", stderr(&o));
+    let small_lat = dir.join("small.lat");
+    ok(latent(&["compress", "--model", p(model), "--data", p(small), "--out", p(&small_lat)]));
+    let expected = decoded_codes(model, &small_lat, &dir.join("small.csv"));
+    let back = decoded_codes(model, &lat, &dir.join("big.csv"));
+    assert_eq!(back.len(), n * IDX_COPIES);
+    for (i, row) in back.iter().enumerate() {
+        assert_eq!(row, &expected[i % n], "image {i}");
+    }
 }
 
 /// The integer rows of a CSV file with a header.
@@ -55,7 +80,7 @@ fn stdin_compresses_in_less_memory_than_its_values_and_round_trips() {
     assert!(values as u64 > LIMIT_KB * 1024, "the values ({values} bytes) exceed the limit");
 
     let lat = dir.path().join("big.lat");
-    let o = compress_stdin_limited(&model, &big, &lat);
+    let o = compress_limited(&model, "-", Some(&big), &lat);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains(&format!("compressed {} rows", 40 * COPIES)), "{}", stderr(&o));
 
@@ -134,40 +159,9 @@ fn an_idx_file_compresses_in_chunks_in_less_memory_than_it_takes_loaded() {
     assert!(values as u64 > LIMIT_KB * 1024, "the values ({values} bytes) exceed the limit");
     let big_path = dir.path().join("big-idx3-ubyte");
     std::fs::write(&big_path, &big).unwrap();
-    let lat = dir.path().join("big.lat");
-    let o = Command::new("bash")
-        .arg("-c")
-        .arg(format!("ulimit -d {LIMIT_KB} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_latent"))
-        .args(["compress", "--model", p(&model), "--data", p(&big_path), "--out", p(&lat)])
-        .output()
-        .expect("run bash");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains(&format!("compressed {} rows", n * IDX_COPIES)), "{}", stderr(&o));
     // Every image decodes to the code of its copy in the small file.
-    let codes = |lat: &Path, name: &str| {
-        let out = dir.path().join(name);
-        let args = ["decompress", "--model", p(&model), "--data", p(lat), "--out", p(&out)];
-        ok(latent(&[&args[..], &["--codes"]].concat()));
-        rows(&std::fs::read_to_string(out).unwrap())
-    };
-    let small_lat = dir.path().join("small.lat");
     let small_path = fixtures().join("compress-input-idx3-ubyte");
-    ok(latent(&[
-        "compress",
-        "--model",
-        p(&model),
-        "--data",
-        p(&small_path),
-        "--out",
-        p(&small_lat),
-    ]));
-    let expected = codes(&small_lat, "small.csv");
-    let back = codes(&lat, "big.csv");
-    assert_eq!(back.len(), n * IDX_COPIES);
-    for (i, row) in back.iter().enumerate() {
-        assert_eq!(row, &expected[i % n], "image {i}");
-    }
+    check_big_against_small(dir.path(), &model, &small_path, &big_path, n);
     // A cut or padded IDX file is a clear error (exit 2), found while streaming.
     for (name, bytes) in
         [("cut", &big[..big.len() - 10]), ("long", &[&big[..], &[0u8; 3]].concat()[..])]
@@ -210,29 +204,7 @@ fn an_npy_file_compresses_in_chunks_in_less_memory_than_it_takes_loaded() {
     let (small, big) = (dir.path().join("small.npy"), dir.path().join("big.npy"));
     npy_images(&small, 1);
     npy_images(&big, IDX_COPIES);
-    let lat = dir.path().join("big.lat");
-    let o = Command::new("bash")
-        .arg("-c")
-        .arg(format!("ulimit -d {LIMIT_KB} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_latent"))
-        .args(["compress", "--model", p(&model), "--data", p(&big), "--out", p(&lat)])
-        .output()
-        .expect("run bash");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let codes = |lat: &Path, name: &str| {
-        let out = dir.path().join(name);
-        let args = ["decompress", "--model", p(&model), "--data", p(lat), "--out", p(&out)];
-        ok(latent(&[&args[..], &["--codes"]].concat()));
-        rows(&std::fs::read_to_string(out).unwrap())
-    };
-    let small_lat = dir.path().join("small.lat");
-    ok(latent(&["compress", "--model", p(&model), "--data", p(&small), "--out", p(&small_lat)]));
-    let expected = codes(&small_lat, "small.csv");
-    let back = codes(&lat, "big.csv");
-    assert_eq!(back.len(), 16 * IDX_COPIES);
-    for (i, row) in back.iter().enumerate() {
-        assert_eq!(row, &expected[i % 16], "image {i}");
-    }
+    check_big_against_small(dir.path(), &model, &small, &big, 16);
     // A cut file: a clear error, no output.
     let bytes = std::fs::read(&small).unwrap();
     let cut = dir.path().join("cut.npy");
