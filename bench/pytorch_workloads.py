@@ -5,11 +5,14 @@ Usage: pytorch_workloads.py <w1|w2|w3|tiny|kernels> [--data random|mnist] [--mni
                             [--epochs N] [--reps N] [--threads N] [--rows N]
 
 Prints one JSON line like crates/latent/examples/workloads.rs does, with "impl": "pytorch"
+With `--runtime onnxruntime`, w2 exports the same trained model with torch.onnx.export and
+times ONNX Runtime's `InferenceSession.run` on the same batches ("impl": "onnxruntime").
 (`kernels` prints a markdown table of torch.mm GFLOP/s on the W1 training-step products instead).
 The training loop is the plain idiomatic one: a fresh index permutation each epoch, gather the
 batch, zero_grad / forward / MSE / backward / Adam step, accumulate loss.item().
 """
 import argparse
+import warnings
 import gzip
 import json
 import os
@@ -145,6 +148,36 @@ def kernels(args):
           f"({total_f / total_t / 1e9:.1f})** |")
 
 
+def torch_eager(model):
+    """The plainest inference loop a user writes: a NumPy batch in, a tensor out."""
+    def infer(xb):
+        with torch.inference_mode():
+            return model(torch.from_numpy(xb))
+    return infer, {}
+
+
+def onnx_runtime(model, threads):
+    """The same model exported by torch.onnx.export and run by ONNX Runtime's CPU provider
+    (what users deploy): `InferenceSession.run` on each NumPy batch."""
+    import tempfile
+    import onnxruntime as ort
+    path = os.path.join(tempfile.mkdtemp(), "w2.onnx")
+    # The TorchScript exporter: the default (dynamo) one needs onnxscript; both give the same graph
+    # for a Sequential of Linear layers and activations.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    torch.onnx.export(model, (torch.zeros(1024, MNIST_WIDTH),), path, input_names=["x"],
+                      output_names=["y"], dynamic_axes={"x": {0: "rows"}, "y": {0: "rows"}},
+                      dynamo=False)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+    def infer(xb):
+        return sess.run(None, {"x": xb})[0]
+    return infer, {"onnxruntime": ort.__version__}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("workload", choices=["w1", "w2", "w3", "tiny", "kernels"])
@@ -154,6 +187,8 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rows", type=int)
+    p.add_argument("--runtime", choices=["torch", "onnxruntime"], default="torch",
+                   help="w2 only: PyTorch eager, or the exported model in ONNX Runtime")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
@@ -172,22 +207,24 @@ def main():
                    rows=rows, data=args.data)
     elif args.workload == "w2":
         rows = args.rows or MNIST_ROWS
-        x = uniform_or_mnist(args, rows)
+        x = uniform_or_mnist(args, rows).numpy()
         model = autoencoder([784, 512, 128, 32], nn.Sigmoid())
         # Weights from one short epoch on 2,048 rows, as on the latent side.
-        train(model, x[:2048].clone(), 1)
+        train(model, torch.from_numpy(x[:2048].copy()), 1)
         model.eval()
+        if args.runtime == "onnxruntime":
+            infer, extra = onnx_runtime(model, args.threads)
+        else:
+            infer, extra = torch_eager(model)
         seconds, checksum = [], 0.0
-        with torch.inference_mode():
-            for _ in range(max(1, args.reps)):
-                start = time.perf_counter()
-                r = torch.empty_like(x)
-                for i in range(0, rows, 1024):
-                    r[i:i + 1024] = model(x[i:i + 1024])
-                seconds.append(time.perf_counter() - start)
-                checksum += float(r.view(-1)[r.numel() // 2])
-                del r
-        out.update(samples_per_s=round(rows / statistics.median(seconds), 3),
+        for _ in range(max(1, args.reps)):
+            start = time.perf_counter()
+            outs = [infer(x[i:i + 1024]) for i in range(0, rows, 1024)]
+            seconds.append(time.perf_counter() - start)
+            checksum += float(outs[len(outs) // 2].reshape(-1)[0])
+            del outs
+        out.update(impl=args.runtime if args.runtime != "torch" else "pytorch", **extra,
+                   samples_per_s=round(rows / statistics.median(seconds), 3),
                    pass_seconds=[round(s, 3) for s in seconds], checksum=checksum,
                    rows=rows, data=args.data)
     elif args.workload == "w3":

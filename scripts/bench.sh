@@ -12,6 +12,7 @@
 #   EPOCHS=3            training epochs (the first is warm-up and not timed)
 #   ROWS=N              rows per workload instead of its default (a shorter run)
 #   THREADS=2
+#   ORT=1               W2 also in ONNX Runtime (the same PyTorch model exported; 0 skips it)
 #   PYTHON=...          a python that already has torch and numpy (skips the venv)
 #   NO_BUILD=1          use the binaries already in target/release/examples
 #   PIN="taskset -c 0,1"  prefix for every measured command (e.g. on a larger machine)
@@ -25,6 +26,7 @@ KERNELS=${KERNELS:-1}
 DATA=${DATA:-random}
 EPOCHS=${EPOCHS:-3}
 THREADS=${THREADS:-2}
+ORT=${ORT:-1}
 VENV=.bench/venv
 PY=${PYTHON:-$VENV/bin/python}
 PIN=${PIN:-}
@@ -35,10 +37,13 @@ if [ -z "${PYTHON:-}" ] && ! "$PY" -c 'import torch, numpy' 2>/dev/null; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet torch numpy
 fi
+if [ "$ORT" != 0 ] && ! "$PY" -c 'import onnxruntime, onnx' 2>/dev/null; then
+    "$PY" -m pip install --quiet onnxruntime onnx
+fi
 
 if [ "${NO_BUILD:-0}" = 0 ]; then
     echo "== building" >&2
-    cargo build --release -p latent --example workloads >&2
+    cargo build --release -p latent --example workloads --example peak_flops >&2
     if [ "$KERNELS" != 0 ]; then
         cargo build --release -p latent --features faer --example kernels >&2
     fi
@@ -64,6 +69,9 @@ if [ "$KERNELS" != 0 ]; then
     echo
 fi
 
+# The fp32 peak of THREADS cores at the clock they run at, for the GFLOP/s columns.
+$PIN target/release/examples/peak_flops --threads "$THREADS" | tee .bench/peak.json >&2
+
 RESULTS=.bench/results.jsonl
 : > "$RESULTS"
 record() { # record <command...>: runs it, notes how busy the machine was just before, appends
@@ -84,6 +92,9 @@ for w in $WORKLOADS; do
         echo "== $w run $run/$RUNS" >&2
         record $PIN "$LATENT" "$w" "${ARGS[@]}"
         record pytorch "$w" "${ARGS[@]}"
+        if [ "$w" = w2 ] && [ "$ORT" != 0 ]; then
+            record pytorch w2 --runtime onnxruntime "${ARGS[@]}"
+        fi
     done
 done
 
