@@ -11,6 +11,7 @@
 
 use super::{matmul, Activation, MatRef, ParamId, Params};
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// A spatial size and channel count, channels last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,32 +78,48 @@ impl Patches {
         self.rows.0 * self.rows.1
     }
 
-    /// Source offset of `(ry, rx, ky, kx)`, or `None` in the padding.
+    /// Kernel row `ky` of patch row `(ry, rx)`: the source offset of its first in-bounds pixel
+    /// and the range of `kx` inside the source (the rest is padding), or `None` when the whole
+    /// kernel row falls in the padding. In-bounds pixels of a kernel row are contiguous in the
+    /// source (channels last), so a patch row is copied in `kernel_h` runs, not `k²` pixels.
     #[inline]
-    fn source_pixel(&self, ry: usize, rx: usize, ky: usize, kx: usize) -> Option<usize> {
+    fn kernel_row(&self, ry: usize, rx: usize, ky: usize) -> Option<(usize, Range<usize>)> {
         let y =
             if self.is_1d() { ry + ky } else { (ry * self.stride + ky).checked_sub(self.pad)? };
-        let x = (rx * self.stride + kx).checked_sub(self.pad)?;
-        (y < self.source.h && x < self.source.w).then_some((y * self.source.w + x) * self.source.c)
+        if y >= self.source.h {
+            return None;
+        }
+        // Columns x = rx·s − p + kx for kx in 0..k; keep those with 0 <= x < w.
+        let start = rx * self.stride;
+        let lo = self.pad.saturating_sub(start);
+        let hi = (self.source.w + self.pad).saturating_sub(start).min(self.kernel);
+        if lo >= hi {
+            return None;
+        }
+        let x = start + lo - self.pad;
+        Some(((y * self.source.w + x) * self.source.c, lo..hi))
     }
 
     /// `cols[r, (ky, kx, c)] = src[r * s - p + (ky, kx), c]` for `samples` samples.
     pub fn gather(&self, src: &[f32], cols: &mut [f32], samples: usize) {
         let (sl, cl) = (self.source.len(), self.per_sample() * self.width());
         let c = self.source.c;
+        let run = self.kernel * c;
         cols[..samples * cl].par_chunks_mut(cl).zip(src[..samples * sl].par_chunks(sl)).for_each(
             |(cols, src)| {
-                let mut i = 0;
+                let mut rows = cols.chunks_exact_mut(run);
                 for ry in 0..self.rows.0 {
                     for rx in 0..self.rows.1 {
                         for ky in 0..self.kernel_h() {
-                            for kx in 0..self.kernel {
-                                let dst = &mut cols[i..i + c];
-                                match self.source_pixel(ry, rx, ky, kx) {
-                                    Some(o) => dst.copy_from_slice(&src[o..o + c]),
-                                    None => dst.fill(0.0),
+                            let Some(dst) = rows.next() else { return };
+                            match self.kernel_row(ry, rx, ky) {
+                                Some((o, r)) => {
+                                    let (a, b) = (r.start * c, r.end * c);
+                                    dst[..a].fill(0.0);
+                                    dst[a..b].copy_from_slice(&src[o..o + b - a]);
+                                    dst[b..].fill(0.0);
                                 }
-                                i += c;
+                                None => dst.fill(0.0),
                             }
                         }
                     }
@@ -115,21 +132,21 @@ impl Patches {
     pub fn scatter(&self, cols: &[f32], dst: &mut [f32], samples: usize) {
         let (sl, cl) = (self.source.len(), self.per_sample() * self.width());
         let c = self.source.c;
+        let run = self.kernel * c;
         dst[..samples * sl].par_chunks_mut(sl).zip(cols[..samples * cl].par_chunks(cl)).for_each(
             |(dst, cols)| {
                 dst.fill(0.0);
-                let mut i = 0;
+                let mut rows = cols.chunks_exact(run);
                 for ry in 0..self.rows.0 {
                     for rx in 0..self.rows.1 {
                         for ky in 0..self.kernel_h() {
-                            for kx in 0..self.kernel {
-                                if let Some(o) = self.source_pixel(ry, rx, ky, kx) {
-                                    dst[o..o + c]
-                                        .iter_mut()
-                                        .zip(&cols[i..i + c])
-                                        .for_each(|(d, v)| *d += v);
-                                }
-                                i += c;
+                            let Some(src) = rows.next() else { return };
+                            if let Some((o, r)) = self.kernel_row(ry, rx, ky) {
+                                let src = &src[r.start * c..r.end * c];
+                                dst[o..o + src.len()]
+                                    .iter_mut()
+                                    .zip(src)
+                                    .for_each(|(d, v)| *d += v);
                             }
                         }
                     }
@@ -340,6 +357,71 @@ mod tests {
                 }
                 assert!((y[t * c_out + o] - want).abs() < 1e-5, "t {t} o {o}");
             }
+        }
+    }
+
+    /// `gather` against the textbook definition (zero outside the source), and `scatter` as
+    /// its adjoint (`<gather x, c> = <x, scatter c>`), over 2-D and 1-D maps with every kernel,
+    /// stride and padding combination of a small grid, channels 1 to 3.
+    #[test]
+    fn gather_and_scatter_match_their_definitions() {
+        for (h, w, c, kernel, stride) in (1..=6).flat_map(|h| {
+            (1..=7).flat_map(move |w| {
+                (1..=3).flat_map(move |c| {
+                    (1..=5).flat_map(move |k| (1..=3).map(move |s| (h, w, c, k, s)))
+                })
+            })
+        }) {
+            let pad = kernel / 2;
+            let source = Shape3 { h, w, c };
+            let one_d = h == 1;
+            let rows_h = if one_d { 1 } else { (h + 2 * pad).saturating_sub(kernel) / stride + 1 };
+            let Some(rows_w) = (w + 2 * pad).checked_sub(kernel).map(|v| v / stride + 1) else {
+                continue;
+            };
+            if !one_d && h + 2 * pad < kernel {
+                continue;
+            }
+            let p = Patches { rows: (rows_h, rows_w), source, kernel, stride, pad };
+            let samples = 2;
+            let src: Vec<f32> =
+                (0..samples * source.len()).map(|i| (i as f32 * 0.61).sin()).collect();
+            let mut cols = vec![f32::NAN; samples * p.per_sample() * p.width()];
+            p.gather(&src, &mut cols, samples);
+            let kh = p.kernel_h();
+            let mut i = 0;
+            for s in 0..samples {
+                for ry in 0..rows_h {
+                    for rx in 0..rows_w {
+                        for ky in 0..kh {
+                            for kx in 0..kernel {
+                                let y = if one_d {
+                                    Some(ry + ky)
+                                } else {
+                                    (ry * stride + ky).checked_sub(pad)
+                                };
+                                let x = (rx * stride + kx).checked_sub(pad);
+                                for ch in 0..c {
+                                    let want = match (y, x) {
+                                        (Some(y), Some(x)) if y < h && x < w => {
+                                            src[s * source.len() + (y * w + x) * c + ch]
+                                        }
+                                        _ => 0.0,
+                                    };
+                                    assert_eq!(cols[i], want, "{h}x{w}x{c} k{kernel} s{stride}");
+                                    i += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let probe: Vec<f32> = (0..cols.len()).map(|i| (i as f32 * 0.37).cos()).collect();
+            let mut back = vec![f32::NAN; src.len()];
+            p.scatter(&probe, &mut back, samples);
+            let lhs: f64 = cols.iter().zip(&probe).map(|(a, b)| f64::from(a * b)).sum();
+            let rhs: f64 = src.iter().zip(&back).map(|(a, b)| f64::from(a * b)).sum();
+            assert!((lhs - rhs).abs() < 1e-3 * (1.0 + lhs.abs()), "adjoint {lhs} vs {rhs}");
         }
     }
 }
