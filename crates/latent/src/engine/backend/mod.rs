@@ -33,8 +33,8 @@ use crate::config::{Corruption, Loss};
 use crate::{Error, Result};
 
 /// Proof that a checked [`Backend`] operation has validated its buffers: every `*_unchecked`
-/// method takes one, and only this module can make one, so the unchecked methods are reached
-/// only through the checked operations of the same name.
+/// method takes one, and only this module (the trait and the backends in it) can make one, so
+/// code outside it reaches the unchecked methods only through the checked operations.
 #[derive(Clone, Copy, Debug)]
 pub struct Checked(());
 
