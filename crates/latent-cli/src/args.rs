@@ -1,8 +1,8 @@
 //! Command-line arguments (clap derive). Each subcommand's help ends with an example.
 
 use crate::options::{
-    ActivationArg, DataArgs, DetectorArg, Format, ImageArgs, LabelArgs, LossArg, MissingArg,
-    OptimizerArg, OutputArg, ScaleArg, TableArgs, ThresholdArgs,
+    ActivationArg, DataArgs, DetectorArg, DeviceArg, Format, ImageArgs, LabelArgs, LossArg,
+    MissingArg, OptimizerArg, OutputArg, ScaleArg, TableArgs, ThresholdArgs,
 };
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -183,6 +183,22 @@ pub enum Command {
     Export(crate::export::ExportArgs),
 }
 
+impl Command {
+    /// The `--device` of a command that runs a model; `None` for the others.
+    pub fn device(&self) -> Option<latent::engine::backend::Device> {
+        let arg = match self {
+            Command::Train(a) => a.device,
+            Command::Encode(a) | Command::Reconstruct(a) | Command::Denoise(a) => a.device,
+            Command::Eval(a) => a.device,
+            Command::Score(a) => a.device,
+            Command::Evaluate(a) => a.device,
+            Command::Serve(a) => a.device,
+            _ => return None,
+        };
+        Some(arg.device)
+    }
+}
+
 /// Arguments of `latent train`. Every model and training setting may also come from
 /// `--config run.toml`; flags override the file.
 #[derive(Args, Debug)]
@@ -322,6 +338,9 @@ pub struct TrainArgs {
     /// hold]; more mixes better and takes more memory.
     #[arg(long, value_name = "ROWS", requires = "stream")]
     pub shuffle_buffer: Option<usize>,
+    /// Where the model computes.
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 /// Arguments of `latent encode` and `latent reconstruct`.
@@ -336,6 +355,9 @@ pub struct TransformArgs {
     /// Output file: .csv, .npy or .parquet (streamed for encode and reconstruct).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Where the model computes.
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 /// Arguments of `latent eval`.
@@ -360,6 +382,9 @@ pub struct EvalArgs {
     /// Seed for noise, binarisation and importance samples.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Where the model computes.
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 /// Arguments of `latent pca`.
@@ -484,4 +509,7 @@ pub struct ServeArgs {
     /// Time allowed to send the request headers and body (408 past it) and to answer (503).
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
     pub timeout_ms: u64,
+    /// Where the model computes.
+    #[command(flatten)]
+    pub device: DeviceArg,
 }

@@ -43,6 +43,9 @@ pub struct EvaluateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Where the model computes.
+    #[command(flatten)]
+    pub device: crate::options::DeviceArg,
 }
 
 /// Detection metrics of one model on one labelled data set.

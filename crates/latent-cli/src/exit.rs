@@ -114,6 +114,10 @@ fn hint(err: &anyhow::Error) -> Option<String> {
                 latent::Error::NoDetector { score } => Some(format!(
                     "train with --detector {score} (or --preset anomaly), or choose --score mse"
                 )),
+                latent::Error::Device(_) => Some(
+                    "leave out --device (or give --device cpu): every command runs on the CPU"
+                        .into(),
+                ),
                 latent::Error::Config(_) => {
                     Some("`latent train --help` lists every setting and its range".into())
                 }

@@ -56,6 +56,11 @@ fn main() {
             std::process::exit(code);
         }
     };
+    // The device is resolved once, here: a command that runs a model on a device this build
+    // cannot run models on stops before it reads anything.
+    if let Some(Err(err)) = cli.command.device().map(|d| d.check_models()) {
+        std::process::exit(exit::report(&err.into()));
+    }
     let result = match cli.command {
         Command::Train(a) => train::run(*a),
         Command::Encode(a) => transform::encode(a),

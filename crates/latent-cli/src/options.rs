@@ -5,9 +5,29 @@
 use crate::exit::BadInput;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use latent::engine::backend::Device;
 use latent::score::ScoreKind;
 use latent::{Activation, Loss, Scaling};
 use std::path::PathBuf;
+
+/// The compute device of the commands that run a model (`train`, `encode`, `reconstruct`,
+/// `denoise`, `eval`, `score`, `evaluate`, `serve`); `main` resolves it once, before the
+/// command runs, and the library decides what runs where ([`Device::check_models`]).
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct DeviceArg {
+    /// Device to compute on: cpu, cuda or cuda:N (models run on the CPU for now; cuda is
+    /// refused with the reason).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE", value_parser = parse_device)]
+    pub device: Device,
+}
+
+/// A `--device` value, with the library's message alone (not as an invalid configuration).
+fn parse_device(s: &str) -> std::result::Result<Device, String> {
+    s.parse().map_err(|e| match e {
+        latent::Error::Config(msg) => msg,
+        other => other.to_string(),
+    })
+}
 
 /// How to read a table (CSV; the options that do not apply to other formats are ignored
 /// there): every command that reads rows takes these.

@@ -74,6 +74,9 @@ pub struct ScoreArgs {
     /// (offline; the default is causal: the window ending at the point).
     #[arg(long)]
     pub centered: bool,
+    /// Where the model computes.
+    #[command(flatten)]
+    pub device: crate::options::DeviceArg,
 }
 
 /// The threshold and score kind a run uses: the model's, or the `--threshold`/`--score`

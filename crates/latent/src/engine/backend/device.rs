@@ -28,6 +28,23 @@ impl Device {
             ))),
         }
     }
+
+    /// Whether models (training, encoding, scoring) can run on the device: the one place that
+    /// decides it. The CPU always; CUDA is a typed error, [`Device::check_supported`]'s in a
+    /// build without the `cuda` feature and, in a build with it, that models do not run on the
+    /// CUDA backend yet (the [`super::Backend`] seam and its kernels exist, `Net` is not on it
+    /// yet).
+    pub fn check_models(self) -> Result<()> {
+        self.check_supported()?;
+        match self {
+            Device::Cpu => Ok(()),
+            Device::Cuda(_) => Err(Error::Device(format!(
+                "{self} was asked for but models do not run on the CUDA backend yet (its \
+                 operations are in place and checked against the CPU's; the models are not on \
+                 it yet): they run on the CPU"
+            ))),
+        }
+    }
 }
 
 impl fmt::Display for Device {
@@ -78,6 +95,24 @@ mod tests {
         } else {
             let msg = cuda.err().map(|e| e.to_string()).unwrap_or_default();
             assert!(msg.contains("no CUDA support"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn models_run_on_the_cpu_only_for_now() {
+        assert!(Device::Cpu.check_models().is_ok());
+        for d in [Device::Cuda(0), Device::Cuda(3)] {
+            let msg = match d.check_models() {
+                Err(Error::Device(msg)) => msg,
+                other => panic!("{d}: expected Error::Device, got {other:?}"),
+            };
+            assert!(msg.starts_with(&format!("{d} was asked for but ")), "{msg}");
+            let want = if cfg!(feature = "cuda") {
+                "models do not run on the CUDA backend yet"
+            } else {
+                "no CUDA support"
+            };
+            assert!(msg.contains(want), "{msg}");
         }
     }
 }

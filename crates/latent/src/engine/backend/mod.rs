@@ -6,12 +6,15 @@
 //! start) unless they take an offset; a parameter tensor is addressed by its offset in the one
 //! values / gradients buffer, as in [`super::Params`]. Every operation is fused as the CPU
 //! kernels are, and returns `Result` because a device can fail (a launch, an allocation); the
-//! CPU backend never does.
+//! CPU backend never does. A buffer too short for an operation is an `Error::Device`: the
+//! lengths are checked once, in the trait's provided methods, before the backend's
+//! `*_unchecked` method of the same operation runs (see [`Backend`]).
 //!
 //! [`Cpu`] adds no math: it calls the engine's kernels. The CUDA backend (`cuda` module,
 //! feature `cuda`) is the device copy of them. The RNG contract and the plan for moving `Net`
 //! onto this trait are in DESIGN-NOTES.md ("Backend seam").
 
+mod args;
 mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;
@@ -19,6 +22,7 @@ mod device;
 #[cfg(test)]
 mod parity;
 
+pub use args::{Mat, NllGrad, Sigma};
 pub use cpu::Cpu;
 pub use device::Device;
 
@@ -28,95 +32,22 @@ use super::Activation;
 use crate::config::{Corruption, Loss};
 use crate::{Error, Result};
 
-/// A matrix inside a buffer: stored row-major, `rows x cols` from `offset` with `ld` values
-/// between rows; `transposed` uses it as its transpose (no copy).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mat {
-    /// First value in the buffer.
-    pub offset: usize,
-    /// Stored rows.
-    pub rows: usize,
-    /// Stored columns.
-    pub cols: usize,
-    /// Values from one stored row to the next (at least `cols`).
-    pub ld: usize,
-    /// Whether the product uses the transpose.
-    pub transposed: bool,
-}
-
-impl Mat {
-    /// A contiguous row-major `rows x cols` matrix at `offset`.
-    pub fn row_major(offset: usize, rows: usize, cols: usize) -> Self {
-        Mat { offset, rows, cols, ld: cols, transposed: false }
-    }
-
-    /// The transpose (no copy).
-    pub fn t(self) -> Self {
-        Mat { transposed: !self.transposed, ..self }
-    }
-
-    /// Rows as used in a product.
-    pub fn used_rows(&self) -> usize {
-        if self.transposed {
-            self.cols
-        } else {
-            self.rows
-        }
-    }
-
-    /// Columns as used in a product.
-    pub fn used_cols(&self) -> usize {
-        if self.transposed {
-            self.rows
-        } else {
-            self.cols
-        }
-    }
-
-    /// Values from `offset` to the end of the last stored row.
-    pub fn span(&self) -> usize {
-        if self.rows == 0 || self.cols == 0 {
-            0
-        } else {
-            (self.rows - 1) * self.ld + self.cols
-        }
-    }
-}
-
-/// The scale of a Gaussian likelihood on a backend: a fixed `log σ`, or one per feature held
-/// in a buffer.
-#[derive(Debug)]
-pub enum Sigma<'a, B> {
-    /// The same `log σ` for every value.
-    Fixed(f32),
-    /// `width` per-feature values of `log σ` at `offset` in `buf`; value `i` uses `i % width`.
-    PerFeature {
-        /// The buffer (the parameter values).
-        buf: &'a B,
-        /// Where the `width` values start.
-        offset: usize,
-        /// Values per row.
-        width: usize,
-    },
-}
-
-/// The gradient outputs of a Gaussian likelihood on a backend (see [`super::vae::NllGrad`]).
-#[derive(Debug)]
-pub struct NllGrad<'a, B> {
-    /// Receives `∂L/∂z` for the output pre-activation `z`.
-    pub dz: &'a mut B,
-    /// The output pre-activation.
-    pub pre: &'a B,
-    /// The output activation.
-    pub act: Activation,
-    /// The divisor (batch rows).
-    pub rows: f32,
-}
+/// Proof that a checked [`Backend`] operation has validated its buffers: every `*_unchecked`
+/// method takes one, and only this module (the trait and the backends in it) can make one, so
+/// code outside it reaches the unchecked methods only through the checked operations.
+#[derive(Clone, Copy, Debug)]
+pub struct Checked(());
 
 /// The operations a model is built from, on one device.
 ///
 /// Shapes are the caller's responsibility, as in the engine; a buffer shorter than an operation
 /// needs is an error (`Error::Device`), never an out-of-bounds access.
+///
+/// Each operation is a provided method that checks the lengths of its buffers against its
+/// sizes and offsets (the checks are written once, here) and then calls the required
+/// `<operation>_unchecked` method with a [`Checked`] token. A backend implements only the
+/// `*_unchecked` methods, which hold its math and may assume what the provided method
+/// checked: they are called only after it did, with the same arguments.
 pub trait Backend {
     /// A buffer of f32 values on the device.
     type Buf;
@@ -134,15 +65,28 @@ pub trait Backend {
     fn zeros(&self, len: usize) -> Result<Self::Buf>;
     /// A buffer holding a copy of `host`.
     fn upload(&self, host: &[f32]) -> Result<Self::Buf>;
+
     /// Copies `host` into `dst` from `offset`.
-    fn write(&self, dst: &mut Self::Buf, offset: usize, host: &[f32]) -> Result<()>;
+    fn write(&self, dst: &mut Self::Buf, offset: usize, host: &[f32]) -> Result<()> {
+        need(self.len(dst), offset + host.len(), "write")?;
+        self.write_unchecked(Checked(()), dst, offset, host)
+    }
+
     /// Copies `host.len()` values of `src` from `offset` into `host` (waits for the device).
-    fn read(&self, src: &Self::Buf, offset: usize, host: &mut [f32]) -> Result<()>;
+    fn read(&self, src: &Self::Buf, offset: usize, host: &mut [f32]) -> Result<()> {
+        need(self.len(src), offset + host.len(), "read")?;
+        self.read_unchecked(Checked(()), src, offset, host)
+    }
+
     /// `x[..n] *= factor`.
-    fn scale(&self, x: &mut Self::Buf, n: usize, factor: f32) -> Result<()>;
+    fn scale(&self, x: &mut Self::Buf, n: usize, factor: f32) -> Result<()> {
+        need(self.len(x), n, "scale")?;
+        self.scale_unchecked(Checked(()), x, n, factor)
+    }
 
     /// `dst = a · b` (or `dst += a · b` when `accumulate`), `dst` row-major and contiguous
-    /// from `dst_offset`, `a.used_rows() x b.used_cols()`.
+    /// from `dst_offset`, `a.used_rows() x b.used_cols()`. The inner dimensions must agree and
+    /// each leading dimension be at least its stored width.
     #[allow(clippy::too_many_arguments)]
     fn matmul(
         &self,
@@ -153,7 +97,10 @@ pub trait Backend {
         b: &Self::Buf,
         bm: Mat,
         accumulate: bool,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        check_matmul(self.len(dst), dst_offset, self.len(a), am, self.len(b), bm)?;
+        self.matmul_unchecked(Checked(()), dst, dst_offset, a, am, b, bm, accumulate)
+    }
 
     /// `y = act(y + bias)` over `rows` rows of `width`, the bias at `bias_offset` in `bias`;
     /// `pre` receives `y + bias` when given.
@@ -167,7 +114,15 @@ pub trait Backend {
         bias_offset: usize,
         act: Activation,
         pre: Option<&mut Self::Buf>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        let n = rows * width;
+        need(self.len(y), n, "bias_act_forward (y)")?;
+        need(self.len(bias), bias_offset + width, "bias_act_forward (bias)")?;
+        if let Some(p) = &pre {
+            need(self.len(p), n, "bias_act_forward (pre)")?;
+        }
+        self.bias_act_forward_unchecked(Checked(()), y, rows, width, bias, bias_offset, act, pre)
+    }
 
     /// Inverted dropout over `y[..n]`: each value zeroed with probability `p`, the rest scaled
     /// by `1 / (1 - p)`; `mask` keeps 0 or the scale.
@@ -178,7 +133,10 @@ pub trait Backend {
         n: usize,
         p: f32,
         rng: &mut Self::Rng,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(y).min(self.len(mask)), n, "dropout_forward")?;
+        self.dropout_forward_unchecked(Checked(()), y, mask, n, p, rng)
+    }
 
     /// Backward through the activation (and the dropout `mask` after it, when given), in
     /// place: `dy *= m act'(z)` over `n` values, from the outputs `y` and (GELU) `pre`.
@@ -190,7 +148,16 @@ pub trait Backend {
         mask: Option<&Self::Buf>,
         act: Activation,
         n: usize,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(dy).min(self.len(y)), n, "act_backward")?;
+        if let Some(p) = pre {
+            need(self.len(p), n, "act_backward (pre)")?;
+        }
+        if let Some(m) = mask {
+            need(self.len(m), n, "act_backward (mask)")?;
+        }
+        self.act_backward_unchecked(Checked(()), dy, y, pre, mask, act, n)
+    }
 
     /// `db[o] = Σ_r dz[r, o]` over `rows` rows of `width`, written at `db_offset`.
     fn bias_grad(
@@ -200,7 +167,11 @@ pub trait Backend {
         dz: &Self::Buf,
         rows: usize,
         width: usize,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(db), db_offset + width, "bias_grad (db)")?;
+        need(self.len(dz), rows * width, "bias_grad (dz)")?;
+        self.bias_grad_unchecked(Checked(()), db, db_offset, dz, rows, width)
+    }
 
     /// im2col: the patch rows of `samples` samples of `src` into `cols` ([`Patches::gather`]).
     fn im2col(
@@ -209,7 +180,11 @@ pub trait Backend {
         src: &Self::Buf,
         cols: &mut Self::Buf,
         samples: usize,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(src), samples * p.source.len(), "im2col (src)")?;
+        need(self.len(cols), samples * p.per_sample() * p.width(), "im2col (cols)")?;
+        self.im2col_unchecked(Checked(()), p, src, cols, samples)
+    }
 
     /// col2im: the adjoint of [`Backend::im2col`], `dst` overwritten ([`Patches::scatter`]).
     fn col2im(
@@ -218,10 +193,17 @@ pub trait Backend {
         cols: &Self::Buf,
         dst: &mut Self::Buf,
         samples: usize,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(dst), samples * p.source.len(), "col2im (dst)")?;
+        need(self.len(cols), samples * p.per_sample() * p.width(), "col2im (cols)")?;
+        self.col2im_unchecked(Checked(()), p, cols, dst, samples)
+    }
 
     /// Standard-normal noise into `dst[..n]`.
-    fn normal(&self, dst: &mut Self::Buf, n: usize, rng: &mut Self::Rng) -> Result<()>;
+    fn normal(&self, dst: &mut Self::Buf, n: usize, rng: &mut Self::Rng) -> Result<()> {
+        need(self.len(dst), n, "normal")?;
+        self.normal_unchecked(Checked(()), dst, n, rng)
+    }
 
     /// Input corruption of `x[..n]` into `out` (noise, masking, salt and pepper).
     fn corrupt(
@@ -231,7 +213,10 @@ pub trait Backend {
         out: &mut Self::Buf,
         n: usize,
         rng: &mut Self::Rng,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(x).min(self.len(out)), n, "corrupt")?;
+        self.corrupt_unchecked(Checked(()), corruption, x, out, n, rng)
+    }
 
     /// The VAE head forward: `z = μ + e^{lv/2} ε` for `rows` rows of `h = [μ | lv]`.
     fn reparameterize(
@@ -241,7 +226,11 @@ pub trait Backend {
         z: &mut Self::Buf,
         rows: usize,
         k: usize,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(h), rows * 2 * k, "reparameterize (h)")?;
+        need(self.len(eps).min(self.len(z)), rows * k, "reparameterize")?;
+        self.reparameterize_unchecked(Checked(()), h, eps, z, rows, k)
+    }
 
     /// The VAE head backward with `kl_weight` times the batch-mean KL
     /// ([`super::vae::head_backward`]).
@@ -255,10 +244,17 @@ pub trait Backend {
         rows: usize,
         k: usize,
         kl_weight: f32,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(h).min(self.len(out)), rows * 2 * k, "vae_head_backward")?;
+        need(self.len(eps).min(self.len(dz)), rows * k, "vae_head_backward")?;
+        self.vae_head_backward_unchecked(Checked(()), h, eps, dz, out, rows, k, kl_weight)
+    }
 
     /// The KL of `rows` rows of `h = [μ | lv]` to `N(0, I)`, summed.
-    fn gaussian_kl(&self, h: &Self::Buf, rows: usize, k: usize) -> Result<f64>;
+    fn gaussian_kl(&self, h: &Self::Buf, rows: usize, k: usize) -> Result<f64> {
+        need(self.len(h), rows * 2 * k, "gaussian_kl")?;
+        self.gaussian_kl_unchecked(Checked(()), h, rows, k)
+    }
 
     /// `Σ −log N(t; y, σ²)` over `n` values, with the gradient when asked.
     fn gaussian_nll(
@@ -268,7 +264,16 @@ pub trait Backend {
         n: usize,
         sigma: Sigma<'_, Self::Buf>,
         grad: Option<NllGrad<'_, Self::Buf>>,
-    ) -> Result<f64>;
+    ) -> Result<f64> {
+        need(self.len(y).min(self.len(t)), n, "gaussian_nll")?;
+        if let Sigma::PerFeature { buf, offset, width } = sigma {
+            need(self.len(buf), offset + width, "gaussian_nll (log sigma)")?;
+        }
+        if let Some(g) = &grad {
+            need(self.len(g.dz).min(self.len(g.pre)), n, "gaussian_nll (gradient)")?;
+        }
+        self.gaussian_nll_unchecked(Checked(()), y, t, n, sigma, grad)
+    }
 
     /// The gradient of the Gaussian NLL (divided by `rows`) with respect to the `width`
     /// per-feature `log σ` at `ls_offset`, written at `g_offset` of `g`.
@@ -284,7 +289,12 @@ pub trait Backend {
         g: &mut Self::Buf,
         g_offset: usize,
         rows: f32,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        need(self.len(y).min(self.len(t)), n, "log_sigma_grad")?;
+        need(self.len(ls), ls_offset + width, "log_sigma_grad (log sigma)")?;
+        need(self.len(g), g_offset + width, "log_sigma_grad (gradient)")?;
+        self.log_sigma_grad_unchecked(Checked(()), y, t, n, ls, ls_offset, width, g, g_offset, rows)
+    }
 
     /// `Σ −log Bernoulli(t; σ(z))` over `n` values from the logits `z`; with `grad = (dz, d)`,
     /// `dz = (y − t) / d`.
@@ -295,7 +305,13 @@ pub trait Backend {
         t: &Self::Buf,
         n: usize,
         grad: Option<(&mut Self::Buf, f32)>,
-    ) -> Result<f64>;
+    ) -> Result<f64> {
+        need(self.len(y).min(self.len(z)).min(self.len(t)), n, "bernoulli_nll")?;
+        if let Some((dz, _)) = &grad {
+            need(self.len(dz), n, "bernoulli_nll (gradient)")?;
+        }
+        self.bernoulli_nll_unchecked(Checked(()), y, z, t, n, grad)
+    }
 
     /// Mean reconstruction loss over `n` values, and `dz = ∂L/∂z` when given
     /// ([`crate::objective::loss_and_grad`]).
@@ -309,7 +325,13 @@ pub trait Backend {
         t: &Self::Buf,
         n: usize,
         dz: Option<&mut Self::Buf>,
-    ) -> Result<f64>;
+    ) -> Result<f64> {
+        need(self.len(y).min(self.len(z)).min(self.len(t)), n, "loss")?;
+        if let Some(dz) = &dz {
+            need(self.len(dz), n, "loss (gradient)")?;
+        }
+        self.loss_unchecked(Checked(()), loss, act, y, z, t, n, dz)
+    }
 
     /// One Adam / AdamW update of `n` values ([`super::adam::update`]).
     #[allow(clippy::too_many_arguments)]
@@ -323,14 +345,233 @@ pub trait Backend {
         n: usize,
         config: &AdamConfig,
         step: u32,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        let lens = [self.len(values), self.len(grads), self.len(m), self.len(v), self.len(decay)];
+        need(lens.into_iter().min().unwrap_or(0), n, "adam_step")?;
+        self.adam_step_unchecked(Checked(()), values, grads, m, v, decay, n, config, step)
+    }
 
     /// The L2 norm of `x[..n]` (f64 accumulation).
-    fn norm(&self, x: &Self::Buf, n: usize) -> Result<f32>;
+    fn norm(&self, x: &Self::Buf, n: usize) -> Result<f32> {
+        need(self.len(x), n, "norm")?;
+        self.norm_unchecked(Checked(()), x, n)
+    }
+
+    // The backend's math: each method below is called only by the provided method of the same
+    // name (without `_unchecked`), after it checked the buffers' lengths, and with the same
+    // arguments; it may rely on those checks (a CUDA kernel reads no bounds).
+
+    /// [`Backend::write`] after its checks.
+    fn write_unchecked(
+        &self,
+        checked: Checked,
+        dst: &mut Self::Buf,
+        offset: usize,
+        host: &[f32],
+    ) -> Result<()>;
+    /// [`Backend::read`] after its checks.
+    fn read_unchecked(
+        &self,
+        checked: Checked,
+        src: &Self::Buf,
+        offset: usize,
+        host: &mut [f32],
+    ) -> Result<()>;
+    /// [`Backend::scale`] after its checks.
+    fn scale_unchecked(&self, checked: Checked, x: &mut Self::Buf, n: usize, f: f32) -> Result<()>;
+    /// [`Backend::matmul`] after its checks (shapes agree, every view lies in its buffer).
+    #[allow(clippy::too_many_arguments)]
+    fn matmul_unchecked(
+        &self,
+        checked: Checked,
+        dst: &mut Self::Buf,
+        dst_offset: usize,
+        a: &Self::Buf,
+        am: Mat,
+        b: &Self::Buf,
+        bm: Mat,
+        accumulate: bool,
+    ) -> Result<()>;
+    /// [`Backend::bias_act_forward`] after its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn bias_act_forward_unchecked(
+        &self,
+        checked: Checked,
+        y: &mut Self::Buf,
+        rows: usize,
+        width: usize,
+        bias: &Self::Buf,
+        bias_offset: usize,
+        act: Activation,
+        pre: Option<&mut Self::Buf>,
+    ) -> Result<()>;
+    /// [`Backend::dropout_forward`] after its checks.
+    fn dropout_forward_unchecked(
+        &self,
+        checked: Checked,
+        y: &mut Self::Buf,
+        mask: &mut Self::Buf,
+        n: usize,
+        p: f32,
+        rng: &mut Self::Rng,
+    ) -> Result<()>;
+    /// [`Backend::act_backward`] after its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn act_backward_unchecked(
+        &self,
+        checked: Checked,
+        dy: &mut Self::Buf,
+        y: &Self::Buf,
+        pre: Option<&Self::Buf>,
+        mask: Option<&Self::Buf>,
+        act: Activation,
+        n: usize,
+    ) -> Result<()>;
+    /// [`Backend::bias_grad`] after its checks.
+    fn bias_grad_unchecked(
+        &self,
+        checked: Checked,
+        db: &mut Self::Buf,
+        db_offset: usize,
+        dz: &Self::Buf,
+        rows: usize,
+        width: usize,
+    ) -> Result<()>;
+    /// [`Backend::im2col`] after its checks.
+    fn im2col_unchecked(
+        &self,
+        checked: Checked,
+        p: &Patches,
+        src: &Self::Buf,
+        cols: &mut Self::Buf,
+        samples: usize,
+    ) -> Result<()>;
+    /// [`Backend::col2im`] after its checks.
+    fn col2im_unchecked(
+        &self,
+        checked: Checked,
+        p: &Patches,
+        cols: &Self::Buf,
+        dst: &mut Self::Buf,
+        samples: usize,
+    ) -> Result<()>;
+    /// [`Backend::normal`] after its checks.
+    fn normal_unchecked(
+        &self,
+        checked: Checked,
+        dst: &mut Self::Buf,
+        n: usize,
+        rng: &mut Self::Rng,
+    ) -> Result<()>;
+    /// [`Backend::corrupt`] after its checks.
+    fn corrupt_unchecked(
+        &self,
+        checked: Checked,
+        corruption: Corruption,
+        x: &Self::Buf,
+        out: &mut Self::Buf,
+        n: usize,
+        rng: &mut Self::Rng,
+    ) -> Result<()>;
+    /// [`Backend::reparameterize`] after its checks.
+    fn reparameterize_unchecked(
+        &self,
+        checked: Checked,
+        h: &Self::Buf,
+        eps: &Self::Buf,
+        z: &mut Self::Buf,
+        rows: usize,
+        k: usize,
+    ) -> Result<()>;
+    /// [`Backend::vae_head_backward`] after its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn vae_head_backward_unchecked(
+        &self,
+        checked: Checked,
+        h: &Self::Buf,
+        eps: &Self::Buf,
+        dz: &Self::Buf,
+        out: &mut Self::Buf,
+        rows: usize,
+        k: usize,
+        kl_weight: f32,
+    ) -> Result<()>;
+    /// [`Backend::gaussian_kl`] after its checks.
+    fn gaussian_kl_unchecked(
+        &self,
+        checked: Checked,
+        h: &Self::Buf,
+        rows: usize,
+        k: usize,
+    ) -> Result<f64>;
+    /// [`Backend::gaussian_nll`] after its checks.
+    fn gaussian_nll_unchecked(
+        &self,
+        checked: Checked,
+        y: &Self::Buf,
+        t: &Self::Buf,
+        n: usize,
+        sigma: Sigma<'_, Self::Buf>,
+        grad: Option<NllGrad<'_, Self::Buf>>,
+    ) -> Result<f64>;
+    /// [`Backend::log_sigma_grad`] after its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn log_sigma_grad_unchecked(
+        &self,
+        checked: Checked,
+        y: &Self::Buf,
+        t: &Self::Buf,
+        n: usize,
+        ls: &Self::Buf,
+        ls_offset: usize,
+        width: usize,
+        g: &mut Self::Buf,
+        g_offset: usize,
+        rows: f32,
+    ) -> Result<()>;
+    /// [`Backend::bernoulli_nll`] after its checks.
+    fn bernoulli_nll_unchecked(
+        &self,
+        checked: Checked,
+        y: &Self::Buf,
+        z: &Self::Buf,
+        t: &Self::Buf,
+        n: usize,
+        grad: Option<(&mut Self::Buf, f32)>,
+    ) -> Result<f64>;
+    /// [`Backend::loss`] after its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn loss_unchecked(
+        &self,
+        checked: Checked,
+        loss: Loss,
+        act: Activation,
+        y: &Self::Buf,
+        z: &Self::Buf,
+        t: &Self::Buf,
+        n: usize,
+        dz: Option<&mut Self::Buf>,
+    ) -> Result<f64>;
+    /// [`Backend::adam_step`] after its checks.
+    #[allow(clippy::too_many_arguments)]
+    fn adam_step_unchecked(
+        &self,
+        checked: Checked,
+        values: &mut Self::Buf,
+        grads: &Self::Buf,
+        m: &mut Self::Buf,
+        v: &mut Self::Buf,
+        decay: &Self::Buf,
+        n: usize,
+        config: &AdamConfig,
+        step: u32,
+    ) -> Result<()>;
+    /// [`Backend::norm`] after its checks.
+    fn norm_unchecked(&self, checked: Checked, x: &Self::Buf, n: usize) -> Result<f32>;
 }
 
 /// Fails unless `have >= need` (a buffer too short for an operation).
-pub(crate) fn need(have: usize, need: usize, what: &str) -> Result<()> {
+fn need(have: usize, need: usize, what: &str) -> Result<()> {
     if have < need {
         return Err(Error::Device(format!(
             "backend operation {what}: buffer of {have} values, {need} needed"
@@ -339,15 +580,15 @@ pub(crate) fn need(have: usize, need: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a product's shapes against its buffers; returns `(m, k, n)`.
-pub(crate) fn check_matmul(
+/// Checks a product's shapes against its buffers.
+fn check_matmul(
     dst_len: usize,
     dst_offset: usize,
     a_len: usize,
     am: Mat,
     b_len: usize,
     bm: Mat,
-) -> Result<(usize, usize, usize)> {
+) -> Result<()> {
     let (m, k, n) = (am.used_rows(), am.used_cols(), bm.used_cols());
     if k != bm.used_rows() || am.ld < am.cols || bm.ld < bm.cols {
         return Err(Error::Device(format!(
@@ -359,6 +600,5 @@ pub(crate) fn check_matmul(
     }
     need(a_len, am.offset + am.span(), "matmul (a)")?;
     need(b_len, bm.offset + bm.span(), "matmul (b)")?;
-    need(dst_len, dst_offset + m * n, "matmul (dst)")?;
-    Ok((m, k, n))
+    need(dst_len, dst_offset + m * n, "matmul (dst)")
 }

@@ -328,14 +328,42 @@ mod tests {
         Ok(())
     }
 
+    /// The message of an `Error::Device`, or a failure naming what came instead.
+    fn device_error<T: std::fmt::Debug>(r: Result<T>) -> String {
+        match r {
+            Err(crate::Error::Device(msg)) => msg,
+            other => panic!("expected Error::Device, got {other:?}"),
+        }
+    }
+
+    /// A buffer too short is a typed error from the trait's checked method, before the
+    /// backend's unchecked one (which would slice out of bounds on the CPU) runs.
     #[test]
     fn short_buffers_are_errors_not_panics() {
         let (a, mut d) = (vec![0.0; 4], vec![0.0; 3]);
-        let r =
-            Cpu.matmul(&mut d, 0, &a, Mat::row_major(0, 2, 2), &a, Mat::row_major(0, 2, 2), false);
-        assert!(r.is_err());
-        assert!(Cpu.write(&mut d, 2, &[1.0, 2.0]).is_err());
-        assert!(Cpu.gaussian_kl(&a, 1, 3).is_err());
+        let sq = Mat::row_major(0, 2, 2);
+        let msg = device_error(Cpu.matmul(&mut d, 0, &a, sq, &a, sq, false));
+        assert_eq!(msg, "backend operation matmul (dst): buffer of 3 values, 4 needed");
+        let msg = device_error(Cpu.matmul(&mut d, 0, &a, sq, &a, Mat::row_major(0, 3, 1), false));
+        assert!(msg.starts_with("matmul: a is 2 x 2, b 3 x 1"), "{msg}");
+        let msg = device_error(Cpu.write(&mut d, 2, &[1.0, 2.0]));
+        assert_eq!(msg, "backend operation write: buffer of 3 values, 4 needed");
+        let msg = device_error(Cpu.gaussian_kl(&a, 1, 3));
+        assert_eq!(msg, "backend operation gaussian_kl: buffer of 4 values, 6 needed");
+        let mut pre = vec![0.0; 2];
+        let relu = Activation::Relu;
+        let msg = device_error(Cpu.bias_act_forward(&mut d, 1, 3, &a, 0, relu, Some(&mut pre)));
+        assert_eq!(msg, "backend operation bias_act_forward (pre): buffer of 2 values, 3 needed");
+        let mut dz = vec![0.0; 2];
+        let msg = device_error(Cpu.loss(Loss::Mse, relu, &a, &a, &a, 4, Some(&mut dz)));
+        assert_eq!(msg, "backend operation loss (gradient): buffer of 2 values, 4 needed");
+        let (mut v, mut m) = (vec![0.0; 4], vec![0.0; 4]);
+        let cfg = AdamConfig::default();
+        let msg = device_error(Cpu.adam_step(&mut v, &a, &mut m, &mut d, &a, 4, &cfg, 1));
+        assert_eq!(msg, "backend operation adam_step: buffer of 3 values, 4 needed");
+        // Long enough, the same calls succeed.
+        assert!(Cpu.loss(Loss::Mse, relu, &a, &a, &a, 2, Some(&mut dz)).is_ok());
+        assert!(Cpu.gaussian_kl(&a, 1, 2).is_ok());
     }
 
     #[cfg(feature = "cuda")]

@@ -8,7 +8,7 @@
 //! reproducible on the device; they are not the CPU's ChaCha8 draws (see the RNG contract in
 //! DESIGN-NOTES.md).
 
-use super::{check_matmul, need, Backend, Mat, NllGrad, Sigma};
+use super::{Backend, Checked, Mat, NllGrad, Sigma};
 use crate::config::{Corruption, Loss};
 use crate::engine::adam::AdamConfig;
 use crate::engine::conv::Patches;

@@ -1,5 +1,6 @@
-//! [`Backend`] for [`Cuda`]: each operation checks its buffers, then launches its kernel (or
-//! cuBLAS), mirroring the CPU backend's operation of the same name.
+//! [`Backend`] for [`Cuda`]: each operation launches its kernel (or cuBLAS), mirroring the CPU
+//! backend's operation of the same name. The trait's provided methods have checked the buffers
+//! before any of these runs (the [`Checked`] token): a kernel reads no bounds.
 
 use super::*;
 
@@ -42,8 +43,13 @@ impl Backend for Cuda {
         self.stream.clone_htod(host).map_err(device)
     }
 
-    fn write(&self, dst: &mut CudaSlice<f32>, offset: usize, host: &[f32]) -> Result<()> {
-        need(dst.len(), offset + host.len(), "write")?;
+    fn write_unchecked(
+        &self,
+        _: Checked,
+        dst: &mut CudaSlice<f32>,
+        offset: usize,
+        host: &[f32],
+    ) -> Result<()> {
         if host.is_empty() {
             return Ok(());
         }
@@ -51,8 +57,13 @@ impl Backend for Cuda {
         self.stream.memcpy_htod(host, &mut view).map_err(device)
     }
 
-    fn read(&self, src: &CudaSlice<f32>, offset: usize, host: &mut [f32]) -> Result<()> {
-        need(src.len(), offset + host.len(), "read")?;
+    fn read_unchecked(
+        &self,
+        _: Checked,
+        src: &CudaSlice<f32>,
+        offset: usize,
+        host: &mut [f32],
+    ) -> Result<()> {
         if host.is_empty() {
             return Ok(());
         }
@@ -61,14 +72,20 @@ impl Backend for Cuda {
         self.stream.synchronize().map_err(device)
     }
 
-    fn scale(&self, x: &mut CudaSlice<f32>, n: usize, factor: f32) -> Result<()> {
-        need(x.len(), n, "scale")?;
+    fn scale_unchecked(
+        &self,
+        _: Checked,
+        x: &mut CudaSlice<f32>,
+        n: usize,
+        factor: f32,
+    ) -> Result<()> {
         let n64 = n as u64;
         launch!(self, scale, grid(n, MAX_BLOCKS), x, &n64, &factor)
     }
 
-    fn matmul(
+    fn matmul_unchecked(
         &self,
+        _: Checked,
         dst: &mut CudaSlice<f32>,
         dst_offset: usize,
         a: &CudaSlice<f32>,
@@ -77,7 +94,7 @@ impl Backend for Cuda {
         bm: Mat,
         accumulate: bool,
     ) -> Result<()> {
-        let (m, k, n) = check_matmul(dst.len(), dst_offset, a.len(), am, b.len(), bm)?;
+        let (m, k, n) = (am.used_rows(), am.used_cols(), bm.used_cols());
         if m == 0 || n == 0 {
             return Ok(());
         }
@@ -106,15 +123,16 @@ impl Backend for Cuda {
         };
         let av = a.slice(am.offset..am.offset + am.span());
         let bv = b.slice(bm.offset..bm.offset + bm.span());
-        // SAFETY: `check_matmul` verified that every value the product reads lies inside the
+        // SAFETY: `Backend::matmul` verified that every value the product reads lies inside the
         // views and that the output view holds m x n values; leading dimensions are at least
         // the stored widths.
         unsafe { self.blas.gemm(cfg, &bv, &av, &mut c) }
             .map_err(|e| device(format!("cuBLAS sgemm: {e}")))
     }
 
-    fn bias_act_forward(
+    fn bias_act_forward_unchecked(
         &self,
+        _: Checked,
         y: &mut CudaSlice<f32>,
         rows: usize,
         width: usize,
@@ -124,8 +142,6 @@ impl Backend for Cuda {
         pre: Option<&mut CudaSlice<f32>>,
     ) -> Result<()> {
         let n = rows * width;
-        need(y.len(), n, "bias_act_forward (y)")?;
-        need(bias.len(), bias_offset + width, "bias_act_forward (bias)")?;
         if n == 0 {
             return Ok(());
         }
@@ -133,7 +149,6 @@ impl Backend for Cuda {
         let (n64, w64, a) = (n as u64, width as u64, act_code(act));
         match pre {
             Some(pre) => {
-                need(pre.len(), n, "bias_act_forward (pre)")?;
                 let one = 1i32;
                 launch!(self, bias_act, grid(n, MAX_BLOCKS), y, pre, &bv, &n64, &w64, &a, &one)
             }
@@ -155,21 +170,22 @@ impl Backend for Cuda {
         }
     }
 
-    fn dropout_forward(
+    fn dropout_forward_unchecked(
         &self,
+        _: Checked,
         y: &mut CudaSlice<f32>,
         mask: &mut CudaSlice<f32>,
         n: usize,
         p: f32,
         rng: &mut Philox,
     ) -> Result<()> {
-        need(y.len().min(mask.len()), n, "dropout_forward")?;
         let (n64, key, ctr) = (n as u64, rng.key, rng.take(n));
         launch!(self, dropout, grid(n, MAX_BLOCKS), y, mask, &n64, &p, &key, &ctr)
     }
 
-    fn act_backward(
+    fn act_backward_unchecked(
         &self,
+        _: Checked,
         dy: &mut CudaSlice<f32>,
         y: &CudaSlice<f32>,
         pre: Option<&CudaSlice<f32>>,
@@ -177,13 +193,6 @@ impl Backend for Cuda {
         act: Activation,
         n: usize,
     ) -> Result<()> {
-        need(dy.len().min(y.len()), n, "act_backward")?;
-        if let Some(p) = pre {
-            need(p.len(), n, "act_backward (pre)")?;
-        }
-        if let Some(m) = mask {
-            need(m.len(), n, "act_backward (mask)")?;
-        }
         let (has_pre, has_mask) = (i32::from(pre.is_some()), i32::from(mask.is_some()));
         let (pre, mask) = (pre.unwrap_or(&self.dummy), mask.unwrap_or(&self.dummy));
         let (n64, a) = (n as u64, act_code(act));
@@ -202,16 +211,15 @@ impl Backend for Cuda {
         )
     }
 
-    fn bias_grad(
+    fn bias_grad_unchecked(
         &self,
+        _: Checked,
         db: &mut CudaSlice<f32>,
         db_offset: usize,
         dz: &CudaSlice<f32>,
         rows: usize,
         width: usize,
     ) -> Result<()> {
-        need(db.len(), db_offset + width, "bias_grad (db)")?;
-        need(dz.len(), rows * width, "bias_grad (dz)")?;
         if width == 0 {
             return Ok(());
         }
@@ -220,49 +228,52 @@ impl Backend for Cuda {
         launch!(self, bias_grad, grid(width, MAX_BLOCKS), &mut dbv, dz, &r64, &w64)
     }
 
-    fn im2col(
+    fn im2col_unchecked(
         &self,
+        _: Checked,
         p: &Patches,
         src: &CudaSlice<f32>,
         cols: &mut CudaSlice<f32>,
         samples: usize,
     ) -> Result<()> {
         let n = samples * p.per_sample() * p.width();
-        need(src.len(), samples * p.source.len(), "im2col (src)")?;
-        need(cols.len(), n, "im2col (cols)")?;
         let (s64, geo) = (samples as u64, Geo::of(p));
         launch!(self, im2col, grid(n, MAX_BLOCKS), src, cols, &s64, &geo)
     }
 
-    fn col2im(
+    fn col2im_unchecked(
         &self,
+        _: Checked,
         p: &Patches,
         cols: &CudaSlice<f32>,
         dst: &mut CudaSlice<f32>,
         samples: usize,
     ) -> Result<()> {
         let n = samples * p.source.len();
-        need(dst.len(), n, "col2im (dst)")?;
-        need(cols.len(), samples * p.per_sample() * p.width(), "col2im (cols)")?;
         let (s64, geo) = (samples as u64, Geo::of(p));
         launch!(self, col2im, grid(n, MAX_BLOCKS), cols, dst, &s64, &geo)
     }
 
-    fn normal(&self, dst: &mut CudaSlice<f32>, n: usize, rng: &mut Philox) -> Result<()> {
-        need(dst.len(), n, "normal")?;
+    fn normal_unchecked(
+        &self,
+        _: Checked,
+        dst: &mut CudaSlice<f32>,
+        n: usize,
+        rng: &mut Philox,
+    ) -> Result<()> {
         let (n64, key, ctr) = (n as u64, rng.key, rng.take(n));
         launch!(self, normal_fill, grid(n, MAX_BLOCKS), dst, &n64, &key, &ctr)
     }
 
-    fn corrupt(
+    fn corrupt_unchecked(
         &self,
+        _: Checked,
         corruption: Corruption,
         x: &CudaSlice<f32>,
         out: &mut CudaSlice<f32>,
         n: usize,
         rng: &mut Philox,
     ) -> Result<()> {
-        need(x.len().min(out.len()), n, "corrupt")?;
         let (kind, a) = match corruption {
             Corruption::None => (0i32, 0.0f32),
             Corruption::Gaussian { sigma } => (1, sigma),
@@ -273,22 +284,22 @@ impl Backend for Cuda {
         launch!(self, corrupt, grid(n, MAX_BLOCKS), out, x, &n64, &kind, &a, &key, &ctr)
     }
 
-    fn reparameterize(
+    fn reparameterize_unchecked(
         &self,
+        _: Checked,
         h: &CudaSlice<f32>,
         eps: &CudaSlice<f32>,
         z: &mut CudaSlice<f32>,
         rows: usize,
         k: usize,
     ) -> Result<()> {
-        need(h.len(), rows * 2 * k, "reparameterize (h)")?;
-        need(eps.len().min(z.len()), rows * k, "reparameterize")?;
         let (r64, k64) = (rows as u64, k as u64);
         launch!(self, reparameterize, grid(rows * k, MAX_BLOCKS), z, h, eps, &r64, &k64)
     }
 
-    fn vae_head_backward(
+    fn vae_head_backward_unchecked(
         &self,
+        _: Checked,
         h: &CudaSlice<f32>,
         eps: &CudaSlice<f32>,
         dz: &CudaSlice<f32>,
@@ -297,8 +308,6 @@ impl Backend for Cuda {
         k: usize,
         kl_weight: f32,
     ) -> Result<()> {
-        need(h.len().min(out.len()), rows * 2 * k, "vae_head_backward")?;
-        need(eps.len().min(dz.len()), rows * k, "vae_head_backward")?;
         let (r64, k64) = (rows as u64, k as u64);
         launch!(
             self,
@@ -314,34 +323,37 @@ impl Backend for Cuda {
         )
     }
 
-    fn gaussian_kl(&self, h: &CudaSlice<f32>, rows: usize, k: usize) -> Result<f64> {
-        need(h.len(), rows * 2 * k, "gaussian_kl")?;
+    fn gaussian_kl_unchecked(
+        &self,
+        _: Checked,
+        h: &CudaSlice<f32>,
+        rows: usize,
+        k: usize,
+    ) -> Result<f64> {
         let (r64, k64) = (rows as u64, k as u64);
         self.reduce(rows * k, |partial, cfg| {
             launch!(self, gaussian_kl, cfg, partial, h, &r64, &k64)
         })
     }
 
-    fn gaussian_nll(
+    fn gaussian_nll_unchecked(
         &self,
+        _: Checked,
         y: &CudaSlice<f32>,
         t: &CudaSlice<f32>,
         n: usize,
         sigma: Sigma<'_, CudaSlice<f32>>,
         grad: Option<NllGrad<'_, CudaSlice<f32>>>,
     ) -> Result<f64> {
-        need(y.len().min(t.len()), n, "gaussian_nll")?;
         let (ls, ls_width, fixed) = match sigma {
             Sigma::Fixed(l) => (self.dummy.slice(..), 0u64, l),
             Sigma::PerFeature { buf, offset, width } => {
-                need(buf.len(), offset + width, "gaussian_nll (log sigma)")?;
                 (buf.slice(offset..offset + width), width as u64, 0.0)
             }
         };
         let n64 = n as u64;
         match grad {
             Some(g) => {
-                need(g.dz.len().min(g.pre.len()), n, "gaussian_nll (gradient)")?;
                 let (one, a, rows) = (1i32, act_code(g.act), g.rows);
                 let (dz, pre) = (g.dz, g.pre);
                 self.reduce(n, |partial, cfg| {
@@ -389,8 +401,9 @@ impl Backend for Cuda {
         }
     }
 
-    fn log_sigma_grad(
+    fn log_sigma_grad_unchecked(
         &self,
+        _: Checked,
         y: &CudaSlice<f32>,
         t: &CudaSlice<f32>,
         n: usize,
@@ -401,9 +414,6 @@ impl Backend for Cuda {
         g_offset: usize,
         rows: f32,
     ) -> Result<()> {
-        need(y.len().min(t.len()), n, "log_sigma_grad")?;
-        need(ls.len(), ls_offset + width, "log_sigma_grad (log sigma)")?;
-        need(g.len(), g_offset + width, "log_sigma_grad (gradient)")?;
         if width == 0 {
             return Ok(());
         }
@@ -424,19 +434,18 @@ impl Backend for Cuda {
         )
     }
 
-    fn bernoulli_nll(
+    fn bernoulli_nll_unchecked(
         &self,
+        _: Checked,
         y: &CudaSlice<f32>,
         z: &CudaSlice<f32>,
         t: &CudaSlice<f32>,
         n: usize,
         grad: Option<(&mut CudaSlice<f32>, f32)>,
     ) -> Result<f64> {
-        need(y.len().min(z.len()).min(t.len()), n, "bernoulli_nll")?;
         let n64 = n as u64;
         match grad {
             Some((dz, d)) => {
-                need(dz.len(), n, "bernoulli_nll (gradient)")?;
                 let one = 1i32;
                 self.reduce(n, |partial, cfg| {
                     launch!(self, bernoulli_nll, cfg, partial, dz, y, z, t, &n64, &one, &d)
@@ -463,8 +472,9 @@ impl Backend for Cuda {
         }
     }
 
-    fn loss(
+    fn loss_unchecked(
         &self,
+        checked: Checked,
         loss: Loss,
         act: Activation,
         y: &CudaSlice<f32>,
@@ -473,20 +483,18 @@ impl Backend for Cuda {
         n: usize,
         dz: Option<&mut CudaSlice<f32>>,
     ) -> Result<f64> {
-        need(y.len().min(z.len()).min(t.len()), n, "loss")?;
         let nf = n.max(1) as f64;
         let kind = match loss {
             Loss::Mse => 0i32,
             Loss::Mae => 1,
             Loss::Bce => {
                 let grad = dz.map(|dz| (dz, n as f32));
-                return Ok(self.bernoulli_nll(y, z, t, n, grad)? / nf);
+                return Ok(self.bernoulli_nll_unchecked(checked, y, z, t, n, grad)? / nf);
             }
         };
         let (n64, a) = (n as u64, act_code(act));
         let total = match dz {
             Some(dz) => {
-                need(dz.len(), n, "loss (gradient)")?;
                 let one = 1i32;
                 self.reduce(n, |partial, cfg| {
                     launch!(self, recon_loss, cfg, partial, dz, y, z, t, &n64, &kind, &one, &a)
@@ -515,8 +523,9 @@ impl Backend for Cuda {
         Ok(total / nf)
     }
 
-    fn adam_step(
+    fn adam_step_unchecked(
         &self,
+        _: Checked,
         values: &mut CudaSlice<f32>,
         grads: &CudaSlice<f32>,
         m: &mut CudaSlice<f32>,
@@ -526,8 +535,6 @@ impl Backend for Cuda {
         c: &AdamConfig,
         step: u32,
     ) -> Result<()> {
-        let shortest = values.len().min(grads.len()).min(m.len()).min(v.len()).min(decay.len());
-        need(shortest, n, "adam_step")?;
         // The step's scalars exactly as `adam::update` computes them.
         let t = step as i32;
         let (bc1, bc2) = (1.0 - c.beta1.powi(t), 1.0 - c.beta2.powi(t));
@@ -553,8 +560,7 @@ impl Backend for Cuda {
         )
     }
 
-    fn norm(&self, x: &CudaSlice<f32>, n: usize) -> Result<f32> {
-        need(x.len(), n, "norm")?;
+    fn norm_unchecked(&self, _: Checked, x: &CudaSlice<f32>, n: usize) -> Result<f32> {
         let n64 = n as u64;
         let s = self.reduce(n, |partial, cfg| launch!(self, sum_squares, cfg, partial, x, &n64))?;
         Ok(s.sqrt() as f32)
