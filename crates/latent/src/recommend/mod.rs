@@ -325,4 +325,28 @@ mod tests {
         assert_eq!(fixed.batch_for(489), 489);
         assert_eq!(fixed.batch_for(10_000), 500);
     }
+
+    /// Emphasis and the learning-rate decay are written only when set (older readers refuse
+    /// unknown fields), read back when set, and checked.
+    #[test]
+    fn new_settings_are_written_only_when_set() {
+        let plain = serde_json::to_string(&RecConfig::default()).unwrap();
+        assert!(!plain.contains("emphasis") && !plain.contains("lr_decay"), "{plain}");
+        let set = RecConfig { emphasis: 4.0, lr_decay_epochs: Some(60), ..RecConfig::default() };
+        let text = serde_json::to_string(&set).unwrap();
+        assert_eq!(serde_json::from_str::<RecConfig>(&text).unwrap(), set);
+        assert_eq!(serde_json::from_str::<RecConfig>(&plain).unwrap(), RecConfig::default());
+        for bad in [
+            RecConfig { emphasis: 0.0, ..RecConfig::default() },
+            RecConfig { emphasis: f32::NAN, ..RecConfig::default() },
+            RecConfig { lr_decay_epochs: Some(0), ..RecConfig::default() },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        assert_eq!(set.lr_at(1), set.lr);
+        assert!((set.lr_at(61) - set.lr / 100.0).abs() < 1e-9);
+        assert!((set.lr_at(31) - (set.lr + set.lr / 100.0) / 2.0).abs() < 1e-7);
+        assert_eq!(set.lr_at(500), set.lr_at(61));
+        assert_eq!(RecConfig::default().lr_at(100), RecConfig::default().lr);
+    }
 }

@@ -533,7 +533,6 @@ mod tests {
             let shape = Shape { items: 7, hidden, latent: 3, variational };
             let mut rng = ChaCha8Rng::seed_from_u64(1);
             let mut net = MultVae::new(shape, &mut rng);
-            let n = net.params.len();
             // Non-zero biases so their gradients are exercised too.
             for (k, v) in net.params.values_mut().iter_mut().enumerate() {
                 *v += ((k * 13 % 7) as f32 - 3.0) * 0.05;
