@@ -56,6 +56,15 @@ pub struct MultVaeArgs {
     /// Recommenders: start Mult-VAE/DAE's output bias at zero instead of the log item counts.
     #[arg(long)]
     pub zero_output_bias: bool,
+    /// Recommenders: emphasised denoising: the items dropped from Mult-VAE/DAE's input weigh A
+    /// times the kept ones in the likelihood (each user's weights scaled to sum to their
+    /// history size) [default: 1, off].
+    #[arg(long, value_name = "A")]
+    pub emphasis: Option<f32>,
+    /// Recommenders: cosine learning-rate decay of Mult-VAE/DAE from --lr to a hundredth of
+    /// it over N epochs, then constant [default: none, a constant rate].
+    #[arg(long, value_name = "N")]
+    pub lr_decay_epochs: Option<usize>,
 }
 
 /// How Mult-VAE's KL weight varies between users.
@@ -75,6 +84,8 @@ impl MultVaeArgs {
             || self.decoupled_decay.is_some()
             || self.composite_prior.is_some()
             || self.zero_output_bias
+            || self.emphasis.is_some()
+            || self.lr_decay_epochs.is_some()
     }
 
     /// Sets the given options in `config`.
@@ -86,6 +97,8 @@ impl MultVaeArgs {
         config.decoupled_decay = self.decoupled_decay.unwrap_or(config.decoupled_decay);
         config.composite_prior = self.composite_prior.unwrap_or(config.composite_prior);
         config.popularity_bias &= !self.zero_output_bias;
+        config.emphasis = self.emphasis.unwrap_or(config.emphasis);
+        config.lr_decay_epochs = self.lr_decay_epochs.or(config.lr_decay_epochs);
     }
 }
 

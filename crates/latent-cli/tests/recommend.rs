@@ -142,7 +142,13 @@ fn mult_vae_options_are_train_flags() {
     args.extend(COLS);
     args.extend(["--epochs", "2", "--hidden", "16", "--latent", "4", "-q"]);
     args.extend(["--beta-rule", "constant", "--composite-prior", "true", "--anneal-steps", "5"]);
+    args.extend(["--emphasis", "4", "--lr-decay-epochs", "2"]);
     ok(latent(&args));
+    let mut bad = args.clone();
+    bad.extend(["--emphasis", "0"]);
+    let o = latent(&bad);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("emphasis must be positive"), "{}", stderr(&o));
     let info = stdout(&ok(latent(&["info", "--model", p(&model)])));
     assert!(info.contains("for every user, annealed, composite prior"), "{info}");
     let out = dir.path().join("dense.safetensors");

@@ -145,6 +145,10 @@ pub struct RecParams {
     pub decoupled_decay: Option<bool>,
     /// RecVAE's composite prior in the KL term.
     pub composite_prior: Option<bool>,
+    /// Emphasised denoising: the likelihood weight of dropped input items (1: off).
+    pub emphasis: Option<f32>,
+    /// Epochs of cosine learning-rate decay (none: a constant rate).
+    pub lr_decay_epochs: Option<usize>,
 }
 
 /// The settings of a recommender: the library's defaults with the given values over them
@@ -180,6 +184,8 @@ fn rec_config(model: &str, p: RecParams) -> latent::Result<RecConfig> {
     c.anneal_steps = p.anneal_steps.or(c.anneal_steps);
     c.decoupled_decay = p.decoupled_decay.unwrap_or(c.decoupled_decay);
     c.composite_prior = p.composite_prior.unwrap_or(c.composite_prior);
+    c.emphasis = p.emphasis.unwrap_or(c.emphasis);
+    c.lr_decay_epochs = p.lr_decay_epochs.or(c.lr_decay_epochs);
     c.validate()?;
     Ok(c)
 }

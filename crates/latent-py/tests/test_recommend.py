@@ -79,13 +79,14 @@ def test_python_model_ranks_as_the_cli(tmp_path, latent_bin, table, model):
 def test_mult_vae_options_match_the_cli_flags(tmp_path, latent_bin, table):
     df, csv = table
     options = dict(beta_rule="constant", anneal_steps=5, composite_prior=True,
-                   decoupled_decay=True)
+                   decoupled_decay=True, emphasis=4.0, lr_decay_epochs=2)
     rec = latent.Recommender(rating_column="rating", min_rating=3.5, **options, **SETTINGS)
     rec.fit(df)
     cli_model = tmp_path / "cli.safetensors"
     run_cli(latent_bin, "train", "--preset", "mult-vae", "--data", csv, "--out", cli_model,
             *COLUMNS, *FLAGS, "--beta-rule", "constant", "--anneal-steps", "5",
-            "--composite-prior", "true", "--decoupled-decay", "true")
+            "--composite-prior", "true", "--decoupled-decay", "true", "--emphasis", "4",
+            "--lr-decay-epochs", "2")
     items, scores = latent.load(cli_model).recommend(df, k=5)
     want_items, want_scores = rec.recommend(df, k=5)
     np.testing.assert_array_equal(items, want_items)

@@ -90,6 +90,8 @@ class Recommender:
     anneal_steps: Optional[int]
     decoupled_decay: Optional[bool]
     composite_prior: Optional[bool]
+    emphasis: Optional[float]
+    lr_decay_epochs: Optional[int]
     user_column: Optional[str]
     item_column: Optional[str]
     rating_column: Optional[str]
@@ -117,6 +119,8 @@ class Recommender:
         anneal_steps: Optional[int] = ...,
         decoupled_decay: Optional[bool] = ...,
         composite_prior: Optional[bool] = ...,
+        emphasis: Optional[float] = ...,
+        lr_decay_epochs: Optional[int] = ...,
         user_column: Optional[str] = ...,
         item_column: Optional[str] = ...,
         rating_column: Optional[str] = ...,

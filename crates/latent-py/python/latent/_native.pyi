@@ -51,6 +51,8 @@ class _RecParams(TypedDict, total=False):
     anneal_steps: Optional[int]
     decoupled_decay: Optional[bool]
     composite_prior: Optional[bool]
+    emphasis: Optional[float]
+    lr_decay_epochs: Optional[int]
 
 def presets() -> List[str]: ...
 

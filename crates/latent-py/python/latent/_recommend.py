@@ -65,6 +65,12 @@ class Recommender(_Estimator):
         Decoupled (AdamW) weight decay instead of L2 in the gradient.
     composite_prior : bool, optional
         Mult-VAE's KL against RecVAE's composite prior instead of N(0, I).
+    emphasis : float, optional
+        Emphasised denoising: the items dropped from the input weigh ``emphasis`` times the
+        kept ones in the likelihood (default 1, off), as ``latent --emphasis``.
+    lr_decay_epochs : int, optional
+        Cosine learning-rate decay from ``lr`` to a hundredth of it over this many epochs
+        (default: a constant rate), as ``latent --lr-decay-epochs``.
     user_column, item_column : str, optional
         The id columns of a DataFrame (default "userId" and "movieId", as ``latent``).
     rating_column : str, optional
@@ -112,6 +118,8 @@ class Recommender(_Estimator):
         anneal_steps=None,
         decoupled_decay=None,
         composite_prior=None,
+        emphasis=None,
+        lr_decay_epochs=None,
         user_column=None,
         item_column=None,
         rating_column=None,
@@ -134,6 +142,8 @@ class Recommender(_Estimator):
         self.anneal_steps = anneal_steps
         self.decoupled_decay = decoupled_decay
         self.composite_prior = composite_prior
+        self.emphasis = emphasis
+        self.lr_decay_epochs = lr_decay_epochs
         self.user_column = user_column
         self.item_column = item_column
         self.rating_column = rating_column
@@ -251,6 +261,8 @@ class Recommender(_Estimator):
             anneal_steps=opt(self.anneal_steps, int),
             decoupled_decay=opt(self.decoupled_decay, bool),
             composite_prior=opt(self.composite_prior, bool),
+            emphasis=opt(self.emphasis, float),
+            lr_decay_epochs=opt(self.lr_decay_epochs, int),
         )
         model = RecModel.fit(
             data,

@@ -59,6 +59,11 @@ impl Adam {
         Adam { config, m: vec![0.0; params.len()], v: vec![0.0; params.len()], decay, step: 0 }
     }
 
+    /// Sets the learning rate of the next steps (a schedule).
+    pub fn set_lr(&mut self, lr: f32) {
+        self.config.lr = lr;
+    }
+
     /// The configuration.
     pub fn config(&self) -> &AdamConfig {
         &self.config

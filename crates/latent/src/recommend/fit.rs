@@ -4,7 +4,7 @@
 //! epoch's weights kept, progress through the library's [`Observer`].
 
 use super::metrics::{better, top_k, MetricsAccumulator, RankingMetrics};
-use super::multvae::{Beta, MultVae, Shape};
+use super::multvae::{Beta, Corruption, MultVae, Shape};
 use super::{ease, Csr, HeldOut, RecConfig, RecKind, UserSplit};
 use crate::engine::{Adam, AdamConfig};
 use crate::train::{EpochReport, Observer};
@@ -236,6 +236,7 @@ fn train_multvae(
     // β per item of history when the KL weight follows the history size.
     let per_item = config.beta_by_history.then(|| users as f32 / train.nnz() as f32);
     let mut adam = Adam::new(net.params(), adam_config);
+    let noise = Corruption { dropout: config.dropout, emphasis: config.emphasis };
     let batch = config.batch_for(users);
     let mut ws = net.workspace(batch);
     let batches = users.div_ceil(batch);
@@ -249,6 +250,7 @@ fn train_multvae(
     for epoch in 1..=config.epochs {
         observer.epoch_start(epoch, config.epochs, batches);
         let started = std::time::Instant::now();
+        adam.set_lr(config.lr_at(epoch));
         order.shuffle(&mut rng);
         // RecVAE's composite prior: the encoder as it was at the start of this epoch.
         let old = (config.composite_prior && shape.variational).then(|| net.clone());
@@ -265,8 +267,7 @@ fn train_multvae(
                 Some(scale) => Beta::PerItem(beta * scale),
                 None => Beta::Constant(beta),
             };
-            let loss =
-                net.train_batch(&mut ws, &rows, config.dropout, kl_weight, old.as_ref(), &mut rng);
+            let loss = net.train_batch(&mut ws, &rows, noise, kl_weight, old.as_ref(), &mut rng);
             let total = loss.nll + loss.kl;
             if !total.is_finite() {
                 return Err(Error::Training(format!(

@@ -133,6 +133,11 @@ pub struct RecConfig {
     pub latent: usize,
     /// Input dropout probability (0.5).
     pub dropout: f32,
+    /// Emphasised denoising: the likelihood weight of the items dropped from the input
+    /// relative to the kept ones ([`multvae::Corruption::emphasis`]); 1: off. Written to the
+    /// model file only when not 1, so that files stay readable by older versions.
+    #[serde(skip_serializing_if = "is_one")]
+    pub emphasis: f32,
     /// Final KL weight of Mult-VAE (the anneal cap, 0.2).
     pub beta: f32,
     /// Steps over which the KL weight rises linearly from 0 to `beta`; default: 80% of the
@@ -163,6 +168,11 @@ pub struct RecConfig {
     pub min_batches: usize,
     /// Adam learning rate.
     pub lr: f32,
+    /// Cosine learning-rate decay: the rate falls from `lr` to `lr / 100` over this many
+    /// epochs, then stays there; none: a constant rate. Written to the model file only when
+    /// set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_decay_epochs: Option<usize>,
     /// L2 weight decay of Adam on the weights (not biases); the paper's Mult-DAE used 0.02
     /// (its `2 λ` with λ = 0.01), its Mult-VAE none.
     pub weight_decay: f32,
@@ -183,6 +193,7 @@ impl Default for RecConfig {
             hidden: 600,
             latent: 200,
             dropout: 0.5,
+            emphasis: 1.0,
             beta: 0.2,
             anneal_steps: None,
             beta_by_history: true,
@@ -193,6 +204,7 @@ impl Default for RecConfig {
             batch_size: 500,
             min_batches: 10,
             lr: 1e-3,
+            lr_decay_epochs: None,
             weight_decay: 0.0,
             patience: Some(50),
             seed: 42,
@@ -202,7 +214,24 @@ impl Default for RecConfig {
     }
 }
 
+/// True for the default emphasis (skipped when writing a model file).
+fn is_one(x: &f32) -> bool {
+    *x == 1.0
+}
+
 impl RecConfig {
+    /// The learning rate of `epoch` (1-based) under [`RecConfig::lr_decay_epochs`].
+    pub fn lr_at(&self, epoch: usize) -> f32 {
+        match self.lr_decay_epochs {
+            Some(n) if n > 0 => {
+                let t = ((epoch.saturating_sub(1)) as f32 / n as f32).min(1.0);
+                let floor = self.lr / 100.0;
+                floor + (self.lr - floor) * 0.5 * (1.0 + (std::f32::consts::PI * t).cos())
+            }
+            _ => self.lr,
+        }
+    }
+
     /// Checks every value before use.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
@@ -211,6 +240,12 @@ impl RecConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if !(self.emphasis.is_finite() && self.emphasis > 0.0) {
+            return bad(format!("emphasis must be positive, got {}", self.emphasis));
+        }
+        if self.lr_decay_epochs == Some(0) {
+            return bad("the learning-rate decay needs at least 1 epoch".into());
         }
         if !(self.beta.is_finite() && self.beta >= 0.0) {
             return bad(format!("beta must be non-negative, got {}", self.beta));
@@ -289,5 +324,29 @@ mod tests {
         let fixed = RecConfig { min_batches: 0, ..RecConfig::default() };
         assert_eq!(fixed.batch_for(489), 489);
         assert_eq!(fixed.batch_for(10_000), 500);
+    }
+
+    /// Emphasis and the learning-rate decay are written only when set (older readers refuse
+    /// unknown fields), read back when set, and checked.
+    #[test]
+    fn new_settings_are_written_only_when_set() {
+        let plain = serde_json::to_string(&RecConfig::default()).unwrap();
+        assert!(!plain.contains("emphasis") && !plain.contains("lr_decay"), "{plain}");
+        let set = RecConfig { emphasis: 4.0, lr_decay_epochs: Some(60), ..RecConfig::default() };
+        let text = serde_json::to_string(&set).unwrap();
+        assert_eq!(serde_json::from_str::<RecConfig>(&text).unwrap(), set);
+        assert_eq!(serde_json::from_str::<RecConfig>(&plain).unwrap(), RecConfig::default());
+        for bad in [
+            RecConfig { emphasis: 0.0, ..RecConfig::default() },
+            RecConfig { emphasis: f32::NAN, ..RecConfig::default() },
+            RecConfig { lr_decay_epochs: Some(0), ..RecConfig::default() },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        assert_eq!(set.lr_at(1), set.lr);
+        assert!((set.lr_at(61) - set.lr / 100.0).abs() < 1e-9);
+        assert!((set.lr_at(31) - (set.lr + set.lr / 100.0) / 2.0).abs() < 1e-7);
+        assert_eq!(set.lr_at(500), set.lr_at(61));
+        assert_eq!(RecConfig::default().lr_at(100), RecConfig::default().lr);
     }
 }

@@ -11,9 +11,10 @@
 //! With `hidden = 0` there are no hidden layers (`items-latent-items`): the code is computed
 //! from the sparse input directly and the logits are `π = z W₄ᵀ + b₄`.
 //!
-//! Loss per user: `−Σ_j x_j log softmax(π)_j + β_u · KL(q(z|x) ‖ N(0, I))`, averaged over the
-//! batch, with `KL = ½ Σ (σ² + μ² − 1 − log σ²)` (VAE only); `β_u` is one constant or, as in
-//! RecVAE (Shenbin et al. 2020), proportional to the user's history size ([`Beta`]).
+//! Loss per user: `−Σ_j c_j x_j log softmax(π)_j + β_u · KL(q(z|x) ‖ N(0, I))`, averaged over
+//! the batch, with `KL = ½ Σ (σ² + μ² − 1 − log σ²)` (VAE only); `β_u` is one constant or, as in
+//! RecVAE (Shenbin et al. 2020), proportional to the user's history size ([`Beta`]). The item
+//! weights `c_j` are 1 unless emphasised denoising is on ([`Corruption::emphasis`]).
 
 use super::prior;
 use crate::engine::dense::Dense;
@@ -68,6 +69,19 @@ impl Beta {
     }
 }
 
+/// The input corruption of a training step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Corruption {
+    /// Probability of dropping each item of the input.
+    pub dropout: f32,
+    /// Emphasised denoising (Vincent et al. 2010; Steck 2020): the likelihood terms of the
+    /// items dropped from the input weigh `emphasis` times those of the kept items, so the
+    /// network is trained mostly on predicting items it did not see (the task at test time).
+    /// Each user's weights are scaled to sum to their history size, so the likelihood keeps
+    /// its weight against the KL term. 1: off.
+    pub emphasis: f32,
+}
+
 /// Every buffer of a forward/backward pass, sized for `capacity` users.
 #[derive(Clone, Debug)]
 pub struct Workspace {
@@ -85,6 +99,8 @@ pub struct Workspace {
     d_h1: Vec<f32>,
     row_loss: Vec<f64>,
     touched: Vec<u32>,
+    /// Each history item's likelihood weight `c_j`, the rows one after the other.
+    weight: Vec<f32>,
 }
 
 /// Losses of one training batch (means over its users).
@@ -176,31 +192,44 @@ impl MultVae {
             d_h1: vec![0.0; c * hidden],
             row_loss: vec![0.0; c],
             touched: Vec::new(),
+            weight: Vec::new(),
         }
     }
 
     /// Fills the sparse input: each history L2-normalised (`1/√n` per item), then, when
-    /// `dropout` is given, each item dropped with probability `p` and the rest scaled by
-    /// `1/(1-p)`.
+    /// `noise` is given, each item dropped with probability `p` and the rest scaled by
+    /// `1/(1-p)`; and the likelihood weights: 1, or with emphasis, `a` for a dropped item and
+    /// 1 for a kept one, scaled to sum to the history size.
     fn fill_input(
         ws: &mut Workspace,
         histories: &[&[u32]],
-        dropout: Option<(f32, &mut ChaCha8Rng)>,
+        noise: Option<(Corruption, &mut ChaCha8Rng)>,
     ) {
         ws.x.clear();
-        match dropout {
-            Some((p, rng)) if p > 0.0 => {
+        ws.weight.clear();
+        match noise {
+            Some((c, rng)) if c.dropout > 0.0 => {
+                let p = c.dropout;
+                let mut drop = Vec::new();
                 for h in histories {
                     let v = 1.0 / (h.len().max(1) as f32).sqrt() / (1.0 - p);
-                    let kept: Vec<(u32, f32)> =
-                        h.iter().filter(|_| rng.random::<f32>() >= p).map(|&i| (i, v)).collect();
+                    drop.clear();
+                    drop.extend(h.iter().map(|_| rng.random::<f32>() < p));
+                    let kept = h.iter().zip(&drop).filter(|(_, &d)| !d).map(|(&i, _)| (i, v));
                     ws.x.push_row(kept);
+                    let dropped = drop.iter().filter(|&&d| d).count() as f32;
+                    let n = h.len() as f32;
+                    // Σ c_j = n: a·dropped + (n − dropped), scaled.
+                    let scale = n / (c.emphasis * dropped + n - dropped).max(f32::MIN_POSITIVE);
+                    let w = |d: &bool| if *d { c.emphasis * scale } else { scale };
+                    ws.weight.extend(drop.iter().map(w));
                 }
             }
             _ => {
                 for h in histories {
                     let v = 1.0 / (h.len().max(1) as f32).sqrt();
                     ws.x.push_row(h.iter().map(|&i| (i, v)));
+                    ws.weight.extend(h.iter().map(|_| 1.0f32));
                 }
             }
         }
@@ -279,14 +308,14 @@ impl MultVae {
         &mut self,
         ws: &mut Workspace,
         histories: &[&[u32]],
-        dropout: f32,
+        noise: Corruption,
         beta: Beta,
         prior: Option<&MultVae>,
         rng: &mut ChaCha8Rng,
     ) -> BatchLoss {
         let sample = self.shape.variational;
         let old = prior.filter(|_| sample).map(|o| o.encode(histories));
-        self.step(ws, histories, dropout, (beta, old.as_deref()), rng, sample)
+        self.step(ws, histories, noise, (beta, old.as_deref()), rng, sample)
     }
 
     /// [`Self::train_batch`], with `ε = 0` unless `sample`; `kl` is the KL weight and the old
@@ -295,7 +324,7 @@ impl MultVae {
         &mut self,
         ws: &mut Workspace,
         histories: &[&[u32]],
-        dropout: f32,
+        noise: Corruption,
         kl: (Beta, Option<&[f32]>),
         rng: &mut ChaCha8Rng,
         sample: bool,
@@ -304,17 +333,26 @@ impl MultVae {
         let rows = histories.len().min(ws.capacity);
         let histories = &histories[..rows];
         let Shape { items, hidden, latent, variational } = self.shape;
-        Self::fill_input(ws, histories, Some((dropout, &mut *rng)));
+        Self::fill_input(ws, histories, Some((noise, &mut *rng)));
         self.forward(ws, rows, sample.then_some(rng));
         let inv_b = 1.0 / rows as f32;
 
-        // Multinomial likelihood, in place: logits become ∂L/∂π.
-        // nll_r = n_r · logsumexp(π_r) − Σ_{j ∈ x_r} π_rj;  ∂/∂π_rj = (n_r softmax_rj − x_rj) / B.
+        // Multinomial likelihood, in place: logits become ∂L/∂π. With weights c (1 without
+        // emphasis) and C_r = Σ_{j ∈ x_r} c_j:
+        // nll_r = C_r · logsumexp(π_r) − Σ_{j ∈ x_r} c_j π_rj;
+        // ∂/∂π_rj = (C_r softmax_rj − c_j [j ∈ x_r]) / B.
+        let mut weights = Vec::with_capacity(rows);
+        let mut rest = &ws.weight[..];
+        for h in histories {
+            let (w, tail) = rest.split_at(h.len().min(rest.len()));
+            weights.push(w);
+            rest = tail;
+        }
         ws.logits[..rows * items]
             .par_chunks_mut(items)
             .zip(ws.row_loss[..rows].par_iter_mut())
-            .zip(histories.par_iter())
-            .for_each(|((pi, loss), h)| {
+            .zip(histories.par_iter().zip(weights.par_iter()))
+            .for_each(|((pi, loss), (h, w))| {
                 let max = pi.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
                 let mut sum = 0.0f64;
                 pi.iter_mut().for_each(|v| {
@@ -322,17 +360,17 @@ impl MultVae {
                     sum += f64::from(*v);
                 });
                 let lse = f64::from(max) + sum.ln();
-                let n = h.len() as f32;
+                let n: f32 = w.iter().sum();
                 let scale = (1.0 / sum) as f32;
-                // Σ_{j ∈ x} π_j recovered from the exponentials: π_j = ln(e_j) + max.
+                // Σ_{j ∈ x} c_j π_j recovered from the exponentials: π_j = ln(e_j) + max.
                 let mut picked = 0.0f64;
-                for &j in h.iter() {
-                    picked += f64::from(pi[j as usize].ln()) + f64::from(max);
+                for (&j, &c) in h.iter().zip(w.iter()) {
+                    picked += f64::from(c) * (f64::from(pi[j as usize].ln()) + f64::from(max));
                 }
-                *loss = h.len() as f64 * lse - picked;
+                *loss = f64::from(n) * lse - picked;
                 pi.iter_mut().for_each(|v| *v *= scale * n * inv_b);
-                for &j in h.iter() {
-                    pi[j as usize] -= inv_b;
+                for (&j, &c) in h.iter().zip(w.iter()) {
+                    pi[j as usize] -= c * inv_b;
                 }
             });
         let nll = ws.row_loss[..rows].iter().sum::<f64>() / rows as f64;
@@ -420,15 +458,37 @@ impl MultVae {
         old: Option<&[f32]>,
     ) -> f64 {
         let rows = histories.len().min(ws.capacity);
+        Self::fill_input(ws, &histories[..rows], None);
+        self.loss_on_input(ws, histories, beta, old)
+    }
+
+    /// The batch loss on the input and likelihood weights already in `ws` (from the last
+    /// [`Self::fill_input`]), with `ε = 0`.
+    fn loss_on_input(
+        &self,
+        ws: &mut Workspace,
+        histories: &[&[u32]],
+        beta: Beta,
+        old: Option<&[f32]>,
+    ) -> f64 {
+        let rows = histories.len().min(ws.capacity);
         let Shape { items, latent, variational, .. } = self.shape;
-        let logits = self.scores(ws, histories).to_vec();
+        self.forward(ws, rows, None);
+        let logits = ws.logits[..rows * items].to_vec();
         let mut total = 0.0f64;
+        let mut at = 0;
         for (r, h) in histories[..rows].iter().enumerate() {
             let pi = &logits[r * items..(r + 1) * items];
             let max = pi.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
             let lse =
                 f64::from(max) + pi.iter().map(|&v| f64::from(v - max).exp()).sum::<f64>().ln();
-            total += h.iter().map(|&j| lse - f64::from(pi[j as usize])).sum::<f64>();
+            let w = &ws.weight[at..at + h.len()];
+            at += h.len();
+            total += h
+                .iter()
+                .zip(w)
+                .map(|(&j, &c)| f64::from(c) * (lse - f64::from(pi[j as usize])))
+                .sum::<f64>();
             if variational {
                 let (mu, lv) = ws.enc[r * 2 * latent..(r + 1) * 2 * latent].split_at(latent);
                 let kl: f64 = match old {
@@ -473,7 +533,6 @@ mod tests {
             let shape = Shape { items: 7, hidden, latent: 3, variational };
             let mut rng = ChaCha8Rng::seed_from_u64(1);
             let mut net = MultVae::new(shape, &mut rng);
-            let n = net.params.len();
             // Non-zero biases so their gradients are exercised too.
             for (k, v) in net.params.values_mut().iter_mut().enumerate() {
                 *v += ((k * 13 % 7) as f32 - 3.0) * 0.05;
@@ -487,23 +546,74 @@ mod tests {
             let old = with_prior.then(|| old_net.encode(&hist));
             let old = old.as_deref();
             let mut rng = ChaCha8Rng::seed_from_u64(2);
-            net.step(&mut ws, &hist, 0.0, (beta, old), &mut rng, false);
-            let grads = net.params.grads().to_vec();
-            let base = net.params.values().to_vec();
-            let eps = 1e-2f32;
-            for k in (0..n).step_by(3) {
-                let mut probe = net.clone();
-                probe.params.values_mut()[k] = base[k] + eps;
-                let up = probe.eval_loss(&mut ws, &hist, beta, old);
-                probe.params.values_mut()[k] = base[k] - eps;
-                let down = probe.eval_loss(&mut ws, &hist, beta, old);
-                let fd = (up - down) / (2.0 * f64::from(eps));
-                let g = f64::from(grads[k]);
-                assert!(
-                    (fd - g).abs() < 2e-3 + 2e-2 * g.abs(),
-                    "vae={variational} hidden={hidden} {beta:?} {k}: {fd} vs {g}"
-                );
+            net.step(&mut ws, &hist, NO_NOISE, (beta, old), &mut rng, false);
+            check_gradients(&net, &mut ws, &hist, beta, old);
+        }
+    }
+
+    const NO_NOISE: Corruption = Corruption { dropout: 0.0, emphasis: 1.0 };
+
+    /// The gradients of the last step in `net` against central finite differences of the loss
+    /// on the input and likelihood weights that step left in `ws`.
+    fn check_gradients(
+        net: &MultVae,
+        ws: &mut Workspace,
+        hist: &[&[u32]],
+        beta: Beta,
+        old: Option<&[f32]>,
+    ) {
+        let grads = net.params.grads().to_vec();
+        let base = net.params.values().to_vec();
+        let eps = 1e-2f32;
+        for k in (0..net.params.len()).step_by(3) {
+            let mut probe = net.clone();
+            probe.params.values_mut()[k] = base[k] + eps;
+            let up = probe.loss_on_input(ws, hist, beta, old);
+            probe.params.values_mut()[k] = base[k] - eps;
+            let down = probe.loss_on_input(ws, hist, beta, old);
+            let fd = (up - down) / (2.0 * f64::from(eps));
+            let g = f64::from(grads[k]);
+            assert!(
+                (fd - g).abs() < 2e-3 + 2e-2 * g.abs(),
+                "{:?} {beta:?} {k}: {fd} vs {g}",
+                net.shape
+            );
+        }
+    }
+
+    /// Emphasised denoising: with input dropout, the weighted likelihood's gradient matches
+    /// finite differences on the same corrupted input, the dropped items weigh `a` times the
+    /// kept ones, and each user's weights sum to their history size.
+    #[test]
+    fn emphasised_gradients_match_finite_differences() {
+        for (variational, hidden) in [(true, 4), (false, 4), (true, 0)] {
+            let shape = Shape { items: 9, hidden, latent: 3, variational };
+            let mut net = MultVae::new(shape, &mut ChaCha8Rng::seed_from_u64(3));
+            let h: Vec<Vec<u32>> = vec![vec![0, 2, 5, 7], vec![1, 8], vec![3, 4, 5, 6, 8]];
+            let hist: Vec<&[u32]> = h.iter().map(Vec::as_slice).collect();
+            let mut ws = net.workspace(3);
+            let noise = Corruption { dropout: 0.5, emphasis: 4.0 };
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            let beta = Beta::Constant(0.3);
+            net.step(&mut ws, &hist, noise, (beta, None), &mut rng, false);
+            let mut at = 0;
+            let mut mixed = false;
+            for (r, hr) in hist.iter().enumerate() {
+                let w = &ws.weight[at..at + hr.len()];
+                at += hr.len();
+                let sum: f32 = w.iter().sum();
+                assert!((sum - hr.len() as f32).abs() < 1e-4, "row {r}: {w:?}");
+                let kept = &ws.x.indices[ws.x.indptr[r]..ws.x.indptr[r + 1]];
+                let (n, d) = (hr.len() as f32, (hr.len() - kept.len()) as f32);
+                let scale = n / (4.0 * d + n - d);
+                for (&j, &c) in hr.iter().zip(w) {
+                    let want = if kept.contains(&j) { scale } else { 4.0 * scale };
+                    assert!((c - want).abs() < 1e-5, "row {r} item {j}: {c} vs {want}");
+                }
+                mixed |= !kept.is_empty() && kept.len() < hr.len();
             }
+            assert!(mixed, "the test needs a user with both kept and dropped items");
+            check_gradients(&net, &mut ws, &hist, beta, None);
         }
     }
 }
