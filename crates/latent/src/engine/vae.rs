@@ -18,6 +18,21 @@ pub fn sample(mu: f32, lv: f32, eps: f32) -> f32 {
     mu + (0.5 * lv).exp() * eps
 }
 
+/// One dimension's `KL(N(μ, e^{lv}) ‖ N(0, 1)) = ½ (μ² + e^{lv} − 1 − lv)`.
+#[inline]
+pub fn kl_term(mu: f32, lv: f32) -> f32 {
+    0.5 * (mu * mu + lv.exp() - 1.0 - lv)
+}
+
+/// One dimension of the head backward: from `dz = ∂L/∂z` at `z = μ + e^{lv/2} ε`, plus
+/// `w / r` times [`kl_term`], returns `(∂/∂μ, ∂/∂lv) = (dz + w μ / r,
+/// dz ε σ / 2 + w (e^{lv} − 1) / (2 r))`.
+#[inline]
+pub fn head_grad(mu: f32, lv: f32, eps: f32, dz: f32, w: f32, r: f32) -> (f32, f32) {
+    let std = (0.5 * lv).exp();
+    (dz + w * mu / r, dz * eps * 0.5 * std + w * 0.5 * (lv.exp() - 1.0) / r)
+}
+
 /// `z = μ + e^{lv/2} ε` for `rows` rows of `h = [μ | lv]` (`2k` wide), `eps` and `z` `k` wide.
 pub fn reparameterize(h: &[f32], eps: &[f32], z: &mut [f32], rows: usize, k: usize) {
     for ((z, e), row) in
@@ -48,9 +63,7 @@ pub fn head_backward(
         let (mu, lv) = h[i * 2 * k..(i + 1) * 2 * k].split_at(k);
         let out = &mut out[i * 2 * k..(i + 1) * 2 * k];
         for j in 0..k {
-            let std = (0.5 * lv[j]).exp();
-            out[j] = dz[j] + kl_weight * mu[j] / r;
-            out[k + j] = dz[j] * eps[j] * 0.5 * std + kl_weight * 0.5 * (lv[j].exp() - 1.0) / r;
+            (out[j], out[k + j]) = head_grad(mu[j], lv[j], eps[j], dz[j], kl_weight, r);
         }
     }
 }
@@ -61,10 +74,7 @@ pub fn gaussian_kl(h: &[f32], k: usize) -> f64 {
     h.chunks_exact(2 * k)
         .map(|row| {
             let (mu, lv) = row.split_at(k);
-            mu.iter()
-                .zip(lv)
-                .map(|(&m, &l)| 0.5 * f64::from(m * m + l.exp() - 1.0 - l))
-                .sum::<f64>()
+            mu.iter().zip(lv).map(|(&m, &l)| f64::from(kl_term(m, l))).sum::<f64>()
         })
         .sum()
 }

@@ -19,6 +19,7 @@
 use super::prior;
 use crate::engine::dense::Dense;
 use crate::engine::sparse::{SparseBatch, SparseDense};
+use crate::engine::vae;
 use crate::engine::{Activation, Params};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -284,7 +285,7 @@ impl MultVae {
                 let z = &mut ws.z[r * latent..(r + 1) * latent];
                 let e = &ws.eps[r * latent..(r + 1) * latent];
                 for k in 0..latent {
-                    z[k] = mu[k] + e[k] * (0.5 * logvar[k]).exp();
+                    z[k] = vae::sample(mu[k], logvar[k], e[k]);
                 }
             }
         } else {
@@ -391,8 +392,8 @@ impl MultVae {
 
         let mut kl = 0.0f64;
         if variational {
-            // z = μ + ε e^{½ log σ²}: ∂z/∂μ = 1, ∂z/∂logσ² = ½ ε σ.
-            // KL_r = ½ Σ (e^{logσ²} + μ² − 1 − logσ²): ∂/∂μ = μ, ∂/∂logσ² = ½ (e^{logσ²} − 1).
+            // z = μ + ε e^{½ log σ²} with each user's KL weight b: the engine's head math
+            // (vae::kl_term, vae::head_grad), or RecVAE's composite prior.
             let code = 2 * latent;
             for r in 0..rows {
                 let b = beta.of(histories[r].len()) * inv_b;
@@ -413,10 +414,8 @@ impl MultVae {
                     continue;
                 }
                 for k in 0..latent {
-                    let var = logvar[k].exp();
-                    kl += 0.5 * f64::from(b * (var + mu[k] * mu[k] - 1.0 - logvar[k]));
-                    dmu[k] = dz[k] + b * mu[k];
-                    dlv[k] = dz[k] * 0.5 * e[k] * var.sqrt() + b * 0.5 * (var - 1.0);
+                    kl += f64::from(b * vae::kl_term(mu[k], logvar[k]));
+                    (dmu[k], dlv[k]) = vae::head_grad(mu[k], logvar[k], e[k], dz[k], b, 1.0);
                 }
             }
             kl /= f64::from(inv_b) * rows as f64;
@@ -490,7 +489,8 @@ impl MultVae {
                 .map(|(&j, &c)| f64::from(c) * (lse - f64::from(pi[j as usize])))
                 .sum::<f64>();
             if variational {
-                let (mu, lv) = ws.enc[r * 2 * latent..(r + 1) * 2 * latent].split_at(latent);
+                let row = &ws.enc[r * 2 * latent..(r + 1) * 2 * latent];
+                let (mu, lv) = row.split_at(latent);
                 let kl: f64 = match old {
                     Some(old) => {
                         let (om, ol) = old[r * 2 * latent..(r + 1) * 2 * latent].split_at(latent);
@@ -498,11 +498,7 @@ impl MultVae {
                             .map(|k| f64::from(prior::term(mu[k], 0.0, lv[k], om[k], ol[k]).0))
                             .sum()
                     }
-                    None => mu
-                        .iter()
-                        .zip(lv)
-                        .map(|(&m, &l)| 0.5 * f64::from(l.exp() + m * m - 1.0 - l))
-                        .sum(),
+                    None => vae::gaussian_kl(row, latent),
                 };
                 total += f64::from(beta.of(h.len())) * kl;
             }
