@@ -53,8 +53,10 @@ impl<'a> MatRef<'a> {
 /// Products smaller than this many multiply-adds run on the calling thread, and so do products
 /// called from a rayon worker (work already split over the threads, as in inference chunks),
 /// where nesting would only add synchronisation. The kernel splits rows and columns over
-/// threads, never an inner sum, so the split does not change the result.
-const PARALLEL_THRESHOLD: usize = 1 << 20;
+/// threads, never an inner sum, so the split does not change the result. At 2²⁰ multiply-adds
+/// (W1's 256x128x32 products) two threads ran 1.5-3x slower than one in `examples/kernels` on
+/// the idle VM (2026-12-03: e.g. 22-27 against 64-86 GFLOP/s), so the split starts at 2²².
+const PARALLEL_THRESHOLD: usize = 1 << 22;
 
 /// `dst = a · b` (or `dst += a · b` when `accumulate`), `dst` row-major `a.rows x b.cols`.
 ///
