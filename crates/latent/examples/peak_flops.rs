@@ -89,11 +89,12 @@ fn main() {
         best = best.max(gflops);
     }
     let per_thread = best / threads as f64;
-    let at_nominal =
-        nominal_mhz().map_or("null".to_string(), |mhz| format!("{:.1}", per_thread * 1e3 / mhz));
+    let mhz = nominal_mhz();
+    let json = |v: Option<f64>, digits: usize| v.map_or("null".into(), |v| format!("{v:.digits$}"));
     println!(
         "{{\"threads\":{threads},\"gflops\":{best:.1},\"per_thread_gflops\":{per_thread:.1},\
-         \"nominal_mhz\":{},\"flop_per_cycle_at_nominal\":{at_nominal}}}",
-        nominal_mhz().map_or("null".to_string(), |m| format!("{m:.0}"))
+         \"nominal_mhz\":{},\"flop_per_cycle_at_nominal\":{}}}",
+        json(mhz, 0),
+        json(mhz.map(|m| per_thread * 1e3 / m), 1)
     );
 }

@@ -102,6 +102,8 @@ pub struct Workspace {
     touched: Vec<u32>,
     /// Each history item's likelihood weight `c_j`, the rows one after the other.
     weight: Vec<f32>,
+    /// Which items of the history being filled were dropped (scratch of `fill_input`).
+    dropped: Vec<bool>,
 }
 
 /// Losses of one training batch (means over its users).
@@ -194,6 +196,7 @@ impl MultVae {
             row_loss: vec![0.0; c],
             touched: Vec::new(),
             weight: Vec::new(),
+            dropped: Vec::new(),
         }
     }
 
@@ -211,12 +214,12 @@ impl MultVae {
         match noise {
             Some((c, rng)) if c.dropout > 0.0 => {
                 let p = c.dropout;
-                let mut drop = Vec::new();
+                let drop = &mut ws.dropped;
                 for h in histories {
                     let v = 1.0 / (h.len().max(1) as f32).sqrt() / (1.0 - p);
                     drop.clear();
                     drop.extend(h.iter().map(|_| rng.random::<f32>() < p));
-                    let kept = h.iter().zip(&drop).filter(|(_, &d)| !d).map(|(&i, _)| (i, v));
+                    let kept = h.iter().zip(drop.iter()).filter(|(_, &d)| !d).map(|(&i, _)| (i, v));
                     ws.x.push_row(kept);
                     let dropped = drop.iter().filter(|&&d| d).count() as f32;
                     let n = h.len() as f32;
