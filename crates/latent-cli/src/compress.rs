@@ -76,7 +76,7 @@ pub fn fit_codec(args: FitCodecArgs) -> Result<()> {
     codec::fit(&mut model, &inputs, args.quant_step).with_context(|| in_file(&dataset))?;
     model.save(&args.out)?;
     let codec = Codec::new(&model)?;
-    let levels = codec.quantise(&model.encode_inputs(&inputs).data)?;
+    let levels = codec.quantise(&model.encode_inputs(&inputs)?.data)?;
     let bits = codec.tables().ideal_bits(&levels);
     eprintln!(
         "fitted the entropy model of {} code dimensions on {} rows (step {}): {:.2} bits per \

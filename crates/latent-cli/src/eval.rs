@@ -54,7 +54,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let x = model.inputs(&dataset.frame).with_context(|| in_file(&dataset))?;
     let width = model.preprocessor().output_width();
     let mut errors = latent::RowErrors::default();
-    errors.extend(&model.reconstruct_inputs(&x).data, &x, width);
+    errors.extend(&model.reconstruct_inputs(&x)?.data, &x, width);
     let mut report = EvalReport::from_errors(&errors, model.manifest().model().loss);
     if model.is_variational() {
         let x = if model.manifest().config.objective.binarize {
@@ -67,14 +67,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
         report.nll = Some(b.nll);
         report.iw_samples = Some(b.samples);
     } else {
-        let codes = model.encode_inputs(&x).data;
+        let codes = model.encode_inputs(&x)?.data;
         report.code_mean_activation = Some(mean(&codes));
         let near_zero = codes.iter().filter(|a| a.abs() < 0.05).count();
         report.code_near_zero_share = Some(near_zero as f64 / codes.len().max(1) as f64);
     }
     if let Some(sigma) = args.noise_sigma {
         let noisy = latent::objective::noisy_unit(&x, sigma, args.seed);
-        let denoised = model.reconstruct_inputs(&noisy).data;
+        let denoised = model.reconstruct_inputs(&noisy)?.data;
         report.psnr_noisy = Some(mean_psnr(&noisy, &x, width));
         report.psnr_denoised = Some(mean_psnr(&denoised, &x, width));
     }

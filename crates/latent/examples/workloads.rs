@@ -253,7 +253,8 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
             let mut checksum = 0.0f64;
             for _ in 0..args.reps {
                 let start = Instant::now();
-                let r = model.reconstruct_inputs(&x);
+                let r =
+                    model.reconstruct_inputs(&x).map_err(|e| format!("inference failed: {e}"))?;
                 seconds.push(start.elapsed().as_secs_f64());
                 checksum += f64::from(r.data[r.data.len() / 2]);
             }

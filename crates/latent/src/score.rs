@@ -411,7 +411,7 @@ impl Model {
         if kind.is_variational() {
             return self.variational_scores(x, kind == ScoreKind::NegElbo);
         }
-        let r = self.reconstruct_inputs(x);
+        let r = self.reconstruct_inputs(x)?;
         if kind.is_detector() {
             return Ok((self.detector_scores(kind, x, &r.data)?, r));
         }
@@ -458,13 +458,18 @@ impl Model {
     /// column.
     pub fn explain(&self, frame: &Frame, k: usize) -> Result<Vec<Vec<Explanation>>> {
         let x = self.inputs(frame)?;
-        Ok(self.explain_inputs(&x, k, self.score_kind()))
+        self.explain_inputs(&x, k, self.score_kind())
     }
 
     /// [`Model::explain`] on already-preprocessed rows, for a given score kind.
-    pub fn explain_inputs(&self, x: &[f32], k: usize, kind: ScoreKind) -> Vec<Vec<Explanation>> {
-        let r = self.reconstruct_inputs(x);
-        explain_rows(self, x, &r.data, k, kind)
+    pub fn explain_inputs(
+        &self,
+        x: &[f32],
+        k: usize,
+        kind: ScoreKind,
+    ) -> Result<Vec<Vec<Explanation>>> {
+        let r = self.reconstruct_inputs(x)?;
+        Ok(explain_rows(self, x, &r.data, k, kind))
     }
 
     /// `[0, 1]` mapping of scores through the model's threshold (see the module docs); `None`

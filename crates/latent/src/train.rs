@@ -26,9 +26,9 @@ pub trait Trainable {
     /// Prepares buffers for batches of up to `rows` rows.
     fn reserve(&mut self, rows: usize);
     /// Forward and backward on `rows` rows of `x`, writing gradients; returns the mean loss.
-    fn train_batch(&mut self, x: &[f32], rows: usize, rng: &mut ChaCha8Rng) -> f64;
+    fn train_batch(&mut self, x: &[f32], rows: usize, rng: &mut ChaCha8Rng) -> Result<f64>;
     /// Mean loss on `rows` rows, without noise, dropout or gradients.
-    fn eval_batch(&mut self, x: &[f32], rows: usize) -> f64;
+    fn eval_batch(&mut self, x: &[f32], rows: usize) -> Result<f64>;
 }
 
 /// Receives progress from the loop (the CLI draws bars and writes logs from it).
@@ -307,7 +307,7 @@ pub fn train_on(
                 break;
             }
             b += 1;
-            let loss = model.train_batch(&batch_buf[..n * width], n, &mut rng);
+            let loss = model.train_batch(&batch_buf[..n * width], n, &mut rng)?;
             if !loss.is_finite() {
                 return Err(diverged(epoch, b, loss));
             }
@@ -331,7 +331,8 @@ pub fn train_on(
             }
         }
         let train_loss = loss_sum / seen.max(1) as f64;
-        let val_loss = (val_rows > 0).then(|| evaluate(model, source.validation(), width));
+        let val_loss =
+            if val_rows > 0 { Some(evaluate(model, source.validation(), width)?) } else { None };
         if let Some(v) = val_loss {
             if !v.is_finite() {
                 return Err(diverged(epoch, batches, v));
@@ -401,15 +402,15 @@ pub fn train_on(
 }
 
 /// Mean loss over `data` in batches, weighted by rows.
-fn evaluate(model: &mut dyn Trainable, data: &[f32], width: usize) -> f64 {
+fn evaluate(model: &mut dyn Trainable, data: &[f32], width: usize) -> Result<f64> {
     let rows = data.len() / width;
     let chunk = 4096.min(rows.max(1));
     let mut total = 0.0;
     for part in data.chunks(chunk * width) {
         let n = part.len() / width;
-        total += model.eval_batch(part, n) * n as f64;
+        total += model.eval_batch(part, n)? * n as f64;
     }
-    total / rows as f64
+    Ok(total / rows as f64)
 }
 
 fn diverged(epoch: usize, batch: usize, loss: f64) -> Error {

@@ -5,6 +5,7 @@
 
 use latent::config::Objective;
 use latent::config::{Loss, ModelConfig};
+use latent::engine::backend::Cpu;
 use latent::engine::{Activation, Adam, AdamConfig, Params};
 use latent::model::net::Net;
 use rand::SeedableRng;
@@ -51,7 +52,7 @@ fn gradients_match_pytorch() {
         let (net, mut params, x, batch) = setup(case);
         let mut ws = net.workspace(batch);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let loss = net.train_step(&mut params, &mut ws, &x, batch, 1.0, &mut rng);
+        let loss = net.train_step(&Cpu, &mut params, &mut ws, &x, batch, 1.0, &mut rng).unwrap();
         let want = case["loss"].as_f64().expect("loss");
         assert!((loss - want).abs() < 1e-5 * (1.0 + want.abs()), "{name}: loss {loss} vs {want}");
         for spec in params.specs() {
@@ -79,7 +80,7 @@ fn adam_steps_match_pytorch() {
         };
         let mut adam = Adam::new(&params, config);
         for _ in 0..a["steps"].as_u64().expect("steps") {
-            net.train_step(&mut params, &mut ws, &x, batch, 1.0, &mut rng);
+            net.train_step(&Cpu, &mut params, &mut ws, &x, batch, 1.0, &mut rng).unwrap();
             adam.step(&mut params);
         }
         for spec in params.specs() {
@@ -125,17 +126,17 @@ fn gradients_match_finite_differences() {
                 params.value_mut(id).iter_mut().for_each(|b| *b += 3.0);
             }
             let mut ws = net.workspace(batch);
-            net.train_step(&mut params, &mut ws, &x, batch, 1.0, &mut rng);
+            net.train_step(&Cpu, &mut params, &mut ws, &x, batch, 1.0, &mut rng).unwrap();
             let analytic = params.grads().to_vec();
             let h = 2e-3f32;
-            let at = net.eval_loss(&mut params, &mut ws, &x, batch);
+            let at = net.eval_loss(&Cpu, &mut params, &mut ws, &x, batch).unwrap();
             let mut kinks = 0;
             for i in 0..params.len() {
                 let orig = params.values()[i];
                 params.values_mut()[i] = orig + h;
-                let up = net.eval_loss(&mut params, &mut ws, &x, batch);
+                let up = net.eval_loss(&Cpu, &mut params, &mut ws, &x, batch).unwrap();
                 params.values_mut()[i] = orig - h;
-                let down = net.eval_loss(&mut params, &mut ws, &x, batch);
+                let down = net.eval_loss(&Cpu, &mut params, &mut ws, &x, batch).unwrap();
                 params.values_mut()[i] = orig;
                 let fd = ((up - down) / (2.0 * f64::from(h))) as f32;
                 let tol = 2e-2;

@@ -7,6 +7,7 @@ use latent::config::{
     Architecture, ConvNorm, Corruption, Distortion, LatentKind, Likelihood, Loss, ModelConfig,
     Objective, Sparsity,
 };
+use latent::engine::backend::Cpu;
 use latent::engine::{Activation, Params};
 use latent::model::layer::Layer;
 use latent::model::net::Net;
@@ -35,7 +36,7 @@ fn check_gradients(name: &str, net: &Net, params: &mut Params, x: &[f32], rows: 
     let mut ws = net.workspace(rows);
     let loss_at = |p: &mut Params, ws: &mut _| {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        net.train_step(p, ws, x, rows, kl, &mut rng)
+        net.train_step(&Cpu, p, ws, x, rows, kl, &mut rng).unwrap()
     };
     let at = loss_at(params, &mut ws);
     let analytic = params.grads().to_vec();
@@ -117,7 +118,7 @@ fn fully_convolutional_code_is_the_last_feature_map() {
     assert_eq!(net.layers().len(), 4);
     assert_eq!(net.code_width(), 7 * 7 * 64);
     let mut ws = net.workspace(2);
-    net.forward(&params, &mut ws, &inputs(2, img.len(), 4), 2, None);
+    net.forward(&Cpu, &params, &mut ws, &inputs(2, img.len(), 4), 2, None).unwrap();
     assert_eq!(net.reconstructions(&ws, 2).len(), 2 * img.len());
     let vae = ModelConfig { latent_kind: LatentKind::Gaussian, ..cfg };
     assert!(vae.validate().is_err(), "a variational code must be dense");
@@ -206,7 +207,7 @@ fn conv_output_shape_equals_input_shape() {
         };
         let (net, params) = build(&cfg, &Objective::default(), img.len(), Some(img));
         let mut ws = net.workspace(2);
-        net.forward(&params, &mut ws, &inputs(2, img.len(), 4), 2, None);
+        net.forward(&Cpu, &params, &mut ws, &inputs(2, img.len(), 4), 2, None).unwrap();
         assert_eq!(net.reconstructions(&ws, 2).len(), 2 * img.len(), "{c}x{h}x{w}");
         assert_eq!(net.layers().last().map(|l| l.outputs()), Some(img.len()));
     }
@@ -255,15 +256,15 @@ fn corruption_applies_in_training_only() {
     let x = inputs(8, 6, 6);
     let mut ws = net.workspace(8);
     // Inference is deterministic: no noise.
-    net.forward(&params, &mut ws, &x, 8, None);
+    net.forward(&Cpu, &params, &mut ws, &x, 8, None).unwrap();
     let a = net.reconstructions(&ws, 8).to_vec();
-    net.forward(&params, &mut ws, &x, 8, None);
+    net.forward(&Cpu, &params, &mut ws, &x, 8, None).unwrap();
     assert_eq!(a, net.reconstructions(&ws, 8));
     // Training sees masked inputs: its reconstructions differ from the clean pass.
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    net.forward(&params, &mut ws, &x, 8, Some(&mut rng));
+    net.forward(&Cpu, &params, &mut ws, &x, 8, Some(&mut rng)).unwrap();
     assert_ne!(a, net.reconstructions(&ws, 8));
-    let clean = net.eval_loss(&mut params, &mut ws, &x, 8);
+    let clean = net.eval_loss(&Cpu, &mut params, &mut ws, &x, 8).unwrap();
     assert!(clean.is_finite());
 }
 
@@ -361,7 +362,7 @@ fn variational_scores_of_an_rgb_conv_vae_match_a_hand_computation() {
     let x = model.inputs(&frame).expect("inputs");
     let nll = model.score_inputs(&x, ScoreKind::ReconNll).expect("nll");
     let elbo = model.score_inputs(&x, ScoreKind::NegElbo).expect("elbo");
-    let y = model.reconstruct_inputs(&x);
+    let y = model.reconstruct_inputs(&x).unwrap();
     for r in 0..rows {
         let span = r * img.len()..(r + 1) * img.len();
         let by_hand: f64 = x[span.clone()]

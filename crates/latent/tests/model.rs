@@ -167,16 +167,16 @@ fn inference_does_not_depend_on_the_batch() -> latent::Result<()> {
     let model = Model::fit(&frame, &config, &mut Silent)?;
     let x = model.reconstruct_scaled(&frame)?;
     let inputs: Vec<f32> = x.data.clone();
-    let whole = model.reconstruct_inputs(&inputs);
-    let codes = model.encode_inputs(&inputs);
+    let whole = model.reconstruct_inputs(&inputs)?;
+    let codes = model.encode_inputs(&inputs)?;
     for batch in [1, 7, 1_000, 1_500] {
         let mut start = 0;
         while start < rows {
             let n = batch.min(rows - start);
             let part = &inputs[start * width..(start + n) * width];
-            let r = model.reconstruct_inputs(part);
+            let r = model.reconstruct_inputs(part)?;
             assert_close(&r.data, &whole.data[start * width..(start + n) * width], batch);
-            let c = model.encode_inputs(part);
+            let c = model.encode_inputs(part)?;
             assert_close(&c.data, &codes.data[start * 16..(start + n) * 16], batch);
             start += n;
         }
@@ -317,7 +317,7 @@ fn model_files_from_before_the_detector_seam_still_load() -> latent::Result<()> 
     let x = vec![0.25f32; 3 * width];
     let scores = model.score_inputs(&x, ScoreKind::Forest)?;
     assert!(scores.iter().all(|s| *s > 0.0 && *s <= 1.0), "{scores:?}");
-    assert_eq!(model.explain_inputs(&x, 2, ScoreKind::Forest).len(), 3);
+    assert_eq!(model.explain_inputs(&x, 2, ScoreKind::Forest).unwrap().len(), 3);
 
     let dir = tempfile::tempdir().map_err(|e| latent::Error::Io { path: ".".into(), source: e })?;
     let again = dir.path().join("again.safetensors");

@@ -9,6 +9,7 @@
 
 use latent::config::ModelConfig;
 use latent::config::Objective;
+use latent::engine::backend::Cpu;
 use latent::engine::{Activation, Adam, AdamConfig, Params};
 use latent::model::net::Net;
 use rand::SeedableRng;
@@ -60,7 +61,7 @@ fn training_steps_do_not_allocate() {
     let mut ws = net.workspace(batch);
     let mut adam = Adam::new(&params, AdamConfig::default());
     let mut step = |params: &mut Params| {
-        net.train_step(params, &mut ws, &x, batch, 1.0, &mut rng);
+        net.train_step(&Cpu, params, &mut ws, &x, batch, 1.0, &mut rng).unwrap();
         adam.step(params);
     };
     for _ in 0..5 {

@@ -137,7 +137,7 @@ pub(super) fn reconstruction_plot(
     let rows = grid_rows(data.frame.rows(), labels);
     let frame = data.frame.select_rows(&rows);
     let inputs = model.inputs(&frame).with_context(|| data.source.display().to_string())?;
-    let recons = model.reconstruct_inputs(&inputs).data;
+    let recons = model.reconstruct_inputs(&inputs)?.data;
     let range = inputs
         .iter()
         .filter(|v| v.is_finite())

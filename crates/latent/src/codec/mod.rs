@@ -197,7 +197,7 @@ pub fn fit(model: &mut Model, inputs: &[f32], step: f32) -> Result<()> {
     if model.manifest().codec.as_ref().is_some_and(|t| t.per_channel) {
         return Err(Error::LearnedCodec);
     }
-    let codes = model.encode_inputs(inputs);
+    let codes = model.encode_inputs(inputs)?;
     let levels = quantise(&codes.data, step)?;
     let tables = CodecTables::fit(&levels, codes.cols, step).map_err(Error::Config)?;
     model.manifest_mut().codec = Some(tables);

@@ -9,7 +9,9 @@
 //! with `C` channels), the kernel is `1 x k` with no padding or stride along the height, so
 //! the same code is a 1-D convolution over time (weights `[C_out, 1, k, C_in]`).
 
-use super::{matmul, Activation, MatRef, ParamId, Params};
+use super::backend::{Backend, Mat, ParamStore};
+use super::{Activation, ParamId, Params};
+use crate::Result;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -241,91 +243,90 @@ impl Conv {
         rows * self.patches.per_sample() * self.patches.width()
     }
 
-    /// Forward for `rows` samples; `cols` receives the patch matrix (kept for backward).
-    pub fn forward(
+    /// Forward for `rows` samples on a backend, over its buffers (`x`: `rows` input maps,
+    /// `y` and `pre`: output maps, `cols`: the patch scratch of [`Conv::cols_len`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &Params,
-        x: &[f32],
+        be: &B,
+        params: &P,
+        x: &B::Buf,
         rows: usize,
-        y: &mut [f32],
-        pre: Option<&mut [f32]>,
-        cols: &mut [f32],
-    ) {
+        y: &mut B::Buf,
+        pre: Option<&mut B::Buf>,
+        cols: &mut B::Buf,
+    ) -> Result<()> {
         let p = &self.patches;
         let n_rows = rows * p.per_sample();
-        let cols = &mut cols[..n_rows * p.width()];
-        let y = &mut y[..rows * self.output.len()];
+        let (values, w) = (params.values(), params.offset(self.weight));
         match self.direction {
             Direction::Forward => {
                 // cols [B·P x k²C_in] · Wᵀ [k²C_in x C_out] = y [B·P x C_out]
-                p.gather(x, cols, rows);
-                let w = MatRef::row_major(params.value(self.weight), self.output.c, p.width());
-                matmul(y, MatRef::row_major(cols, n_rows, p.width()), w.t(), false);
+                be.im2col(p, x, cols, rows)?;
+                let w = Mat::row_major(w, self.output.c, p.width());
+                be.matmul(y, 0, cols, Mat::row_major(0, n_rows, p.width()), values, w.t(), false)?;
             }
             Direction::Transposed => {
                 // x [B·P x C_in] · W [C_in x k²C_out] = cols, scattered into y
-                let w = MatRef::row_major(params.value(self.weight), self.input.c, p.width());
-                matmul(cols, MatRef::row_major(x, n_rows, self.input.c), w, false);
-                p.scatter(cols, y, rows);
+                let w = Mat::row_major(w, self.input.c, p.width());
+                be.matmul(cols, 0, x, Mat::row_major(0, n_rows, self.input.c), values, w, false)?;
+                be.col2im(p, cols, y, rows)?;
             }
         }
-        let pre = pre.map(|p| &mut p[..rows * self.output.len()]);
-        self.activation.bias_forward(y, params.value(self.bias), pre);
+        let pixels = rows * self.output.h * self.output.w;
+        let b = params.offset(self.bias);
+        be.bias_act_forward(y, pixels, self.output.c, values, b, self.activation, pre)
     }
 
     /// Backward for `rows` samples from `dz` (through the activation already); `cols` holds
     /// the forward patches, `dcols` is scratch of the same size.
     #[allow(clippy::too_many_arguments)]
-    pub fn backward(
+    pub fn backward<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &mut Params,
-        x: &[f32],
+        be: &B,
+        params: &mut P,
+        x: &B::Buf,
         rows: usize,
-        dz: &[f32],
-        dx: Option<&mut [f32]>,
-        cols: &[f32],
-        dcols: &mut [f32],
-    ) {
+        dz: &B::Buf,
+        dx: Option<&mut B::Buf>,
+        cols: &B::Buf,
+        dcols: &mut B::Buf,
+    ) -> Result<()> {
         let p = &self.patches;
         let n_rows = rows * p.per_sample();
-        let (cols, dcols) = (&cols[..n_rows * p.width()], &mut dcols[..n_rows * p.width()]);
-        {
-            let (_, db) = params.value_and_grad_mut(self.bias, self.bias);
-            super::dense::bias_grad(db, &dz[..rows * self.output.len()]);
-        }
+        let (wo, bo) = (params.offset(self.weight), params.offset(self.bias));
+        let (values, grads) = params.values_and_grads();
+        let pixels = rows * self.output.h * self.output.w;
+        be.bias_grad(grads, bo, dz, pixels, self.output.c)?;
+        let patches = Mat::row_major(0, n_rows, p.width());
         match self.direction {
             Direction::Forward => {
-                let dz_m = MatRef::row_major(dz, n_rows, self.output.c);
-                {
-                    let (_, dw) = params.value_and_grad_mut(self.weight, self.weight);
-                    matmul(dw, dz_m.t(), MatRef::row_major(cols, n_rows, p.width()), false);
-                }
+                let dz_m = Mat::row_major(0, n_rows, self.output.c);
+                be.matmul(grads, wo, dz, dz_m.t(), cols, patches, false)?;
                 if let Some(dx) = dx {
-                    let w = MatRef::row_major(params.value(self.weight), self.output.c, p.width());
-                    matmul(dcols, dz_m, w, false);
-                    p.scatter(dcols, dx, rows);
+                    let w = Mat::row_major(wo, self.output.c, p.width());
+                    be.matmul(dcols, 0, dz, dz_m, values, w, false)?;
+                    be.col2im(p, dcols, dx, rows)?;
                 }
             }
             Direction::Transposed => {
-                p.gather(dz, dcols, rows);
-                let dcols_m = MatRef::row_major(dcols, n_rows, p.width());
-                let x_m = MatRef::row_major(x, n_rows, self.input.c);
-                {
-                    let (_, dw) = params.value_and_grad_mut(self.weight, self.weight);
-                    matmul(dw, x_m.t(), dcols_m, false);
-                }
+                be.im2col(p, dz, dcols, rows)?;
+                let x_m = Mat::row_major(0, n_rows, self.input.c);
+                be.matmul(grads, wo, x, x_m.t(), dcols, patches, false)?;
                 if let Some(dx) = dx {
-                    let w = MatRef::row_major(params.value(self.weight), self.input.c, p.width());
-                    matmul(&mut dx[..n_rows * self.input.c], dcols_m, w.t(), false);
+                    let w = Mat::row_major(wo, self.input.c, p.width());
+                    be.matmul(dx, 0, dcols, patches, values, w.t(), false)?;
                 }
             }
         }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::backend::Cpu;
 
     /// A 1-D convolution (height 1) against the textbook sum
     /// `y[t, o] = b[o] + Σ_{j, i} W[o, j, i] · x[t·s − k/2 + j, i]` (zero outside).
@@ -343,7 +344,7 @@ mod tests {
         let x: Vec<f32> = (0..w_in * c_in).map(|i| (i as f32 * 0.71).cos()).collect();
         let mut y = vec![0.0; conv.output.len()];
         let mut cols = vec![0.0; conv.cols_len(1)];
-        conv.forward(&params, &x, 1, &mut y, None, &mut cols);
+        conv.forward(&Cpu, &params, &x, 1, &mut y, None, &mut cols).unwrap();
         for t in 0..4 {
             for o in 0..c_out {
                 let mut want = [0.1, -0.2, 0.3][o];

@@ -1,7 +1,9 @@
 //! The fully connected layer, `y = f(x Wᵀ + b)`, with its hand-derived backward pass,
 //! and inverted dropout.
 
+use super::backend::{Backend, Mat, ParamStore};
 use super::{matmul, Activation, MatRef, ParamId, Params};
+use crate::Result;
 use rand::Rng;
 
 /// A fully connected layer: weight `[out, in]`, bias `[out]`, then an activation.
@@ -77,6 +79,50 @@ impl Dense {
             let w = MatRef::row_major(params.value(self.weight), self.outputs, self.inputs);
             matmul(&mut dx[..rows * self.inputs], dz_m, w, false);
         }
+    }
+}
+
+impl Dense {
+    /// [`Dense::forward`] on a backend, over its buffers: `x` holds `rows x inputs` values,
+    /// `y` (and `pre`) receive `rows x outputs`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_on<B: Backend, P: ParamStore<B>>(
+        &self,
+        be: &B,
+        params: &P,
+        x: &B::Buf,
+        rows: usize,
+        y: &mut B::Buf,
+        pre: Option<&mut B::Buf>,
+    ) -> Result<()> {
+        let w = Mat::row_major(params.offset(self.weight), self.outputs, self.inputs);
+        let values = params.values();
+        be.matmul(y, 0, x, Mat::row_major(0, rows, self.inputs), values, w.t(), false)?;
+        let b = params.offset(self.bias);
+        be.bias_act_forward(y, rows, self.outputs, values, b, self.activation, pre)
+    }
+
+    /// [`Dense::backward`] on a backend: `∂L/∂W = dzᵀ x`, `∂L/∂b = Σ_r dz[r]`, and, when `dx`
+    /// is given, `∂L/∂x = dz W`.
+    pub fn backward_on<B: Backend, P: ParamStore<B>>(
+        &self,
+        be: &B,
+        params: &mut P,
+        x: &B::Buf,
+        rows: usize,
+        dz: &B::Buf,
+        dx: Option<&mut B::Buf>,
+    ) -> Result<()> {
+        let (wo, bo) = (params.offset(self.weight), params.offset(self.bias));
+        let (values, grads) = params.values_and_grads();
+        let dz_m = Mat::row_major(0, rows, self.outputs);
+        be.matmul(grads, wo, dz, dz_m.t(), x, Mat::row_major(0, rows, self.inputs), false)?;
+        be.bias_grad(grads, bo, dz, rows, self.outputs)?;
+        if let Some(dx) = dx {
+            let w = Mat::row_major(wo, self.outputs, self.inputs);
+            be.matmul(dx, 0, dz, dz_m, values, w, false)?;
+        }
+        Ok(())
     }
 }
 

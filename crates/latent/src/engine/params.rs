@@ -7,6 +7,13 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParamId(usize);
 
+impl ParamId {
+    /// The tensor's position in its store (creation order).
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// Name, shape and location of one parameter tensor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamSpec {
@@ -99,6 +106,16 @@ impl Params {
     /// Both buffers, values mutable (for the optimiser).
     pub fn values_and_grads_mut(&mut self) -> (&mut [f32], &mut [f32]) {
         (&mut self.values, &mut self.grads)
+    }
+
+    /// Both buffers as vectors (the CPU backend's buffer type).
+    pub(crate) fn buffers(&self) -> (&Vec<f32>, &Vec<f32>) {
+        (&self.values, &self.grads)
+    }
+
+    /// The values buffer and, mutably, the gradients buffer, as vectors.
+    pub(crate) fn buffers_mut(&mut self) -> (&Vec<f32>, &mut Vec<f32>) {
+        (&self.values, &mut self.grads)
     }
 
     /// Id of the tensor with this name.

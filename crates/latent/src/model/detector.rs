@@ -301,7 +301,7 @@ impl Model {
     /// written as format version 2).
     pub fn fit_detector(&mut self, x: &[f32], seed: u64) -> Result<()> {
         let width = self.preprocessor().output_width();
-        let reconstruction = self.reconstruct_inputs(x);
+        let reconstruction = self.reconstruct_inputs(x)?;
         let detector = self.manifest.config.detector.clone();
         self.detector = detector.fit(x, &reconstruction.data, width, seed)?;
         if let Some(d) = &self.detector {

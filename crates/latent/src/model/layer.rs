@@ -1,9 +1,11 @@
 //! One layer of a network: fully connected, (transposed) convolution or GDN, behind one
 //! interface.
 
+use crate::engine::backend::{Backend, ParamStore};
 use crate::engine::conv::Conv;
 use crate::engine::gdn::Gdn;
 use crate::engine::{Activation, Dense, Params};
+use crate::{Error, Result};
 use rand::Rng;
 
 /// A layer with explicit forward and backward passes.
@@ -55,39 +57,65 @@ impl Layer {
         }
     }
 
-    /// Forward for `rows` samples.
-    pub fn forward(
+    /// Forward for `rows` samples on a backend: `x` holds the inputs, `y` (and `pre`, the
+    /// pre-activation, when given) receive the outputs; `cols` is the layer's scratch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &Params,
-        x: &[f32],
+        be: &B,
+        params: &P,
+        x: &B::Buf,
         rows: usize,
-        y: &mut [f32],
-        pre: Option<&mut [f32]>,
-        cols: &mut [f32],
-    ) {
+        y: &mut B::Buf,
+        pre: Option<&mut B::Buf>,
+        cols: &mut B::Buf,
+    ) -> Result<()> {
         match self {
-            Layer::Dense(d) => d.forward(params, x, rows, y, pre),
-            Layer::Conv(c) => c.forward(params, x, rows, y, pre, cols),
-            Layer::Gdn(g) => g.forward(params, x, rows, y, cols),
+            Layer::Dense(d) => d.forward_on(be, params, x, rows, y, pre),
+            Layer::Conv(c) => c.forward(be, params, x, rows, y, pre, cols),
+            Layer::Gdn(g) => {
+                let (Some(p), Some(x), Some(y), Some(cols)) =
+                    (params.host(), be.host(x), be.host_mut(y), be.host_mut(cols))
+                else {
+                    return Err(host_only(be, "GDN"));
+                };
+                g.forward(p, x, rows, y, cols);
+                Ok(())
+            }
         }
     }
 
-    /// Backward for `rows` samples from `dz`, the gradient at the pre-activation.
+    /// Backward for `rows` samples from `dz`, the gradient at the pre-activation; writes the
+    /// parameter gradients, and `∂L/∂x` into `dx` when given.
     #[allow(clippy::too_many_arguments)]
-    pub fn backward(
+    pub fn backward<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &mut Params,
-        x: &[f32],
+        be: &B,
+        params: &mut P,
+        x: &B::Buf,
         rows: usize,
-        dz: &[f32],
-        dx: Option<&mut [f32]>,
-        cols: &[f32],
-        dcols: &mut [f32],
-    ) {
+        dz: &B::Buf,
+        dx: Option<&mut B::Buf>,
+        cols: &B::Buf,
+        dcols: &mut B::Buf,
+    ) -> Result<()> {
         match self {
-            Layer::Dense(d) => d.backward(params, x, rows, dz, dx),
-            Layer::Conv(c) => c.backward(params, x, rows, dz, dx, cols, dcols),
-            Layer::Gdn(g) => g.backward(params, x, rows, dz, dx, cols, dcols),
+            Layer::Dense(d) => d.backward_on(be, params, x, rows, dz, dx),
+            Layer::Conv(c) => c.backward(be, params, x, rows, dz, dx, cols, dcols),
+            Layer::Gdn(g) => {
+                let (Some(x), Some(dz), Some(cols), Some(dcols)) =
+                    (be.host(x), be.host(dz), be.host(cols), be.host_mut(dcols))
+                else {
+                    return Err(host_only(be, "GDN"));
+                };
+                let dx = match dx {
+                    Some(dx) => Some(be.host_mut(dx).ok_or_else(|| host_only(be, "GDN"))?),
+                    None => None,
+                };
+                let p = params.host_mut().ok_or_else(|| host_only(be, "GDN"))?;
+                g.backward(p, x, rows, dz, dx, cols, dcols);
+                Ok(())
+            }
         }
     }
 
@@ -106,4 +134,12 @@ impl Layer {
             }
         }
     }
+}
+
+/// The error for a layer or term that runs only on the host, asked for on a device.
+pub(crate) fn host_only<B: Backend>(be: &B, what: &str) -> Error {
+    Error::Device(format!(
+        "{what} does not run on {} yet; train or run this model on the CPU",
+        be.describe()
+    ))
 }

@@ -15,6 +15,7 @@ pub mod variational;
 use crate::artifact::{self, Manifest, BASE_FORMAT_VERSION, FORMAT_NAME};
 use crate::checkpoint;
 use crate::config::{Architecture, FitConfig, LatentKind, Loss, Objective};
+use crate::engine::backend::Cpu;
 use crate::engine::{Activation, Params};
 use crate::frame::{Frame, ImageShape};
 use crate::objective::RowErrors;
@@ -90,11 +91,11 @@ impl Trainable for Trainer<'_> {
             self.ws = self.net.workspace(rows);
         }
     }
-    fn train_batch(&mut self, x: &[f32], rows: usize, rng: &mut ChaCha8Rng) -> f64 {
-        self.net.train_step(self.params, &mut self.ws, x, rows, self.kl_weight, rng)
+    fn train_batch(&mut self, x: &[f32], rows: usize, rng: &mut ChaCha8Rng) -> Result<f64> {
+        self.net.train_step(&Cpu, self.params, &mut self.ws, x, rows, self.kl_weight, rng)
     }
-    fn eval_batch(&mut self, x: &[f32], rows: usize) -> f64 {
-        self.net.eval_loss(self.params, &mut self.ws, x, rows)
+    fn eval_batch(&mut self, x: &[f32], rows: usize) -> Result<f64> {
+        self.net.eval_loss(&Cpu, self.params, &mut self.ws, x, rows)
     }
 }
 
@@ -378,31 +379,31 @@ impl Model {
 
     /// Latent codes of every row (the posterior mean for a variational model).
     pub fn encode(&self, frame: &Frame) -> Result<Matrix> {
-        Ok(self.encode_inputs(&self.inputs(frame)?))
+        self.encode_inputs(&self.inputs(frame)?)
     }
 
     /// Latent codes of already-preprocessed rows.
-    pub fn encode_inputs(&self, x: &[f32]) -> Matrix {
+    pub fn encode_inputs(&self, x: &[f32]) -> Result<Matrix> {
         let cw = self.code_width();
         let rows = x.len() / self.net.width();
         let mut data = vec![0.0; rows * cw];
-        self.fill_rows(x, &mut data, cw, |ws, n, out| self.net.codes_into(ws, n, out));
-        Matrix { rows, cols: cw, data }
+        self.fill_rows(x, &mut data, cw, |ws, n, out| self.net.codes_into(ws, n, out))?;
+        Ok(Matrix { rows, cols: cw, data })
     }
 
     /// Reconstructions of every row, in model-input space (after scaling).
     pub fn reconstruct_scaled(&self, frame: &Frame) -> Result<Matrix> {
-        Ok(self.reconstruct_inputs(&self.inputs(frame)?))
+        self.reconstruct_inputs(&self.inputs(frame)?)
     }
 
     /// Reconstructions of already-preprocessed rows.
-    pub fn reconstruct_inputs(&self, x: &[f32]) -> Matrix {
+    pub fn reconstruct_inputs(&self, x: &[f32]) -> Result<Matrix> {
         let w = self.net.width();
         let mut data = vec![0.0; x.len() - x.len() % w.max(1)];
         self.fill_rows(x, &mut data, w, |ws, n, out| {
             out.copy_from_slice(self.net.reconstructions(ws, n));
-        });
-        Matrix { rows: x.len() / w, cols: w, data: self.to_feature_order(data) }
+        })?;
+        Ok(Matrix { rows: x.len() / w, cols: w, data: self.to_feature_order(data) })
     }
 
     /// Reconstructions of every row in the original units and columns.
@@ -423,7 +424,7 @@ impl Model {
         let mut data = Vec::with_capacity(rows * w);
         for part in codes.chunks(INFERENCE_CHUNK * cw) {
             let n = part.len() / cw;
-            self.net.decode(&self.params, &mut ws, part, n);
+            self.net.decode(&Cpu, &self.params, &mut ws, part, n)?;
             data.extend_from_slice(self.net.reconstructions(&ws, n));
         }
         Ok(Matrix { rows, cols: w, data: self.to_feature_order(data) })
@@ -433,7 +434,7 @@ impl Model {
     /// features.
     pub fn row_errors(&self, frame: &Frame) -> Result<RowErrors> {
         let x = self.inputs(frame)?;
-        let r = self.reconstruct_inputs(&x);
+        let r = self.reconstruct_inputs(&x)?;
         let mut errors = RowErrors::default();
         errors.extend(&r.data, &x, self.net.width());
         Ok(errors)
@@ -448,31 +449,32 @@ impl Model {
         out: &mut [f32],
         out_width: usize,
         f: impl Fn(&Workspace, usize, &mut [f32]) + Sync,
-    ) {
+    ) -> Result<()> {
         let w = self.net.width();
         let rows = x.len() / w.max(1);
         if rows == 0 || out_width == 0 {
-            return;
+            return Ok(());
         }
         let chunk = inference_chunk_rows(rows);
         if rows <= chunk {
             // One chunk: on this thread, without a round trip through the thread pool.
             let mut ws = self.net.workspace(rows).for_inference();
-            self.forward_chunk(&mut ws, &x[..rows * w], rows);
+            self.forward_chunk(&mut ws, &x[..rows * w], rows)?;
             f(&ws, rows, &mut out[..rows * out_width]);
-            return;
+            return Ok(());
         }
         x[..rows * w]
             .par_chunks(chunk * w)
             .zip(out[..rows * out_width].par_chunks_mut(chunk * out_width))
-            .for_each_init(
+            .try_for_each_init(
                 || self.net.workspace(chunk).for_inference(),
                 |ws, (part, out)| {
                     let n = part.len() / w;
-                    self.forward_chunk(ws, part, n);
+                    self.forward_chunk(ws, part, n)?;
                     f(ws, n, out);
+                    Ok(())
                 },
-            );
+            )
     }
 
     /// Runs the forward pass over `x` in chunks spread over the threads, keeping the output
@@ -483,11 +485,11 @@ impl Model {
         x: &[f32],
         with_logits: bool,
         f: impl Fn(&Workspace, std::ops::Range<usize>) -> T + Sync,
-    ) -> Vec<T> {
+    ) -> Result<Vec<T>> {
         let w = self.net.width();
         let rows = x.len() / w.max(1);
         if rows == 0 {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let chunk = inference_chunk_rows(rows);
         let workspace = || {
@@ -500,25 +502,27 @@ impl Model {
         };
         if rows <= chunk {
             let mut ws = workspace();
-            self.forward_chunk(&mut ws, &x[..rows * w], rows);
-            return vec![f(&ws, 0..rows)];
+            self.forward_chunk(&mut ws, &x[..rows * w], rows)?;
+            return Ok(vec![f(&ws, 0..rows)]);
         }
         x[..rows * w]
             .par_chunks(chunk * w)
             .enumerate()
             .map_init(workspace, |ws, (i, part)| {
                 let n = part.len() / w;
-                self.forward_chunk(ws, part, n);
-                f(ws, i * chunk..i * chunk + n)
+                self.forward_chunk(ws, part, n)?;
+                Ok(f(ws, i * chunk..i * chunk + n))
             })
             .collect()
     }
 
     /// One inference forward pass over `n` feature-order rows.
-    fn forward_chunk(&self, ws: &mut Workspace, part: &[f32], n: usize) {
+    fn forward_chunk(&self, ws: &mut Workspace, part: &[f32], n: usize) -> Result<()> {
         match &self.perm {
-            Some(perm) => self.net.forward(&self.params, ws, &permute_rows(part, perm), n, None),
-            None => self.net.forward(&self.params, ws, part, n, None),
+            Some(perm) => {
+                self.net.forward(&Cpu, &self.params, ws, &permute_rows(part, perm), n, None)
+            }
+            None => self.net.forward(&Cpu, &self.params, ws, part, n, None),
         }
     }
 

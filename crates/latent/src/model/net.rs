@@ -10,23 +10,22 @@ mod rate;
 
 pub use rate::check_ms_ssim_data;
 
-use super::layer::Layer;
+use super::layer::{host_only, Layer};
 use crate::config::{
     Architecture, ConvNorm, Corruption, LatentKind, Likelihood, Loss, ModelConfig, Objective,
     Sparsity,
 };
+use crate::engine::backend::{Backend, Cpu, NllGrad, ParamStore, Sigma};
 use crate::engine::conv::{Conv, Shape3};
-use crate::engine::dense::{dropout_activation_backward, dropout_forward};
 use crate::engine::density::Density;
-use crate::engine::vae::{self, LogSigma, NllGrad};
 use crate::engine::{Activation, ParamId, Params};
 use crate::frame::ImageShape;
+use crate::objective;
 use crate::objective::msssim::Layout;
-use crate::objective::{self, loss_and_grad, loss_value};
 use crate::{Error, Result};
 use builder::{Builder, Part};
-use rand::{Rng, RngCore};
-use rand_distr::{Distribution, StandardNormal};
+use rand::Rng;
+use std::convert::Infallible;
 
 /// Layer stack, latent head and objective of an autoencoder.
 #[derive(Clone, Debug)]
@@ -247,129 +246,200 @@ impl Net {
             && matches!(self.layers[i], Layer::Dense(_))
     }
 
-    /// Buffers for batches of up to `capacity` rows.
+    /// Buffers on the CPU for batches of up to `capacity` rows.
     pub fn workspace(&self, capacity: usize) -> Workspace {
+        match self.alloc_workspace::<Cpu, Infallible>(capacity, |n| Ok(vec![0.0; n])) {
+            Ok(ws) => ws,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Buffers on backend `be` for batches of up to `capacity` rows.
+    pub fn workspace_on<B: Backend>(&self, be: &B, capacity: usize) -> Result<Workspace<B>> {
+        self.alloc_workspace(capacity, |n| be.zeros(n))
+    }
+
+    /// Allocates every buffer of a workspace with `alloc`.
+    fn alloc_workspace<B: Backend, E>(
+        &self,
+        capacity: usize,
+        mut alloc: impl FnMut(usize) -> std::result::Result<B::Buf, E>,
+    ) -> std::result::Result<Workspace<B>, E> {
         let widest = self.layers.iter().map(|l| l.outputs().max(l.inputs())).max().unwrap_or(0);
         let last = self.last();
-        let sized = |keep: bool, n: usize| vec![0.0; if keep { n } else { 0 }];
         let variational = self.kind == LatentKind::Gaussian;
         let dcols = self.layers.iter().map(|l| l.cols_len(capacity)).max().unwrap_or(0);
         let width = self.width();
-        Workspace {
+        let mut sized = |keep: bool, n: usize| alloc(if keep { n } else { 0 });
+        let mut outputs = Vec::with_capacity(self.layers.len());
+        let (mut pre, mut masks, mut cols) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, l) in self.layers.iter().enumerate() {
+            let n = capacity * l.outputs();
+            outputs.push(sized(true, n)?);
+            pre.push(sized(i == last || l.activation().needs_preactivation(), n)?);
+            masks.push(sized(self.has_dropout(i), n)?);
+            cols.push(sized(true, l.cols_len(capacity))?);
+        }
+        Ok(Workspace {
             capacity,
-            outputs: self.layers.iter().map(|l| vec![0.0; capacity * l.outputs()]).collect(),
-            pre: self
-                .layers
-                .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    sized(i == last || l.activation().needs_preactivation(), capacity * l.outputs())
-                })
-                .collect(),
-            masks: (0..self.layers.len())
-                .map(|i| sized(self.has_dropout(i), capacity * self.layers[i].outputs()))
-                .collect(),
-            cols: self.layers.iter().map(|l| vec![0.0; l.cols_len(capacity)]).collect(),
-            dcols: vec![0.0; dcols],
-            grad_a: vec![0.0; capacity * widest],
-            grad_b: vec![0.0; capacity * widest],
-            input: sized(self.transforms_input(), capacity * width),
-            target: sized(self.objective.binarize, capacity * width),
-            z: vec![0.0; capacity * self.latent],
-            eps: sized(variational, capacity * self.latent),
+            x: sized(true, capacity * width)?,
+            outputs,
+            pre,
+            masks,
+            cols,
+            dcols: sized(true, dcols)?,
+            grad_a: sized(true, capacity * widest)?,
+            grad_b: sized(true, capacity * widest)?,
+            input: sized(self.transforms_input(), capacity * width)?,
+            target: sized(self.objective.binarize, capacity * width)?,
+            z: sized(true, capacity * self.latent)?,
+            eps: sized(variational, capacity * self.latent)?,
             rho_hat: vec![0.0; self.latent],
             inference: false,
-        }
+        })
     }
 
     fn transforms_input(&self) -> bool {
         self.objective.binarize || self.objective.corruption != Corruption::None
     }
 
-    /// Runs layers `from..to` on `input`.
+    /// Where the decoder reads the code: the sampled or quantised code in `ws.z`, or the code
+    /// layer's output itself.
+    fn code_side(&self) -> Side {
+        if self.kind == LatentKind::Gaussian || self.density.is_some() {
+            Side::Z
+        } else {
+            Side::Layer(self.code_layer)
+        }
+    }
+
+    /// Runs layers `from..to` on `input`, with dropout when `rng` is given.
     #[allow(clippy::too_many_arguments)]
-    fn run(
+    fn run<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &Params,
-        ws: &mut Workspace,
+        be: &B,
+        params: &P,
+        ws: &mut Workspace<B>,
         input: Side,
         from: usize,
         to: usize,
         rows: usize,
-        mut rng: Option<&mut dyn RngCore>,
-    ) {
+        mut rng: Option<&mut B::Rng>,
+    ) -> Result<()> {
         for i in from..to {
             let (done, rest) = ws.outputs.split_at_mut(i);
-            let x: &[f32] = if i == from {
+            let x = if i == from {
                 match input {
+                    Side::X => &ws.x,
                     Side::Input => &ws.input,
                     Side::Z => &ws.z,
-                    Side::Given(x) => x,
+                    Side::Layer(j) => &done[j],
                 }
             } else {
                 &done[i - 1]
             };
-            let keep = !ws.inference && !ws.pre[i].is_empty();
-            let pre = if keep { Some(&mut ws.pre[i][..]) } else { None };
-            self.layers[i].forward(params, x, rows, &mut rest[0], pre, &mut ws.cols[i]);
-            if let (true, Some(rng)) = (self.has_dropout(i), reborrow(&mut rng)) {
+            let keep = !ws.inference && be.len(&ws.pre[i]) > 0;
+            let pre = if keep { Some(&mut ws.pre[i]) } else { None };
+            let y = &mut rest[0];
+            self.layers[i].forward(be, params, x, rows, y, pre, &mut ws.cols[i])?;
+            if let (true, Some(rng)) = (self.has_dropout(i), rng.as_deref_mut()) {
                 let n = rows * self.layers[i].outputs();
-                dropout_forward(&mut rest[0][..n], &mut ws.masks[i][..n], self.dropout, rng);
+                be.dropout_forward(y, &mut ws.masks[i], n, self.dropout, rng)?;
             }
         }
+        Ok(())
     }
 
-    /// Forward pass. With `rng` (training) inputs are corrupted or binarised as configured,
+    /// Forward pass on backend `be` over `rows` rows of `x` (host memory, copied to the
+    /// workspace). With `rng` (training) inputs are corrupted or binarised as configured,
     /// dropout is applied and a variational code is sampled; without, the code is the mean.
-    pub fn forward(
+    pub fn forward<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &Params,
-        ws: &mut Workspace,
+        be: &B,
+        params: &P,
+        ws: &mut Workspace<B>,
         x: &[f32],
         rows: usize,
-        mut rng: Option<&mut dyn RngCore>,
-    ) {
-        assert!(rows <= ws.capacity, "batch larger than the workspace");
+        mut rng: Option<&mut B::Rng>,
+    ) -> Result<()> {
+        if rows > ws.capacity {
+            return Err(Error::Device(format!(
+                "a batch of {rows} rows is larger than the workspace ({} rows)",
+                ws.capacity
+            )));
+        }
         let n = rows * self.width();
+        be.write(&mut ws.x, 0, &x[..n])?;
         // The encoder reads x, or its corrupted / binarised copy in ws.input.
-        let input = match reborrow(&mut rng) {
+        let input = match rng.as_deref_mut() {
             Some(rng) if self.transforms_input() => {
-                let mut clean: &[f32] = &x[..n];
-                if self.objective.binarize {
-                    for (t, &v) in ws.target[..n].iter_mut().zip(clean) {
-                        *t = if rng.random::<f32>() < v { 1.0 } else { 0.0 };
-                    }
-                    clean = &ws.target[..n];
-                }
-                objective::corrupt(self.objective.corruption, clean, &mut ws.input[..n], rng);
+                self.transform_input(be, ws, n, rng)?;
                 Side::Input
             }
-            _ => Side::Given(&x[..n]),
+            _ => Side::X,
         };
-        self.run(params, ws, input, 0, self.code_layer + 1, rows, reborrow(&mut rng));
-        self.sample_code(ws, rows, reborrow(&mut rng));
-        self.run(params, ws, Side::Z, self.code_layer + 1, self.layers.len(), rows, rng);
+        self.run(be, params, ws, input, 0, self.code_layer + 1, rows, rng.as_deref_mut())?;
+        self.sample_code(be, ws, rows, rng.as_deref_mut())?;
+        let (from, to) = (self.code_layer + 1, self.layers.len());
+        self.run(be, params, ws, self.code_side(), from, to, rows, rng)
     }
 
-    /// Fills `ws.z` from the code layer: the code itself, or `μ + σ ε` (ε = 0 without `rng`).
-    fn sample_code(&self, ws: &mut Workspace, rows: usize, rng: Option<&mut dyn RngCore>) {
-        let k = self.latent;
-        let h = &ws.outputs[self.code_layer];
-        match self.kind {
-            LatentKind::Deterministic => {
-                ws.z[..rows * k].copy_from_slice(&h[..rows * k]);
-                if self.density.is_some() {
-                    rate::quantise(&mut ws.z[..rows * k], rng);
-                }
+    /// Writes the training input into `ws.input`: `ws.x`, binarised (`x ~ Bernoulli(x)`, the
+    /// draws kept in `ws.target` as the targets) and corrupted as configured.
+    fn transform_input<B: Backend>(
+        &self,
+        be: &B,
+        ws: &mut Workspace<B>,
+        n: usize,
+        rng: &mut B::Rng,
+    ) -> Result<()> {
+        let clean = if self.objective.binarize {
+            let (Some(x), Some(t), Some(r)) =
+                (be.host(&ws.x), be.host_mut(&mut ws.target), be.host_rng(rng))
+            else {
+                return Err(host_only(be, "binarisation"));
+            };
+            for (t, &v) in t[..n].iter_mut().zip(&x[..n]) {
+                *t = if r.random::<f32>() < v { 1.0 } else { 0.0 };
             }
+            &ws.target
+        } else {
+            &ws.x
+        };
+        be.corrupt(self.objective.corruption, clean, &mut ws.input, n, rng)
+    }
+
+    /// Fills `ws.z` from the code layer when the decoder reads it from there: `μ + σ ε`
+    /// (ε = 0 without `rng`), or the quantised code of a compression model.
+    fn sample_code<B: Backend>(
+        &self,
+        be: &B,
+        ws: &mut Workspace<B>,
+        rows: usize,
+        rng: Option<&mut B::Rng>,
+    ) -> Result<()> {
+        let (k, h) = (self.latent, &ws.outputs[self.code_layer]);
+        let n = rows * k;
+        match self.kind {
+            LatentKind::Deterministic if self.density.is_some() => {
+                let (Some(h), Some(z)) = (be.host(h), be.host_mut(&mut ws.z)) else {
+                    return Err(host_only(be, "the rate term"));
+                };
+                z[..n].copy_from_slice(&h[..n]);
+                let rng = match rng {
+                    Some(r) => Some(be.host_rng(r).ok_or_else(|| host_only(be, "the rate term"))?),
+                    None => None,
+                };
+                rate::quantise(&mut z[..n], rng);
+                Ok(())
+            }
+            LatentKind::Deterministic => Ok(()),
             LatentKind::Gaussian => {
                 match rng {
-                    Some(rng) => {
-                        ws.eps[..rows * k].iter_mut().for_each(|e| *e = StandardNormal.sample(rng))
-                    }
-                    None => ws.eps[..rows * k].fill(0.0),
+                    Some(rng) => be.normal(&mut ws.eps, n, rng)?,
+                    None => be.scale(&mut ws.eps, n, 0.0)?,
                 }
-                vae::reparameterize(h, &ws.eps, &mut ws.z, rows, k);
+                be.reparameterize(h, &ws.eps, &mut ws.z, rows, k)
             }
         }
     }
@@ -377,25 +447,23 @@ impl Net {
     /// Forward and backward on one batch; gradients are written into `params`. `kl_weight`
     /// scales the KL term of a variational model. Returns the batch loss: mean reconstruction
     /// loss (plus penalties), or for a variational model the negative ELBO per row in nats.
-    pub fn train_step(
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_step<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &mut Params,
-        ws: &mut Workspace,
+        be: &B,
+        params: &mut P,
+        ws: &mut Workspace<B>,
         x: &[f32],
         rows: usize,
         kl_weight: f32,
-        rng: &mut dyn RngCore,
-    ) -> f64 {
-        self.forward(params, ws, x, rows, Some(rng));
+        rng: &mut B::Rng,
+    ) -> Result<f64> {
+        self.forward(be, &*params, ws, x, rows, Some(rng))?;
         let n = rows * self.width();
         let last = self.last();
-        // Binarised inputs are also the targets; take the buffer out while `ws` is borrowed.
-        let binarized = std::mem::take(&mut ws.target);
-        let target: &[f32] = if self.objective.binarize { &binarized[..n] } else { &x[..n] };
-        let mut loss = self.reconstruction(params, ws, target, rows, true);
-        ws.target = binarized;
+        let mut loss = self.reconstruction(be, params, ws, rows, true)?;
         if let Some(scale) = self.distortion_weight() {
-            ws.grad_a[..n].iter_mut().for_each(|g| *g *= scale);
+            be.scale(&mut ws.grad_a, n, scale)?;
             loss *= f64::from(scale);
         }
         // Backward through the decoder; ws.grad_a holds dz of layer i.
@@ -403,140 +471,150 @@ impl Net {
             let layer = &self.layers[i];
             let n_out = rows * layer.outputs();
             if i == self.code_layer {
-                loss += self.head_backward(params, ws, rows, kl_weight);
+                loss += self.head_backward(be, params, ws, rows, kl_weight)?;
             }
             if i != last {
-                let pre = if ws.pre[i].is_empty() { None } else { Some(&ws.pre[i][..n_out]) };
-                let (dy, y) = (&mut ws.grad_a[..n_out], &ws.outputs[i][..n_out]);
-                if self.has_dropout(i) {
-                    let mask = &ws.masks[i][..n_out];
-                    dropout_activation_backward(dy, y, mask, layer.activation(), pre);
-                } else {
-                    layer.activation().backward(dy, y, pre);
-                }
+                let pre = (be.len(&ws.pre[i]) > 0).then_some(&ws.pre[i]);
+                let mask = self.has_dropout(i).then_some(&ws.masks[i]);
+                let (dy, y) = (&mut ws.grad_a, &ws.outputs[i]);
+                be.act_backward(dy, y, pre, mask, layer.activation(), n_out)?;
             }
-            let input: &[f32] = if i == 0 {
+            let input = if i == 0 {
                 if self.transforms_input() {
                     &ws.input
                 } else {
-                    x
+                    &ws.x
                 }
-            } else if i == self.code_layer + 1 {
+            } else if i == self.code_layer + 1 && self.code_side() == Side::Z {
                 &ws.z
             } else {
                 &ws.outputs[i - 1]
             };
-            let dx = if i == 0 { None } else { Some(&mut ws.grad_b[..]) };
-            layer.backward(
-                params,
-                input,
-                rows,
-                &ws.grad_a[..n_out],
-                dx,
-                &ws.cols[i],
-                &mut ws.dcols,
-            );
+            let dx = if i == 0 { None } else { Some(&mut ws.grad_b) };
+            let (dz, cols) = (&ws.grad_a, &ws.cols[i]);
+            layer.backward(be, params, input, rows, dz, dx, cols, &mut ws.dcols)?;
             std::mem::swap(&mut ws.grad_a, &mut ws.grad_b);
         }
-        loss
+        Ok(loss)
     }
 
     /// At the code layer: turns `ws.grad_a` from the gradient at the decoder input (`dz`) into
     /// the gradient at the code layer's output, adding sparsity or KL terms. Returns the added
     /// loss.
-    fn head_backward(
+    fn head_backward<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &mut Params,
-        ws: &mut Workspace,
+        be: &B,
+        params: &mut P,
+        ws: &mut Workspace<B>,
         rows: usize,
         kl_weight: f32,
-    ) -> f64 {
+    ) -> Result<f64> {
         let k = self.latent;
+        let n = rows * k;
         let h = &ws.outputs[self.code_layer];
         match self.kind {
             LatentKind::Deterministic if self.density.is_some() => {
-                self.rate_backward(params, ws, rows)
+                let (Some(p), Some(z), Some(g)) =
+                    (params.host_mut(), be.host(&ws.z), be.host_mut(&mut ws.grad_a))
+                else {
+                    return Err(host_only(be, "the rate term"));
+                };
+                Ok(self.rate_backward(p, &z[..n], &mut g[..n], rows))
             }
-            LatentKind::Deterministic => objective::sparsity_penalty(
-                self.objective.sparsity,
-                &h[..rows * k],
-                k,
-                &mut ws.grad_a[..rows * k],
-                &mut ws.rho_hat,
-            ),
+            LatentKind::Deterministic if self.objective.sparsity == Sparsity::None => Ok(0.0),
+            LatentKind::Deterministic => {
+                let (Some(h), Some(g)) = (be.host(h), be.host_mut(&mut ws.grad_a)) else {
+                    return Err(host_only(be, "the sparsity penalty"));
+                };
+                let s = self.objective.sparsity;
+                Ok(objective::sparsity_penalty(s, &h[..n], k, &mut g[..n], &mut ws.rho_hat))
+            }
             LatentKind::Gaussian => {
-                vae::head_backward(h, &ws.eps, &ws.grad_a, &mut ws.grad_b, rows, k, kl_weight);
+                be.vae_head_backward(h, &ws.eps, &ws.grad_a, &mut ws.grad_b, rows, k, kl_weight)?;
                 std::mem::swap(&mut ws.grad_a, &mut ws.grad_b);
-                f64::from(kl_weight) * vae::gaussian_kl(&h[..rows * 2 * k], k) / rows as f64
+                let kl = be.gaussian_kl(&ws.outputs[self.code_layer], rows, k)?;
+                Ok(f64::from(kl_weight) * kl / rows as f64)
             }
         }
     }
 
-    /// Reconstruction term of the last forward pass against `target`; with `grad`, writes
+    /// Reconstruction term of the last forward pass; when `training`, against the training
+    /// targets (the binarised input of a binarising model) and writing
     /// `∂/∂(output pre-activation)` into `ws.grad_a` (and the log σ gradient into `params`).
-    fn reconstruction(
+    fn reconstruction<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &mut Params,
-        ws: &mut Workspace,
-        target: &[f32],
+        be: &B,
+        params: &mut P,
+        ws: &mut Workspace<B>,
         rows: usize,
-        grad: bool,
-    ) -> f64 {
+        training: bool,
+    ) -> Result<f64> {
         let last = self.last();
-        let n = rows * self.width();
-        let out_act = self.layers[last].activation();
-        let (y, z) = (&ws.outputs[last][..n], &ws.pre[last][..n]);
+        let width = self.width();
+        let n = rows * width;
+        let act = self.layers[last].activation();
+        let (y, z) = (&ws.outputs[last], &ws.pre[last]);
+        let target = if training && self.objective.binarize { &ws.target } else { &ws.x };
         if let Some((shape, layout)) = self.ms_ssim {
-            let dz = grad.then_some(&mut ws.grad_a[..n]);
-            return rate::ms_ssim_distortion(shape, layout, out_act, y, z, target, rows, dz);
+            let (Some(y), Some(z), Some(t), Some(g)) =
+                (be.host(y), be.host(z), be.host(target), be.host_mut(&mut ws.grad_a))
+            else {
+                return Err(host_only(be, "the MS-SSIM distortion"));
+            };
+            let (y, z, t) = (&y[..n], &z[..n], &t[..n]);
+            let dz = training.then_some(&mut g[..n]);
+            return Ok(rate::ms_ssim_distortion(shape, layout, act, y, z, t, rows, dz));
         }
         let Some(likelihood) = self.likelihood else {
-            return if grad {
-                loss_and_grad(self.loss, out_act, y, z, target, &mut ws.grad_a[..n])
-            } else {
-                loss_value(self.loss, y, z, target)
-            };
+            let dz = training.then_some(&mut ws.grad_a);
+            return be.loss(self.loss, act, y, z, target, n, dz);
         };
         let r = rows as f32;
-        let dz = &mut ws.grad_a[..n];
         let total = match likelihood {
-            Likelihood::Bernoulli => vae::bernoulli_nll(y, z, target, grad.then_some((dz, r))),
+            Likelihood::Bernoulli => {
+                be.bernoulli_nll(y, z, target, n, training.then_some((&mut ws.grad_a, r)))?
+            }
             Likelihood::Gaussian { sigma } => {
-                let ls = match (sigma, self.log_sigma) {
-                    (None, Some(id)) => LogSigma::PerFeature(params.value(id)),
-                    _ => LogSigma::Fixed(sigma.unwrap_or(1.0).ln()),
+                let learned =
+                    self.log_sigma.filter(|_| sigma.is_none()).map(|id| params.offset(id));
+                let (values, grads) = params.values_and_grads();
+                let ls = match learned {
+                    Some(offset) => Sigma::PerFeature { buf: values, offset, width },
+                    None => Sigma::Fixed(sigma.unwrap_or(1.0).ln()),
                 };
-                let g = grad.then_some(NllGrad { dz, pre: z, act: out_act, rows: r });
-                let total = vae::gaussian_nll(y, target, ls, g);
-                if let (true, None, Some(id)) = (grad, sigma, self.log_sigma) {
-                    let (ls, g) = params.value_and_grad_mut(id, id);
-                    vae::log_sigma_grad(y, target, ls, g, r);
+                let g = training.then_some(NllGrad { dz: &mut ws.grad_a, pre: z, act, rows: r });
+                let total = be.gaussian_nll(y, target, n, ls, g)?;
+                if let (true, Some(at)) = (training, learned) {
+                    be.log_sigma_grad(y, target, n, values, at, width, grads, at, r)?;
                 }
                 total
             }
         };
-        total / f64::from(r)
+        Ok(total / f64::from(r))
     }
 
     /// Loss of a batch without noise, dropout or gradients (a variational code at its mean).
-    pub fn eval_loss(
+    pub fn eval_loss<B: Backend, P: ParamStore<B>>(
         &self,
-        params: &mut Params,
-        ws: &mut Workspace,
+        be: &B,
+        params: &mut P,
+        ws: &mut Workspace<B>,
         x: &[f32],
         rows: usize,
-    ) -> f64 {
-        self.forward(params, ws, x, rows, None);
-        let n = rows * self.width();
-        let mut loss = self.reconstruction(params, ws, &x[..n], rows, false);
+    ) -> Result<f64> {
+        self.forward(be, &*params, ws, x, rows, None)?;
+        let mut loss = self.reconstruction(be, params, ws, rows, false)?;
         if let Some(scale) = self.distortion_weight() {
-            loss = loss * f64::from(scale) + self.rate_bpp(params, ws, rows);
+            let (Some(p), Some(z)) = (params.host(), be.host(&ws.z)) else {
+                return Err(host_only(be, "the rate term"));
+            };
+            loss = loss * f64::from(scale) + self.rate_bpp(p, &z[..rows * self.latent], rows);
         }
         if self.kind == LatentKind::Gaussian {
-            let h = &ws.outputs[self.code_layer][..rows * 2 * self.latent];
-            loss += f64::from(self.objective.beta) * vae::gaussian_kl(h, self.latent) / rows as f64;
+            let kl = be.gaussian_kl(&ws.outputs[self.code_layer], rows, self.latent)?;
+            loss += f64::from(self.objective.beta) * kl / rows as f64;
         }
-        loss
+        Ok(loss)
     }
 
     /// Latent codes (the mean for a variational model) of the last forward pass, written into
@@ -569,11 +647,18 @@ impl Net {
         &ws.pre[self.last()][..rows * self.width()]
     }
 
-    /// Runs the decoder only on codes `z` (`rows x latent`).
-    pub fn decode(&self, params: &Params, ws: &mut Workspace, z: &[f32], rows: usize) {
+    /// Runs the decoder only on codes `z` (`rows x latent`, host memory).
+    pub fn decode<B: Backend, P: ParamStore<B>>(
+        &self,
+        be: &B,
+        params: &P,
+        ws: &mut Workspace<B>,
+        z: &[f32],
+        rows: usize,
+    ) -> Result<()> {
         let k = self.latent;
-        ws.z[..rows * k].copy_from_slice(&z[..rows * k]);
-        self.run(params, ws, Side::Z, self.code_layer + 1, self.layers.len(), rows, None);
+        be.write(&mut ws.z, 0, &z[..rows * k])?;
+        self.run(be, params, ws, Side::Z, self.code_layer + 1, self.layers.len(), rows, None)
     }
 
     /// Learned per-feature log σ of a Gaussian likelihood, when there is one.
@@ -609,44 +694,52 @@ impl Net {
     }
 }
 
-/// A shorter-lived handle on an optional RNG, so it can be passed on more than once.
-fn reborrow<'a>(rng: &'a mut Option<&mut dyn RngCore>) -> Option<&'a mut dyn RngCore> {
-    match rng {
-        Some(r) => Some(&mut **r),
-        None => None,
-    }
-}
-
 /// Where a run of layers reads its first input.
-#[derive(Clone, Copy)]
-enum Side<'a> {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    /// The batch as given (`ws.x`).
+    X,
+    /// The corrupted or binarised batch (`ws.input`).
     Input,
+    /// The sampled, quantised or given code (`ws.z`).
     Z,
-    Given(&'a [f32]),
+    /// The output of layer `i`.
+    Layer(usize),
 }
 
-/// Activation, pre-activation, dropout-mask, patch and gradient buffers for one batch size,
-/// allocated once and reused every step.
-#[derive(Clone, Debug)]
-pub struct Workspace {
+/// Activation, pre-activation, dropout-mask, patch and gradient buffers for one batch size on
+/// one backend (the CPU unless named), allocated once and reused every step.
+pub struct Workspace<B: Backend = Cpu> {
     capacity: usize,
-    outputs: Vec<Vec<f32>>,
-    pre: Vec<Vec<f32>>,
-    masks: Vec<Vec<f32>>,
-    cols: Vec<Vec<f32>>,
-    dcols: Vec<f32>,
-    grad_a: Vec<f32>,
-    grad_b: Vec<f32>,
-    input: Vec<f32>,
-    target: Vec<f32>,
-    z: Vec<f32>,
-    eps: Vec<f32>,
+    /// The batch, as given.
+    x: B::Buf,
+    outputs: Vec<B::Buf>,
+    pre: Vec<B::Buf>,
+    masks: Vec<B::Buf>,
+    cols: Vec<B::Buf>,
+    dcols: B::Buf,
+    grad_a: B::Buf,
+    grad_b: B::Buf,
+    input: B::Buf,
+    target: B::Buf,
+    z: B::Buf,
+    eps: B::Buf,
+    /// The KL sparsity penalty's running code means (host only).
     rho_hat: Vec<f32>,
     /// Inference only: pre-activations are not kept (no backward, no logits).
     inference: bool,
 }
 
-impl Workspace {
+impl<B: Backend> std::fmt::Debug for Workspace<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("capacity", &self.capacity)
+            .field("inference", &self.inference)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Backend> Workspace<B> {
     /// Buffers for inference only (no pre-activations kept: no backward, no logits).
     pub fn for_inference(mut self) -> Self {
         self.inference = true;

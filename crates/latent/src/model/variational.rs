@@ -3,6 +3,7 @@
 
 use super::{Matrix, Model};
 use crate::config::Likelihood;
+use crate::engine::backend::Cpu;
 use crate::engine::vae::{self, LogSigma};
 use crate::{Error, Result};
 use rand::{Rng, SeedableRng};
@@ -58,7 +59,7 @@ impl Model {
         let mut post = vec![0.0; rows * 2 * k];
         self.fill_rows(x, &mut post, 2 * k, |ws, n, out| {
             out.copy_from_slice(self.net.posterior(ws, n));
-        });
+        })?;
 
         let per_pass = (DECODE_ROWS / samples).max(1);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -86,7 +87,7 @@ impl Model {
                 }
             }
             let m = n * samples;
-            self.net.decode(&self.params, &mut ws, &z[..m * k], m);
+            self.net.decode(&Cpu, &self.params, &mut ws, &z[..m * k], m)?;
             let y = self.net.reconstructions(&ws, m);
             let logits = self.net.output_logits(&ws, m);
             let xs = &x_net[start * width..(start + n) * width];
@@ -153,7 +154,7 @@ impl Model {
                 })
                 .collect();
             (scores, y.to_vec())
-        });
+        })?;
         let (scores, recon): (Vec<Vec<f32>>, Vec<Vec<f32>>) = chunks.into_iter().unzip();
         let (scores, recon) = (scores.concat(), recon.concat());
         let rows = x.len() / width.max(1);

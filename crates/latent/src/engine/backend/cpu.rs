@@ -11,7 +11,7 @@ use crate::engine::vae::{self, LogSigma};
 use crate::engine::{matmul, params, Activation, MatRef};
 use crate::objective;
 use crate::Result;
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -42,6 +42,18 @@ impl Backend for Cpu {
 
     fn len(&self, buf: &Vec<f32>) -> usize {
         buf.len()
+    }
+
+    fn host<'a>(&self, buf: &'a Vec<f32>) -> Option<&'a [f32]> {
+        Some(buf)
+    }
+
+    fn host_mut<'a>(&self, buf: &'a mut Vec<f32>) -> Option<&'a mut [f32]> {
+        Some(buf)
+    }
+
+    fn host_rng<'a>(&self, rng: &'a mut ChaCha8Rng) -> Option<&'a mut dyn RngCore> {
+        Some(rng)
     }
 
     fn zeros(&self, len: usize) -> Result<Vec<f32>> {

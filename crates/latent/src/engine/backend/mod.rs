@@ -21,16 +21,19 @@ pub mod cuda;
 mod device;
 #[cfg(test)]
 mod parity;
+mod store;
 
 pub use args::{Mat, NllGrad, Sigma};
 pub use cpu::Cpu;
 pub use device::Device;
+pub use store::{DeviceParams, ParamStore};
 
 use super::adam::AdamConfig;
 use super::conv::Patches;
 use super::Activation;
 use crate::config::{Corruption, Loss};
 use crate::{Error, Result};
+use rand::RngCore;
 
 /// Proof that a checked [`Backend`] operation has validated its buffers: every `*_unchecked`
 /// method takes one, and only this module (the trait and the backends in it) can make one, so
@@ -60,6 +63,22 @@ pub trait Backend {
     fn rng(&self, seed: u64) -> Self::Rng;
     /// Number of values in `buf`.
     fn len(&self, buf: &Self::Buf) -> usize;
+
+    /// The buffer as host memory, when the device is the host (the CPU): layers and terms not
+    /// yet written as backend operations (GDN, the rate term, KL sparsity, MS-SSIM,
+    /// binarisation) run on it with the engine's kernels, and are refused on a device.
+    fn host<'a>(&self, _buf: &'a Self::Buf) -> Option<&'a [f32]> {
+        None
+    }
+    /// The buffer as mutable host memory (see [`Backend::host`]).
+    fn host_mut<'a>(&self, _buf: &'a mut Self::Buf) -> Option<&'a mut [f32]> {
+        None
+    }
+    /// The random stream as the host's `RngCore`, for the host-only terms (see
+    /// [`Backend::host`]).
+    fn host_rng<'a>(&self, _rng: &'a mut Self::Rng) -> Option<&'a mut dyn RngCore> {
+        None
+    }
 
     /// A buffer of `len` zeros.
     fn zeros(&self, len: usize) -> Result<Self::Buf>;

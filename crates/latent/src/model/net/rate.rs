@@ -7,7 +7,7 @@
 //! In training the code is `y + u`, `u ~ U(−½, ½)` (a differentiable stand-in for rounding:
 //! `∂(y + u)/∂y = 1`); without noise (evaluation, compression) it is `round(y)`.
 
-use super::{Net, Workspace};
+use super::Net;
 use crate::config::{Architecture, Distortion, Objective};
 use crate::engine::density::Density;
 use crate::engine::{Activation, Params};
@@ -43,25 +43,24 @@ impl Net {
         }
     }
 
-    /// Bits per pixel of the code of the last forward pass (in `ws.z`).
-    pub(super) fn rate_bpp(&self, params: &Params, ws: &Workspace, rows: usize) -> f64 {
+    /// Bits per pixel of the quantised code `z` of `rows` rows.
+    pub(super) fn rate_bpp(&self, params: &Params, z: &[f32], rows: usize) -> f64 {
         let Some(d) = &self.density else { return 0.0 };
-        let z = &ws.z[..rows * self.latent];
         d.bits(params, z) / (rows * self.pixels).max(1) as f64
     }
 
-    /// Adds `∂R/∂z` to `ws.grad_a` (the gradient at the code) and writes the density's
-    /// gradients; returns `R` in bits per pixel.
+    /// Adds `∂R/∂z` to `dz` (the gradient at the code `z` of `rows` rows) and writes the
+    /// density's gradients; returns `R` in bits per pixel.
     pub(super) fn rate_backward(
         &self,
         params: &mut Params,
-        ws: &mut Workspace,
+        z: &[f32],
+        dz: &mut [f32],
         rows: usize,
     ) -> f64 {
         let Some(d) = &self.density else { return 0.0 };
-        let n = rows * self.latent;
         let scale = 1.0 / (rows * self.pixels).max(1) as f64;
-        d.backward(params, &ws.z[..n], scale, &mut ws.grad_a[..n])
+        d.backward(params, z, scale, dz)
     }
 }
 
